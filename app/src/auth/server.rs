@@ -1,0 +1,329 @@
+//! Server-only account actions: sign-up, login, password hashing, secrets, and
+//! resolving the caller of a request into an [`Actor`].
+
+use axum::http::HeaderMap;
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{validate_email, validate_name, validate_password, Actor, AuthVia, Me, Role};
+use crate::db::{audit, unique_violation};
+use crate::error::{AppError, AppResult};
+use crate::workspaces::server as workspaces;
+
+/// Session keys. The session stores ids only; roles and deactivation are read
+/// fresh on every request, so a demotion or deactivation applies at once.
+pub const SESSION_ACCOUNT: &str = "account_id";
+pub const SESSION_MEMBER: &str = "member_id";
+
+/// Hashes with argon2id (default parameters) on the blocking pool.
+pub async fn hash_password(password: String) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(|_| AppError::Internal)?
+    .map_err(|e| {
+        tracing::error!(error = %e, "password hashing failed");
+        AppError::Internal
+    })
+}
+
+/// Verifies a password against a stored PHC string on the blocking pool.
+pub async fn verify_password(password: String, hash: String) -> AppResult<bool> {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .unwrap_or(false)
+    })
+    .await
+    .map_err(|_| AppError::Internal)
+}
+
+/// A hash of a well-formed password that nobody knows, verified when the email
+/// is unknown so that both failure paths take the same time.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0GK9o3H2xFgUGMLOomcDTStbyf0ed/bLx2nNHcyAAaM";
+
+/// A new high-entropy secret (`<prefix><43 url-safe chars>`) and its SHA-256.
+/// Tokens and invite links are random, so a fast hash is enough at rest.
+pub fn new_secret(prefix: &str) -> (String, Vec<u8>) {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let raw = format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let hash = hash_secret(&raw);
+    (raw, hash)
+}
+
+/// SHA-256 of a secret, as stored.
+pub fn hash_secret(raw: &str) -> Vec<u8> {
+    Sha256::digest(raw.as_bytes()).to_vec()
+}
+
+/// Validated sign-up fields.
+#[derive(Debug, Clone)]
+pub struct SignupInput {
+    pub workspace_name: String,
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+}
+
+/// Creates a workspace and its owner. An existing account may sign up again
+/// (to create another workspace) only with its correct password.
+pub async fn signup(db: &PgPool, input: SignupInput) -> AppResult<Actor> {
+    let workspace_name = validate_name("workspace_name", &input.workspace_name)?;
+    let display_name = validate_name("display_name", &input.display_name)?;
+    let email = validate_email(&input.email)?;
+    validate_password(&input.password)?;
+
+    let existing = sqlx::query!(
+        "select account_id, password_hash from account where email = $1",
+        email
+    )
+    .fetch_optional(db)
+    .await?;
+    let (account_id, new_hash) = match existing {
+        Some(a) => {
+            if !verify_password(input.password.clone(), a.password_hash).await? {
+                return Err(AppError::AlreadyExists("email_taken"));
+            }
+            (a.account_id, None)
+        }
+        None => (Uuid::now_v7(), Some(hash_password(input.password.clone()).await?)),
+    };
+
+    let mut tx = db.begin().await?;
+    if let Some(hash) = new_hash {
+        sqlx::query!(
+            "insert into account (account_id, email, password_hash) values ($1, $2, $3)",
+            account_id,
+            email,
+            hash
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match unique_violation(&e).as_deref() {
+            Some("account_email_key") => AppError::AlreadyExists("email_taken"),
+            _ => e.into(),
+        })?;
+    }
+    let workspace_id = workspaces::create(&mut tx, &workspace_name).await?;
+    let member_id =
+        workspaces::add_member(&mut tx, workspace_id, account_id, Role::Owner, &display_name)
+            .await?;
+    audit(&mut tx, workspace_id, Some(member_id), "workspace.created", serde_json::json!({})).await?;
+    tx.commit().await?;
+    tracing::info!(%workspace_id, %member_id, "workspace created");
+    Ok(Actor { account_id, member_id, workspace_id, role: Role::Owner, via: AuthVia::Session })
+}
+
+/// Checks credentials and picks the member to act as: the given workspace, or
+/// the account's oldest active membership. Rate-limited per account and IP.
+pub async fn login(
+    db: &PgPool,
+    limiter: &super::limiter::LoginLimiter,
+    email: &str,
+    password: &str,
+    workspace_id: Option<Uuid>,
+    ip: Option<std::net::IpAddr>,
+) -> AppResult<Actor> {
+    if email.trim().is_empty() || password.is_empty() {
+        return Err(AppError::InvalidArguments("email and password are required".into()));
+    }
+    if password.chars().count() > super::MAX_PASSWORD_LEN || email.len() > super::MAX_EMAIL_LEN {
+        return Err(AppError::InvalidCredentials);
+    }
+    let email = email.trim().to_lowercase();
+    limiter.check(&email, ip)?;
+
+    let account = sqlx::query!("select account_id, password_hash from account where email = $1", email)
+        .fetch_optional(db)
+        .await?;
+    let Some(account) = account else {
+        verify_password(password.to_string(), DUMMY_HASH.to_string()).await?;
+        return Err(AppError::InvalidCredentials);
+    };
+    if !verify_password(password.to_string(), account.password_hash).await? {
+        return Err(AppError::InvalidCredentials);
+    }
+    let member = sqlx::query!(
+        r#"select member_id, workspace_id, role from member
+           where account_id = $1 and deactivated_at is null
+             and ($2::uuid is null or workspace_id = $2)
+           order by created_at limit 1"#,
+        account.account_id,
+        workspace_id
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(AppError::NotFound("workspace_not_found"))?;
+    Ok(Actor {
+        account_id: account.account_id,
+        member_id: member.member_id,
+        workspace_id: member.workspace_id,
+        role: Role::parse(&member.role)?,
+        via: AuthVia::Session,
+    })
+}
+
+/// Binds a session to an actor, with a fresh session id (no fixation).
+pub async fn establish_session(session: &Session, actor: &Actor) -> AppResult<()> {
+    let fail = |e: tower_sessions::session::Error| {
+        tracing::error!(error = %e, "session store failure");
+        AppError::Internal
+    };
+    session.cycle_id().await.map_err(fail)?;
+    session.insert(SESSION_ACCOUNT, actor.account_id).await.map_err(fail)?;
+    session.insert(SESSION_MEMBER, actor.member_id).await.map_err(fail)?;
+    Ok(())
+}
+
+/// Resolves the caller: a bearer token when an `Authorization` header is
+/// present (and then only that), otherwise the session.
+pub async fn actor_from_request(
+    db: &PgPool,
+    headers: &HeaderMap,
+    session: Option<&Session>,
+) -> AppResult<Actor> {
+    if let Some(value) = headers.get(http::header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(AppError::InvalidAuth)?;
+        return crate::tokens::server::authenticate(db, token).await;
+    }
+    let session = session.ok_or(AppError::NotAuthed)?;
+    let member_id: Option<Uuid> = session.get(SESSION_MEMBER).await.map_err(|e| {
+        tracing::error!(error = %e, "session store failure");
+        AppError::Internal
+    })?;
+    let member_id = member_id.ok_or(AppError::NotAuthed)?;
+    let row = sqlx::query!(
+        "select account_id, workspace_id, role from member where member_id = $1 and deactivated_at is null",
+        member_id
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(AppError::NotAuthed)?;
+    Ok(Actor {
+        account_id: row.account_id,
+        member_id,
+        workspace_id: row.workspace_id,
+        role: Role::parse(&row.role)?,
+        via: AuthVia::Session,
+    })
+}
+
+/// The caller of the current server function, or `not_authed`/`invalid_auth`.
+pub async fn require_actor() -> AppResult<Actor> {
+    let st = crate::state::state()?;
+    let headers: HeaderMap = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
+    let session: Option<Session> = leptos_axum::extract().await.ok();
+    actor_from_request(&st.db, &headers, session.as_ref()).await
+}
+
+/// The caller, or `None` when nobody is logged in (for pages that render either way).
+pub async fn current_actor() -> AppResult<Option<Actor>> {
+    match require_actor().await {
+        Ok(a) => Ok(Some(a)),
+        Err(AppError::NotAuthed | AppError::InvalidAuth) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Fails with `forbidden` unless the actor is an owner or admin.
+pub fn require_admin(actor: &Actor) -> AppResult<()> {
+    if actor.role.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The `auth.test` view of an actor.
+pub async fn me(db: &PgPool, actor: &Actor) -> AppResult<Me> {
+    let row = sqlx::query!(
+        r#"select m.display_name, a.email, w.name as workspace_name
+           from member m join account a using (account_id) join workspace w using (workspace_id)
+           where m.member_id = $1"#,
+        actor.member_id
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(Me {
+        user_id: actor.member_id,
+        workspace_id: actor.workspace_id,
+        role: actor.role,
+        display_name: row.display_name,
+        email: row.email,
+        workspace_name: row.workspace_name,
+    })
+}
+
+/// The client's IP: the first `X-Forwarded-For` hop when behind a trusted
+/// proxy (`THREADSPACE_TRUST_PROXY`), else the socket's peer address.
+pub async fn client_ip() -> Option<std::net::IpAddr> {
+    let st = crate::state::state().ok()?;
+    if st.trust_proxy {
+        let headers: HeaderMap = leptos_axum::extract().await.ok()?;
+        if let Some(ip) = forwarded_ip(&headers) {
+            return Some(ip);
+        }
+    }
+    let info: axum::extract::ConnectInfo<std::net::SocketAddr> =
+        leptos_axum::extract().await.ok()?;
+    Some(info.0.ip())
+}
+
+/// The first address in `X-Forwarded-For`, if it parses.
+pub fn forwarded_ip(headers: &HeaderMap) -> Option<std::net::IpAddr> {
+    headers
+        .get("x-forwarded-for")?
+        .to_str()
+        .ok()?
+        .split(',')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dummy_hash_is_a_valid_phc_string() {
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+
+    #[test]
+    fn secrets_are_unique_and_hashed() {
+        let (a, ha) = new_secret("tsp_");
+        let (b, _) = new_secret("tsp_");
+        assert!(a.starts_with("tsp_") && a.len() == 4 + 43);
+        assert_ne!(a, b);
+        assert_eq!(hash_secret(&a), ha);
+    }
+
+    #[test]
+    fn forwarded_ip_takes_the_first_hop() {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "203.0.113.9, 10.0.0.1".parse().unwrap());
+        assert_eq!(forwarded_ip(&h), Some("203.0.113.9".parse().unwrap()));
+        h.insert("x-forwarded-for", "garbage".parse().unwrap());
+        assert_eq!(forwarded_ip(&h), None);
+    }
+}

@@ -1,0 +1,216 @@
+//! Server-only invite actions.
+
+use time::{Duration, OffsetDateTime};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{InviteInfo, InvitePreview, InviteStatus, MAX_EXPIRES_IN_HOURS, MAX_USES};
+use crate::auth::server::{hash_password, hash_secret, new_secret, require_admin, verify_password};
+use crate::auth::{validate_email, validate_name, validate_password, Actor, AuthVia, Role};
+use crate::db::{audit, unique_violation};
+use crate::error::{AppError, AppResult};
+use crate::workspaces::server as workspaces;
+
+/// Prefix of invite tokens, so a leaked one is recognisable.
+pub const TOKEN_PREFIX: &str = "tsi_";
+
+/// A freshly created invite: the only time its link exists in clear.
+#[derive(Debug)]
+pub struct Created {
+    pub invite: InviteInfo,
+    pub token: String,
+}
+
+/// Creates an invite link. Owners and admins only; nobody can invite an owner.
+pub async fn create(db: &PgPool, actor: &Actor, role: Role, expires_in_hours: i64, max_uses: i32) -> AppResult<Created> {
+    require_admin(actor)?;
+    if role == Role::Owner {
+        return Err(AppError::InvalidArguments("invites cannot grant the owner role".into()));
+    }
+    if !(1..=MAX_EXPIRES_IN_HOURS).contains(&expires_in_hours) {
+        return Err(AppError::InvalidArguments(format!(
+            "expires_in_hours must be between 1 and {MAX_EXPIRES_IN_HOURS}"
+        )));
+    }
+    if !(1..=MAX_USES).contains(&max_uses) {
+        return Err(AppError::InvalidArguments(format!("max_uses must be between 1 and {MAX_USES}")));
+    }
+    let (token, hash) = new_secret(TOKEN_PREFIX);
+    let id = Uuid::now_v7();
+    let expires_at = OffsetDateTime::now_utc() + Duration::hours(expires_in_hours);
+    let mut tx = db.begin().await?;
+    let row = sqlx::query!(
+        r#"insert into invite (invite_id, workspace_id, created_by, role, token_hash, expires_at, max_uses)
+           values ($1, $2, $3, $4, $5, $6, $7)
+           returning created_at, (select display_name from member where member_id = $3) as "created_by!""#,
+        id,
+        actor.workspace_id,
+        actor.member_id,
+        role.as_str(),
+        hash,
+        expires_at,
+        max_uses
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    audit(&mut tx, actor.workspace_id, Some(actor.member_id), "invite.created", serde_json::json!({"invite_id": id, "role": role.as_str()})).await?;
+    tx.commit().await?;
+    Ok(Created {
+        invite: InviteInfo {
+            id,
+            role,
+            uses: 0,
+            max_uses,
+            expires_at,
+            created_at: row.created_at,
+            created_by: row.created_by,
+            status: InviteStatus::Active,
+        },
+        token,
+    })
+}
+
+/// The workspace's invites, newest first. Owners and admins only.
+pub async fn list(db: &PgPool, actor: &Actor) -> AppResult<Vec<InviteInfo>> {
+    require_admin(actor)?;
+    let now = OffsetDateTime::now_utc();
+    let rows = sqlx::query!(
+        r#"select i.invite_id, i.role, i.uses, i.max_uses, i.expires_at, i.created_at, i.revoked_at, m.display_name
+           from invite i join member m on m.member_id = i.created_by
+           where i.workspace_id = $1 order by i.created_at desc limit 500"#,
+        actor.workspace_id
+    )
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(InviteInfo {
+                id: r.invite_id,
+                role: Role::parse(&r.role)?,
+                uses: r.uses,
+                max_uses: r.max_uses,
+                expires_at: r.expires_at,
+                created_at: r.created_at,
+                created_by: r.display_name,
+                status: InviteStatus::of(r.revoked_at.is_some(), r.uses, r.max_uses, r.expires_at, now),
+            })
+        })
+        .collect()
+}
+
+/// Revokes an invite of the actor's workspace. Revoking twice is harmless.
+pub async fn revoke(db: &PgPool, actor: &Actor, invite: Uuid) -> AppResult<()> {
+    require_admin(actor)?;
+    let mut tx = db.begin().await?;
+    let done = sqlx::query!(
+        "update invite set revoked_at = coalesce(revoked_at, now()) where invite_id = $1 and workspace_id = $2",
+        invite,
+        actor.workspace_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound("invite_not_found"));
+    }
+    audit(&mut tx, actor.workspace_id, Some(actor.member_id), "invite.revoked", serde_json::json!({"invite_id": invite})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What an invite link leads to, for the page that accepts it.
+pub async fn preview(db: &PgPool, token: &str) -> AppResult<InvitePreview> {
+    let r = sqlx::query!(
+        r#"select w.name as workspace_name, m.display_name as inviter, i.role, i.uses, i.max_uses, i.expires_at, i.revoked_at
+           from invite i join workspace w using (workspace_id) join member m on m.member_id = i.created_by
+           where i.token_hash = $1"#,
+        hash_secret(token)
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(AppError::NotFound("invite_not_found"))?;
+    Ok(InvitePreview {
+        workspace_name: r.workspace_name,
+        inviter: r.inviter,
+        role: Role::parse(&r.role)?,
+        status: InviteStatus::of(r.revoked_at.is_some(), r.uses, r.max_uses, r.expires_at, OffsetDateTime::now_utc()),
+    })
+}
+
+fn status_error(status: InviteStatus) -> AppResult<()> {
+    match status {
+        InviteStatus::Active => Ok(()),
+        InviteStatus::Expired => Err(AppError::InviteExpired),
+        InviteStatus::UsedUp => Err(AppError::InviteUsedUp),
+        InviteStatus::Revoked => Err(AppError::InviteRevoked),
+    }
+}
+
+/// Fields of an invite acceptance.
+#[derive(Debug, Clone)]
+pub struct AcceptInput {
+    pub token: String,
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+}
+
+/// Joins the invite's workspace, creating the account or proving an existing
+/// one with its password. The use is counted under a row lock, so a link with
+/// N uses admits exactly N people however many try at once.
+/// Password checks count against the login rate limit.
+pub async fn accept(
+    db: &PgPool,
+    limiter: &crate::auth::limiter::LoginLimiter,
+    ip: Option<std::net::IpAddr>,
+    input: AcceptInput,
+) -> AppResult<Actor> {
+    let display_name = validate_name("display_name", &input.display_name)?;
+    let email = validate_email(&input.email)?;
+    // Fail fast, before any hashing, on links that cannot work.
+    status_error(preview(db, &input.token).await?.status)?;
+
+    let existing = sqlx::query!("select account_id, password_hash from account where email = $1", email)
+        .fetch_optional(db)
+        .await?;
+    let (account_id, new_hash) = match existing {
+        Some(a) => {
+            limiter.check(&email, ip)?;
+            if !verify_password(input.password.clone(), a.password_hash).await? {
+                return Err(AppError::InvalidCredentials);
+            }
+            (a.account_id, None)
+        }
+        None => {
+            validate_password(&input.password)?;
+            (Uuid::now_v7(), Some(hash_password(input.password.clone()).await?))
+        }
+    };
+
+    let mut tx = db.begin().await?;
+    let inv = sqlx::query!(
+        "select invite_id, workspace_id, role, uses, max_uses, expires_at, revoked_at from invite where token_hash = $1 for update",
+        hash_secret(&input.token)
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound("invite_not_found"))?;
+    status_error(InviteStatus::of(inv.revoked_at.is_some(), inv.uses, inv.max_uses, inv.expires_at, OffsetDateTime::now_utc()))?;
+    if let Some(hash) = new_hash {
+        sqlx::query!("insert into account (account_id, email, password_hash) values ($1, $2, $3)", account_id, email, hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match unique_violation(&e).as_deref() {
+                // Someone registered this email between our check and now.
+                Some("account_email_key") => AppError::AlreadyExists("email_taken"),
+                _ => e.into(),
+            })?;
+    }
+    let role = Role::parse(&inv.role)?;
+    let member_id = workspaces::add_member(&mut tx, inv.workspace_id, account_id, role, &display_name).await?;
+    sqlx::query!("update invite set uses = uses + 1 where invite_id = $1", inv.invite_id)
+        .execute(&mut *tx)
+        .await?;
+    audit(&mut tx, inv.workspace_id, Some(member_id), "invite.accepted", serde_json::json!({"invite_id": inv.invite_id})).await?;
+    tx.commit().await?;
+    Ok(Actor { account_id, member_id, workspace_id: inv.workspace_id, role, via: AuthVia::Session })
+}

@@ -1,0 +1,84 @@
+//! ThreadSpace's UI, server functions and shared types.
+//!
+//! Compiled twice: with `ssr` into the server (pages render on the server and
+//! server functions run there) and with `hydrate` into the WASM bundle (the
+//! same components take over the server-rendered page). Each domain has its
+//! own folder: `mod.rs` holds the shared types, `api.rs` the `#[server]`
+//! functions (the Web API), `server.rs` the ssr-only actions and queries, and
+//! `ui.rs` the components.
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod db;
+pub mod error;
+pub mod invites;
+pub mod shell;
+#[cfg(feature = "ssr")]
+pub mod state;
+pub mod tokens;
+pub mod users;
+pub mod workspaces;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path,
+};
+
+/// Sets the theme before first paint from the saved choice (or the system
+/// setting), so dark-mode users never see a white flash.
+const THEME_BOOT: &str = "try{var t=localStorage.getItem('ts-theme');if(t==='dark'||t==='light'){document.documentElement.dataset.theme=t}}catch(e){}";
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <script>{THEME_BOOT}</script>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The root component: routes to pages.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    shell::toast::provide_toasts();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/threadspace.css"/>
+        <Link rel="manifest" href="/manifest.webmanifest"/>
+        <Link rel="icon" href="/icon.svg" type_="image/svg+xml"/>
+        <Meta name="theme-color" content="#3f0e40"/>
+        <Meta name="description" content="ThreadSpace: fast, simple team chat."/>
+        <Title formatter=|t: String| if t.is_empty() { "ThreadSpace".to_string() } else { format!("{t} · ThreadSpace") }/>
+        <Router>
+            <Routes fallback=shell::NotFound>
+                <Route path=path!("/login") view=auth::ui::LoginPage/>
+                <Route path=path!("/signup") view=auth::ui::SignupPage/>
+                <Route path=path!("/invite/:token") view=invites::ui::AcceptInvitePage/>
+                <ParentRoute path=path!("") view=shell::Shell>
+                    <Route path=path!("") view=shell::HomePage/>
+                    <Route path=path!("people") view=users::ui::PeoplePage/>
+                    <Route path=path!("admin/invites") view=invites::ui::InvitesPage/>
+                    <Route path=path!("settings/tokens") view=tokens::ui::TokensPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+        <shell::toast::Toasts/>
+    }
+}

@@ -1,0 +1,133 @@
+//! The left sidebar: workspace switcher, navigation and the user menu.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use uuid::Uuid;
+
+use super::toast::toasts;
+use crate::auth::Me;
+use crate::users::ui::Avatar;
+
+/// The sidebar for the signed-in member.
+#[component]
+pub fn Sidebar(me: Me, on_navigate: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let is_admin = me.role.is_admin();
+    let nav = move |_| on_navigate();
+    view! {
+        <aside class="sidebar" aria-label="Workspace navigation">
+            <WorkspaceSwitcher current=me.workspace_name.clone()/>
+            <nav class="nav">
+                <A href="/" exact=true on:click=nav>"🏠 Home"</A>
+                <A href="/people" on:click=nav>"👥 People"</A>
+                {is_admin.then(|| view! { <A href="/admin/invites" on:click=nav>"✉️ Invites"</A> })}
+                <A href="/settings/tokens" on:click=nav>"🔑 API tokens"</A>
+            </nav>
+            <div class="sidebar-spacer"></div>
+            <UserMenu me=me/>
+        </aside>
+    }
+}
+
+/// The workspace name; opens a menu of the account's other workspaces.
+#[component]
+fn WorkspaceSwitcher(current: String) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let list = Resource::new(move || open.get(), |open| async move {
+        if open { crate::workspaces::api::list().await.map(|r| r.data.workspaces) } else { Ok(vec![]) }
+    });
+    let toasts = toasts();
+    let switch = Action::new(move |id: &Uuid| {
+        let id = *id;
+        async move {
+            match crate::workspaces::api::switch(id).await {
+                Ok(_) => {
+                    #[cfg(feature = "hydrate")]
+                    let _ = window().location().assign("/");
+                }
+                Err(e) => toasts.error(&e),
+            }
+        }
+    });
+    view! {
+        <div class="ws-switcher">
+            <button class="ws-name" aria-haspopup="menu" aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)>
+                <span>{current}</span><span aria-hidden="true">" ▾"</span>
+            </button>
+            <Show when=move || open.get()>
+                <div class="menu" role="menu">
+                    <Suspense fallback=|| view! { <p class="menu-item muted">"Loading…"</p> }>
+                        {move || list.get().map(|r| match r {
+                            Ok(ws) => ws.into_iter().map(|w| {
+                                let id = w.id;
+                                view! {
+                                    <button role="menuitem" class="menu-item" class:current=w.is_current
+                                        disabled=w.is_current on:click=move |_| { switch.dispatch(id); }>
+                                        <span>{w.name}</span>
+                                        <span class="muted small">{w.role.as_str()}</span>
+                                    </button>
+                                }
+                            }).collect_view().into_any(),
+                            Err(e) => view! { <p class="menu-item">{e.detail()}</p> }.into_any(),
+                        })}
+                    </Suspense>
+                    <a class="menu-item" role="menuitem" href="/signup">"＋ Create a new workspace"</a>
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+/// The signed-in member, theme choice and sign-out.
+#[component]
+fn UserMenu(me: Me) -> impl IntoView {
+    let theme = RwSignal::new(String::from("system"));
+    #[cfg(feature = "hydrate")]
+    {
+        let saved = window().local_storage().ok().flatten().and_then(|s| s.get_item("ts-theme").ok().flatten());
+        if let Some(t) = saved {
+            theme.set(t);
+        }
+    }
+    let set_theme = move |t: String| {
+        #[cfg(feature = "hydrate")]
+        {
+            let doc = document().document_element();
+            if let Some(storage) = window().local_storage().ok().flatten() {
+                if t == "system" {
+                    let _ = storage.remove_item("ts-theme");
+                } else {
+                    let _ = storage.set_item("ts-theme", &t);
+                }
+            }
+            if let Some(el) = doc {
+                if t == "system" {
+                    let _ = el.remove_attribute("data-theme");
+                } else {
+                    let _ = el.set_attribute("data-theme", &t);
+                }
+            }
+        }
+        theme.set(t);
+    };
+    view! {
+        <div class="user-menu">
+            <Avatar id=me.user_id name=me.display_name.clone()/>
+            <div class="user-meta">
+                <strong class="user-name">{me.display_name.clone()}</strong>
+                <span class="muted small">{me.role.as_str()}" · "{me.email.clone()}</span>
+            </div>
+            <label class="sr-only" for="theme">"Theme"</label>
+            <select id="theme" class="theme-select" title="Theme"
+                on:change=move |ev| set_theme(event_target_value(&ev))
+                prop:value=move || theme.get()>
+                <option value="system">"System theme"</option>
+                <option value="light">"Light"</option>
+                <option value="dark">"Dark"</option>
+            </select>
+            <form method="post" action="/logout">
+                <button type="submit" class="btn subtle">"Sign out"</button>
+            </form>
+        </div>
+    }
+}

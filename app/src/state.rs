@@ -1,0 +1,45 @@
+//! Server-side shared state, reachable from axum handlers (as `State`) and from
+//! server functions (as Leptos context).
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use leptos::prelude::use_context;
+use sqlx::PgPool;
+
+use crate::auth::limiter::LoginLimiter;
+use crate::error::{AppError, AppResult};
+
+/// Everything a request handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub leptos_options: LeptosOptions,
+    pub login_limiter: Arc<LoginLimiter>,
+    /// The externally visible base URL, e.g. `https://chat.example.com`.
+    /// Used for invite links and the Origin check.
+    pub public_url: String,
+    /// Whether to take the client IP from `X-Forwarded-For`.
+    pub trust_proxy: bool,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for PgPool {
+    fn from_ref(s: &AppState) -> Self {
+        s.db.clone()
+    }
+}
+
+/// The state inside a server function or SSR resource.
+pub fn state() -> AppResult<AppState> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the Leptos context");
+        AppError::Internal
+    })
+}

@@ -1,0 +1,99 @@
+//! Server-only directory queries. Every query is scoped to the actor's workspace.
+
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::MemberInfo;
+use crate::api::{decode_cursor, encode_cursor, page_limit, ResponseMetadata};
+use crate::auth::{Actor, Role};
+use crate::error::{AppError, AppResult};
+
+/// A page of the directory.
+#[derive(Debug)]
+pub struct Page {
+    pub members: Vec<MemberInfo>,
+    pub meta: ResponseMetadata,
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally in `ilike`.
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+fn to_info(actor: &Actor, id: Uuid, name: String, role: &str, title: String, email: String, created_at: OffsetDateTime) -> AppResult<MemberInfo> {
+    let role = Role::parse(role)?;
+    Ok(MemberInfo {
+        id,
+        name,
+        role,
+        title,
+        email: (actor.role != Role::Guest).then_some(email),
+        is_admin: role.is_admin(),
+        created_at,
+    })
+}
+
+/// Active members in name order, optionally filtered by a name or email fragment.
+pub async fn list(
+    db: &PgPool,
+    actor: &Actor,
+    query: Option<&str>,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> AppResult<Page> {
+    let limit = page_limit(limit, 100, 200);
+    let after: Option<(String, Uuid)> = match cursor.filter(|c| !c.is_empty()) {
+        Some(c) => Some(decode_cursor(c)?),
+        None => None,
+    };
+    let q = query.map(str::trim).filter(|q| !q.is_empty());
+    if q.is_some_and(|q| q.chars().count() > 100) {
+        return Err(AppError::InvalidArguments("query must be at most 100 characters".into()));
+    }
+    let name_pat = q.map(|q| format!("%{}%", like_escape(q)));
+    let email_pat = q.map(|q| format!("{}%", like_escape(q)));
+    let (after_name, after_id) = after.unzip();
+    let rows = sqlx::query!(
+        r#"select m.member_id, m.display_name, m.role, m.title, a.email, m.created_at
+           from member m join account a using (account_id)
+           where m.workspace_id = $1 and m.deactivated_at is null
+             and ($2::text is null or (lower(m.display_name), m.member_id) > ($2, $3::uuid))
+             and ($4::text is null or m.display_name ilike $4 or a.email ilike $5)
+           order by lower(m.display_name), m.member_id
+           limit $6"#,
+        actor.workspace_id,
+        after_name,
+        after_id,
+        name_pat,
+        email_pat,
+        limit + 1
+    )
+    .fetch_all(db)
+    .await?;
+    let has_more = rows.len() as i64 > limit;
+    let mut members = Vec::with_capacity(rows.len());
+    for r in rows.into_iter().take(limit as usize) {
+        members.push(to_info(actor, r.member_id, r.display_name, &r.role, r.title, r.email, r.created_at)?);
+    }
+    let next_cursor = match members.last() {
+        Some(last) if has_more => encode_cursor(&(last.name.to_lowercase(), last.id)),
+        _ => String::new(),
+    };
+    Ok(Page { members, meta: ResponseMetadata { next_cursor } })
+}
+
+/// One member of the actor's workspace; anyone else is `user_not_found`.
+pub async fn info(db: &PgPool, actor: &Actor, user: Uuid) -> AppResult<MemberInfo> {
+    let r = sqlx::query!(
+        r#"select m.member_id, m.display_name, m.role, m.title, a.email, m.created_at
+           from member m join account a using (account_id)
+           where m.member_id = $1 and m.workspace_id = $2"#,
+        user,
+        actor.workspace_id
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(AppError::NotFound("user_not_found"))?;
+    to_info(actor, r.member_id, r.display_name, &r.role, r.title, r.email, r.created_at)
+}

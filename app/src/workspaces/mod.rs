@@ -1,0 +1,20 @@
+//! Workspaces: the tenant boundary. Everything a member can see belongs to
+//! exactly one workspace, and every query is scoped by it.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Role;
+
+/// One workspace of the caller's account, for the switcher.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub is_current: bool,
+}

@@ -1,0 +1,8 @@
+//! The WASM entry point: hydrates the server-rendered page with the same
+//! `App` component the server rendered.
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,108 @@
+# Shared helpers for scripts/run, scripts/test and scripts/sqlx-prepare.
+# Every ensure_* step installs what is missing and skips what is present, so a
+# fresh Debian 12 machine and a warm one run the same scripts.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Build outside the clone so CI and later clones reuse compiled dependencies.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/threadspace/target}"
+TOOLS_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/threadspace/tools"
+export PATH="$HOME/.cargo/bin:$TOOLS_DIR/node_modules/.bin:$PATH"
+# Queries are checked at compile time against .sqlx/, not a live database.
+export SQLX_OFFLINE="${SQLX_OFFLINE:-true}"
+PG_ADMIN_URL="${THREADSPACE_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432}"
+
+CARGO_LEPTOS_VERSION=0.3.10
+WASM_BINDGEN_VERSION=0.2.130
+BINARYEN_VERSION=132
+
+log() { printf '\033[1;35m==>\033[0m %s\n' "$*"; }
+
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+APT_UPDATED=0
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]} (apt)"
+  if [ $APT_UPDATED -eq 0 ]; then sudo_if_needed apt-get update -q; APT_UPDATED=1; fi
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+}
+
+ensure_rust() {
+  if ! command -v cargo >/dev/null; then
+    log "installing rustup (apt)"
+    apt_install rustup curl
+    rustup default stable
+  fi
+  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+  if ! rustup target list --installed | grep -q wasm32-unknown-unknown; then
+    log "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+ensure_build_tools() {
+  ensure_rust
+  apt_install pkg-config gcc
+  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes 15-25 min once)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+  fi
+  if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+    # Not --locked: its lock file pins a webpki-roots the registry no longer has.
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  fi
+  ensure_node
+  if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
+    log "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
+    mkdir -p "$TOOLS_DIR"
+    npm install --prefix "$TOOLS_DIR" --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >/dev/null
+  fi
+}
+
+ensure_node() {
+  command -v npm >/dev/null || apt_install nodejs npm
+}
+
+ensure_postgres() {
+  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then return 0; fi
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    apt_install postgresql
+    # A development server on loopback: trust local TCP connections.
+    local hba; hba=$(ls /etc/postgresql/*/main/pg_hba.conf | head -1)
+    sudo_if_needed sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' "$hba"
+  fi
+  apt_install postgresql-client
+  log "starting PostgreSQL"
+  local ver; ver=$(ls /etc/postgresql | sort -n | tail -1)
+  sudo_if_needed pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && return 0; sleep 1; done
+  echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2; return 1
+}
+
+ensure_redis() {
+  if command -v redis-cli >/dev/null && redis-cli -h 127.0.0.1 ping 2>/dev/null | grep -q PONG; then return 0; fi
+  apt_install redis-server
+  log "starting Redis"
+  sudo_if_needed mkdir -p /var/lib/redis /var/log/redis
+  sudo_if_needed redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/threadspace.log
+  for _ in $(seq 1 20); do redis-cli -h 127.0.0.1 ping 2>/dev/null | grep -q PONG && return 0; sleep 0.5; done
+  echo "Redis did not come up on 127.0.0.1:6379" >&2; return 1
+}
+
+pg_url() { echo "$PG_ADMIN_URL/$1"; }
+psql_admin() { psql "$(pg_url postgres)" -v ON_ERROR_STOP=1 "$@"; }
+
+# Creates a database unless it exists.
+ensure_database() {
+  local db="$1"
+  if ! psql_admin -tAc "select 1 from pg_database where datname = '$db'" | grep -q 1; then
+    log "creating database $db"
+    psql_admin -q -c "create database \"$db\""
+  fi
+}

@@ -1,0 +1,112 @@
+//! Configuration from environment variables. Every variable is documented in
+//! README.md with its default; nothing here reads a file except the secrets
+//! kept in the data directory.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use base64::{engine::general_purpose::STANDARD, Engine as _};
+use rand::RngCore;
+
+/// The server's settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `DATABASE_URL`.
+    pub database_url: String,
+    /// `REDIS_URL`: not used yet (realtime fan-out and presence will use it).
+    pub redis_url: Option<String>,
+    /// `THREADSPACE_ADDR`: where to listen.
+    pub addr: SocketAddr,
+    /// `THREADSPACE_DATA_DIR`: secrets and (later) files.
+    pub data_dir: PathBuf,
+    /// `THREADSPACE_PUBLIC_URL`: the URL users reach; invite links use it.
+    pub public_url: String,
+    /// `THREADSPACE_SITE_ROOT`: where cargo-leptos put the WASM, JS and CSS.
+    pub site_root: String,
+    /// `THREADSPACE_TRUST_PROXY`: take client IPs from `X-Forwarded-For`.
+    pub trust_proxy: bool,
+    /// `THREADSPACE_LOGIN_LIMIT_ACCOUNT`: login attempts per minute per account.
+    pub login_limit_account: u32,
+    /// `THREADSPACE_LOGIN_LIMIT_IP`: login attempts per minute per IP.
+    pub login_limit_ip: u32,
+    /// `THREADSPACE_DB_POOL`: maximum database connections.
+    pub db_pool: u32,
+    /// `THREADSPACE_LOG_FORMAT`: `pretty` (default) or `json`.
+    pub log_json: bool,
+}
+
+fn var(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T: std::str::FromStr>(key: &str, default: T) -> anyhow::Result<T> {
+    match var(key) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| anyhow::anyhow!("{key}={v:?} is not valid")),
+    }
+}
+
+impl Config {
+    /// Reads the environment; invalid values are reported by name.
+    pub fn from_env() -> anyhow::Result<Config> {
+        let addr: SocketAddr = parsed("THREADSPACE_ADDR", "127.0.0.1:3000".parse().expect("valid"))?;
+        Ok(Config {
+            database_url: var("DATABASE_URL")
+                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/threadspace".into()),
+            redis_url: var("REDIS_URL"),
+            addr,
+            data_dir: var("THREADSPACE_DATA_DIR").unwrap_or_else(|| "data".into()).into(),
+            public_url: var("THREADSPACE_PUBLIC_URL")
+                .unwrap_or_else(|| format!("http://{addr}"))
+                .trim_end_matches('/')
+                .to_string(),
+            site_root: var("THREADSPACE_SITE_ROOT")
+                .or_else(|| var("LEPTOS_SITE_ROOT"))
+                .unwrap_or_else(|| "target/site".into()),
+            trust_proxy: parsed("THREADSPACE_TRUST_PROXY", false)?,
+            login_limit_account: parsed("THREADSPACE_LOGIN_LIMIT_ACCOUNT", 5)?,
+            login_limit_ip: parsed("THREADSPACE_LOGIN_LIMIT_IP", 30)?,
+            db_pool: parsed("THREADSPACE_DB_POOL", 20)?,
+            log_json: var("THREADSPACE_LOG_FORMAT").is_some_and(|v| v == "json"),
+        })
+    }
+
+    /// The 64-byte key that signs session cookies. Generated on first start
+    /// into the data directory (mode 0600) and reused afterwards, so sessions
+    /// survive restarts and no secret ever lives in the repository.
+    pub fn session_key(&self) -> anyhow::Result<Vec<u8>> {
+        let path = self.data_dir.join("session.key");
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let key = STANDARD
+                .decode(text.trim())
+                .map_err(|_| anyhow::anyhow!("{} is corrupt", path.display()))?;
+            if key.len() == 64 {
+                return Ok(key);
+            }
+            return Err(anyhow::anyhow!("{} must hold 64 bytes", path.display()));
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", self.data_dir.display()))?;
+        let mut key = vec![0u8; 64];
+        rand::thread_rng().fill_bytes(&mut key);
+        write_private(&path, STANDARD.encode(&key).as_bytes())?;
+        tracing::info!(path = %path.display(), "generated a new session key");
+        Ok(key)
+    }
+}
+
+/// Writes a file readable only by its owner.
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    opts.mode(0o600);
+    let mut f = opts
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    f.write_all(bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+}
+

@@ -1,0 +1,138 @@
+//! The ThreadSpace server: configuration, router assembly and start-up.
+//!
+//! `main.rs` is a thin CLI over this library so that integration tests can
+//! build the very same router and serve it on port 0.
+
+pub mod api_gateway;
+pub mod config;
+pub mod forms;
+pub mod guard;
+pub mod observability;
+pub mod seed;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::auth::limiter::LoginLimiter;
+use app::state::AppState;
+use app::{shell, App};
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::{Key, SameSite};
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+pub use config::Config;
+
+/// The migrations, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// Connects to Postgres and brings the schema up to date.
+pub async fn connect(cfg: &Config) -> anyhow::Result<PgPool> {
+    let db = PgPoolOptions::new()
+        .max_connections(cfg.db_pool)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(&cfg.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
+    MIGRATOR.run(&db).await.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    Ok(db)
+}
+
+/// Builds the shared state.
+pub fn state(cfg: &Config, db: PgPool) -> AppState {
+    let leptos_options = LeptosOptions::builder()
+        .output_name("threadspace")
+        .site_root(cfg.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(cfg.addr)
+        .build();
+    AppState {
+        db,
+        leptos_options,
+        login_limiter: Arc::new(LoginLimiter::new(cfg.login_limit_account, cfg.login_limit_ip)),
+        public_url: cfg.public_url.clone(),
+        trust_proxy: cfg.trust_proxy,
+    }
+}
+
+/// The whole HTTP surface: pages, API, forms, health and metrics.
+pub async fn router(cfg: &Config, state: AppState) -> anyhow::Result<Router> {
+    observability::metrics_handle();
+    let store = PostgresStore::new(state.db.clone()).with_table_name("tower_session").map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.migrate().await.map_err(|e| anyhow::anyhow!("session store migration failed: {e}"))?;
+    tokio::spawn(store.clone().continuously_delete_expired(tokio::time::Duration::from_secs(3600)));
+    let key = Key::from(&cfg.session_key()?);
+    let sessions = SessionManagerLayer::new(store)
+        .with_name(guard::SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(cfg.public_url.starts_with("https://"))
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(14)))
+        .with_signed(key);
+
+    let limiter = state.login_limiter.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limiter.housekeeping();
+        }
+    });
+
+    let routes = generate_route_list(App);
+    let ctx = state.clone();
+    let opts = state.leptos_options.clone();
+    let pages = Router::new()
+        .route("/login", post(forms::login))
+        .route("/signup", post(forms::signup))
+        .route("/invite/{token}", post(forms::accept_invite))
+        .route("/logout", post(forms::logout))
+        .leptos_routes_with_context(&state, routes, move || provide_context(ctx.clone()), move || shell(opts.clone()))
+        .route_layer(axum::middleware::from_fn(observability::track))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(api_gateway::gateway))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::page_auth))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::check_origin))
+        .layer(sessions);
+
+    Ok(Router::new()
+        .route("/healthz", get(observability::healthz))
+        .route("/readyz", get(observability::readyz))
+        .route("/metrics", get(observability::metrics_endpoint))
+        .merge(pages)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state))
+}
+
+/// Serves until Ctrl-C or SIGTERM, then drains in-flight requests.
+pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> anyhow::Result<()> {
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| anyhow::anyhow!("server error: {e}"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

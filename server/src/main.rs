@@ -1,0 +1,46 @@
+//! `threadspace`: the server binary.
+//!
+//! ```text
+//! threadspace [serve]   migrate, then serve HTTP (default)
+//! threadspace migrate   apply database migrations and exit
+//! threadspace seed-demo create the demo workspace (idempotent) and print its login
+//! ```
+
+use server::{observability, Config};
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("threadspace: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let cfg = Config::from_env()?;
+    observability::init_tracing(cfg.log_json);
+    let cmd = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    match cmd.as_str() {
+        "serve" => {
+            let db = server::connect(&cfg).await?;
+            let state = server::state(&cfg, db);
+            let app = server::router(&cfg, state).await?;
+            let listener = tokio::net::TcpListener::bind(cfg.addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.addr))?;
+            tracing::info!(url = %cfg.public_url, "ThreadSpace is up");
+            println!("ThreadSpace is serving at {}", cfg.public_url);
+            server::serve(listener, app).await
+        }
+        "migrate" => {
+            server::connect(&cfg).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        "seed-demo" => {
+            let db = server::connect(&cfg).await?;
+            server::seed::demo(&cfg, &db).await
+        }
+        other => Err(anyhow::anyhow!("unknown command `{other}` (expected serve, migrate or seed-demo)")),
+    }
+}
