@@ -46,7 +46,7 @@ ensure_rust() {
 
 ensure_build_tools() {
   ensure_rust
-  apt_install pkg-config gcc
+  apt_install pkg-config gcc curl
   if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
     log "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes 15-25 min once)"
     cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads

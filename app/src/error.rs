@@ -84,9 +84,7 @@ impl AppError {
     /// The HTTP status for this error. Exhaustive on purpose: no `_` arm.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::InvalidJson(_) | AppError::InvalidArguments(_) | AppError::WeakPassword => {
-                400
-            }
+            AppError::InvalidJson(_) | AppError::InvalidArguments(_) | AppError::WeakPassword => 400,
             AppError::InvalidCredentials | AppError::NotAuthed | AppError::InvalidAuth => 401,
             AppError::Forbidden | AppError::BadOrigin => 403,
             AppError::NotFound(_) | AppError::UnknownMethod => 404,
@@ -103,22 +101,25 @@ impl AppError {
     pub fn detail(&self) -> String {
         match self {
             AppError::InvalidJson(d) | AppError::InvalidArguments(d) => d.clone(),
-            AppError::WeakPassword => format!(
-                "Passwords need at least {} characters.",
-                crate::auth::MIN_PASSWORD_LEN
-            ),
+            AppError::WeakPassword => {
+                format!("Passwords need at least {} characters.", crate::auth::MIN_PASSWORD_LEN)
+            }
             AppError::InvalidCredentials => "That email and password don't match.".into(),
             AppError::NotAuthed => "You need to log in first.".into(),
             AppError::InvalidAuth => "That token is not valid.".into(),
             AppError::Forbidden => "Your role doesn't allow that.".into(),
             AppError::BadOrigin => "The request came from another site.".into(),
+            AppError::NotFound("invite_not_found") => {
+                "This invite link is not valid. Check the link, or ask for a new one.".into()
+            }
+            AppError::NotFound("user_not_found") => "No such person in this workspace.".into(),
+            AppError::NotFound("workspace_not_found") => "You are not a member of that workspace.".into(),
+            AppError::NotFound("token_not_found") => "No such token.".into(),
             AppError::NotFound(what) => format!("Not found ({what})."),
             AppError::AlreadyExists("email_taken") => {
                 "That email already has an account: log in instead.".into()
             }
-            AppError::AlreadyExists("already_member") => {
-                "You are already a member of this workspace.".into()
-            }
+            AppError::AlreadyExists("already_member") => "You are already a member of this workspace.".into(),
             AppError::AlreadyExists(what) => format!("Already exists ({what})."),
             AppError::InviteExpired => "This invite link has expired.".into(),
             AppError::InviteUsedUp => "This invite link has already been used up.".into(),
@@ -149,9 +150,7 @@ impl AppError {
             "invite_used_up" => AppError::InviteUsedUp,
             "invite_revoked" => AppError::InviteRevoked,
             "request_too_large" => AppError::TooLarge,
-            "rate_limited" => AppError::RateLimited {
-                retry_after_secs: retry_after.unwrap_or(1),
-            },
+            "rate_limited" => AppError::RateLimited { retry_after_secs: retry_after.unwrap_or(1) },
             "unknown_method" => AppError::UnknownMethod,
             "method_not_allowed" => AppError::MethodNotAllowed,
             other => match KNOWN_CODES.iter().find(|c| **c == other) {
@@ -325,8 +324,7 @@ mod tests {
             "expected value at line 1 column 2".into(),
         ));
         assert_eq!(syntax.code(), "invalid_json");
-        let shape =
-            AppError::from_server_fn_error(ServerFnErrorErr::Args("missing field `email`".into()));
+        let shape = AppError::from_server_fn_error(ServerFnErrorErr::Args("missing field `email`".into()));
         assert_eq!(shape.code(), "invalid_arguments");
     }
 }

@@ -77,9 +77,8 @@ impl Config {
     pub fn session_key(&self) -> anyhow::Result<Vec<u8>> {
         let path = self.data_dir.join("session.key");
         if let Ok(text) = std::fs::read_to_string(&path) {
-            let key = STANDARD
-                .decode(text.trim())
-                .map_err(|_| anyhow::anyhow!("{} is corrupt", path.display()))?;
+            let key =
+                STANDARD.decode(text.trim()).map_err(|_| anyhow::anyhow!("{} is corrupt", path.display()))?;
             if key.len() == 64 {
                 return Ok(key);
             }
@@ -104,9 +103,6 @@ pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()>
     opts.write(true).create_new(true);
     #[cfg(unix)]
     opts.mode(0o600);
-    let mut f = opts
-        .open(path)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    let mut f = opts.open(path).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     f.write_all(bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
 }
-

@@ -67,7 +67,9 @@ pub fn state(cfg: &Config, db: PgPool) -> AppState {
 /// The whole HTTP surface: pages, API, forms, health and metrics.
 pub async fn router(cfg: &Config, state: AppState) -> anyhow::Result<Router> {
     observability::metrics_handle();
-    let store = PostgresStore::new(state.db.clone()).with_table_name("tower_session").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = PostgresStore::new(state.db.clone())
+        .with_table_name("tower_session")
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     store.migrate().await.map_err(|e| anyhow::anyhow!("session store migration failed: {e}"))?;
     tokio::spawn(store.clone().continuously_delete_expired(tokio::time::Duration::from_secs(3600)));
     let key = Key::from(&cfg.session_key()?);
@@ -96,7 +98,12 @@ pub async fn router(cfg: &Config, state: AppState) -> anyhow::Result<Router> {
         .route("/signup", post(forms::signup))
         .route("/invite/{token}", post(forms::accept_invite))
         .route("/logout", post(forms::logout))
-        .leptos_routes_with_context(&state, routes, move || provide_context(ctx.clone()), move || shell(opts.clone()))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(ctx.clone()),
+            move || shell(opts.clone()),
+        )
         .route_layer(axum::middleware::from_fn(observability::track))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(api_gateway::gateway))

@@ -66,10 +66,7 @@ pub async fn track(req: Request, next: Next) -> Response {
 
 /// `GET /metrics`.
 pub async fn metrics_endpoint() -> impl IntoResponse {
-    (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        metrics_handle().render(),
-    )
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics_handle().render())
 }
 
 /// `GET /healthz`: the process is up.
@@ -83,7 +80,10 @@ pub async fn readyz(State(st): State<AppState>) -> Response {
         Ok(_) => axum::Json(serde_json::json!({"ok": true, "database": "up"})).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({"ok": false, "error": "database_unavailable"})))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({"ok": false, "error": "database_unavailable"})),
+            )
                 .into_response()
         }
     }

@@ -59,9 +59,8 @@ pub async fn demo(cfg: &Config, db: &PgPool) -> anyhow::Result<()> {
         )
         .await
         .map_err(|e| anyhow::anyhow!("demo sign-up failed: {e}"))?;
-        let hash = app::auth::server::hash_password(password.clone())
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let hash =
+            app::auth::server::hash_password(password.clone()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut tx = db.begin().await?;
         sqlx::query!("update member set title = 'Founder' where member_id = $1", owner.member_id)
             .execute(&mut *tx)

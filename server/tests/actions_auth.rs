@@ -30,8 +30,15 @@ async fn signup_creates_a_workspace_with_its_owner(db: PgPool) {
     .fetch_one(&db)
     .await
     .unwrap();
-    assert_eq!((row.name.as_str(), row.email.as_str(), row.role.as_str()), ("Acme", "alice@example.com", "owner"));
-    assert!(sqlx::query_scalar!("select password_hash from account").fetch_one(&db).await.unwrap().starts_with("$argon2id$"));
+    assert_eq!(
+        (row.name.as_str(), row.email.as_str(), row.role.as_str()),
+        ("Acme", "alice@example.com", "owner")
+    );
+    assert!(sqlx::query_scalar!("select password_hash from account")
+        .fetch_one(&db)
+        .await
+        .unwrap()
+        .starts_with("$argon2id$"));
     assert_eq!(count(&db, "audit_log").await, 1);
 }
 
@@ -77,8 +84,14 @@ async fn login_checks_the_password_without_saying_which_part_is_wrong(db: PgPool
     let l = LoginLimiter::new(100, 100);
     let ok = login(&db, &l, " Alice@X.io ", PASSWORD, None, None).await.unwrap();
     assert_eq!(ok.member_id, alice.member_id);
-    assert_eq!(login(&db, &l, "alice@x.io", "nope nope nope", None, None).await.unwrap_err(), AppError::InvalidCredentials);
-    assert_eq!(login(&db, &l, "bob@x.io", PASSWORD, None, None).await.unwrap_err(), AppError::InvalidCredentials);
+    assert_eq!(
+        login(&db, &l, "alice@x.io", "nope nope nope", None, None).await.unwrap_err(),
+        AppError::InvalidCredentials
+    );
+    assert_eq!(
+        login(&db, &l, "bob@x.io", PASSWORD, None, None).await.unwrap_err(),
+        AppError::InvalidCredentials
+    );
     assert_eq!(login(&db, &l, "", "", None, None).await.unwrap_err().code(), "invalid_arguments");
 }
 
@@ -88,7 +101,10 @@ async fn login_picks_the_requested_workspace(db: PgPool) {
     let beta = signup(&db, input("Beta", "alice@x.io", PASSWORD, "Alice B")).await.unwrap();
     let other = owner(&db, "carol@x.io", "Carol's").await;
     let l = LoginLimiter::new(100, 100);
-    assert_eq!(login(&db, &l, "alice@x.io", PASSWORD, None, None).await.unwrap().workspace_id, acme.workspace_id);
+    assert_eq!(
+        login(&db, &l, "alice@x.io", PASSWORD, None, None).await.unwrap().workspace_id,
+        acme.workspace_id
+    );
     let b = login(&db, &l, "alice@x.io", PASSWORD, Some(beta.workspace_id), None).await.unwrap();
     assert_eq!(b.member_id, beta.member_id);
     let e = login(&db, &l, "alice@x.io", PASSWORD, Some(other.workspace_id), None).await.unwrap_err();

@@ -13,14 +13,20 @@ use sqlx::PgPool;
 
 async fn add(db: &PgPool, admin: &app::auth::Actor, name: &str, email: &str, role: Role) -> app::auth::Actor {
     let inv = invites::create(db, admin, role, 24, 1).await.unwrap();
-    let input = invites::AcceptInput { token: inv.token, email: email.into(), password: PASSWORD.into(), display_name: name.into() };
+    let input = invites::AcceptInput {
+        token: inv.token,
+        email: email.into(),
+        password: PASSWORD.into(),
+        display_name: name.into(),
+    };
     invites::accept(db, &LoginLimiter::new(1000, 1000), None, input).await.unwrap()
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn the_directory_pages_by_name_and_never_crosses_workspaces(db: PgPool) {
     let alice = owner(&db, "alice@x.io", "Acme").await;
-    for (n, e) in [("bob", "bob@x.io"), ("Carla", "carla@x.io"), ("dave", "dave@x.io"), ("Eve_1", "eve@x.io")] {
+    for (n, e) in [("bob", "bob@x.io"), ("Carla", "carla@x.io"), ("dave", "dave@x.io"), ("Eve_1", "eve@x.io")]
+    {
         add(&db, &alice, n, e, Role::Member).await;
     }
     owner(&db, "zed@x.io", "Elsewhere").await;
@@ -42,20 +48,31 @@ async fn the_directory_pages_by_name_and_never_crosses_workspaces(db: PgPool) {
     assert_eq!(names(&users::list(&db, &alice, Some("e_1"), None, None).await.unwrap()), ["Eve_1"]);
     assert!(users::list(&db, &alice, Some("%"), None, None).await.unwrap().members.is_empty());
     assert!(users::list(&db, &alice, Some("zed"), None, None).await.unwrap().members.is_empty());
-    assert_eq!(users::list(&db, &alice, None, Some("garbage"), None).await.unwrap_err().code(), "invalid_arguments");
+    assert_eq!(
+        users::list(&db, &alice, None, Some("garbage"), None).await.unwrap_err().code(),
+        "invalid_arguments"
+    );
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn outsiders_are_not_found_and_guests_do_not_see_emails(db: PgPool) {
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let zed = owner(&db, "zed@x.io", "Elsewhere").await;
-    assert_eq!(users::info(&db, &alice, zed.member_id).await.unwrap_err(), AppError::NotFound("user_not_found"));
+    assert_eq!(
+        users::info(&db, &alice, zed.member_id).await.unwrap_err(),
+        AppError::NotFound("user_not_found")
+    );
     let me = users::info(&db, &alice, alice.member_id).await.unwrap();
     assert_eq!(me.email.as_deref(), Some("alice@x.io"));
     let gus = add(&db, &alice, "Gus", "gus@x.io", Role::Guest).await;
     let seen_by_guest = users::info(&db, &gus, alice.member_id).await.unwrap();
     assert_eq!(seen_by_guest.email, None);
-    assert!(users::list(&db, &gus, None, None, None).await.unwrap().members.iter().all(|m| m.email.is_none()));
+    assert!(users::list(&db, &gus, None, None, None)
+        .await
+        .unwrap()
+        .members
+        .iter()
+        .all(|m| m.email.is_none()));
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
@@ -79,10 +96,13 @@ async fn tokens_authenticate_until_revoked_or_expired(db: PgPool) {
     assert!(tokens::list(&db, &alice).await.unwrap().is_empty());
 
     let (old, old_secret) = tokens::create(&db, &alice, "old", Some(1)).await.unwrap();
-    sqlx::query!("update api_token set expires_at = now() - interval '1 second' where api_token_id = $1", old.id)
-        .execute(&db)
-        .await
-        .unwrap();
+    sqlx::query!(
+        "update api_token set expires_at = now() - interval '1 second' where api_token_id = $1",
+        old.id
+    )
+    .execute(&db)
+    .await
+    .unwrap();
     assert_eq!(tokens::authenticate(&db, &old_secret).await.unwrap_err(), AppError::InvalidAuth);
 }
 
@@ -90,9 +110,15 @@ async fn tokens_authenticate_until_revoked_or_expired(db: PgPool) {
 async fn token_input_is_validated(db: PgPool) {
     let alice = owner(&db, "alice@x.io", "Acme").await;
     assert_eq!(tokens::create(&db, &alice, "", None).await.unwrap_err().code(), "invalid_arguments");
-    assert_eq!(tokens::create(&db, &alice, &"x".repeat(81), None).await.unwrap_err().code(), "invalid_arguments");
+    assert_eq!(
+        tokens::create(&db, &alice, &"x".repeat(81), None).await.unwrap_err().code(),
+        "invalid_arguments"
+    );
     assert_eq!(tokens::create(&db, &alice, "ok", Some(0)).await.unwrap_err().code(), "invalid_arguments");
-    assert_eq!(tokens::create(&db, &alice, "ok", Some(10_000)).await.unwrap_err().code(), "invalid_arguments");
+    assert_eq!(
+        tokens::create(&db, &alice, "ok", Some(10_000)).await.unwrap_err().code(),
+        "invalid_arguments"
+    );
     let (never, _) = tokens::create(&db, &alice, "forever", None).await.unwrap();
     assert!(never.expires_at.is_none());
     assert_eq!(common::count(&db, "api_token").await, 1);

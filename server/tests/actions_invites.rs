@@ -15,7 +15,12 @@ fn limiter() -> LoginLimiter {
 }
 
 fn join(token: &str, email: &str, password: &str) -> AcceptInput {
-    AcceptInput { token: token.into(), email: email.into(), password: password.into(), display_name: "Newcomer".into() }
+    AcceptInput {
+        token: token.into(),
+        email: email.into(),
+        password: password.into(),
+        display_name: "Newcomer".into(),
+    }
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
@@ -40,7 +45,8 @@ async fn an_existing_account_joins_with_its_own_password(db: PgPool) {
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let carol = owner(&db, "carol@x.io", "Carol's").await;
     let inv = create(&db, &alice, Role::Member, 24, 5).await.unwrap();
-    let e = accept(&db, &limiter(), None, join(&inv.token, "carol@x.io", "not her password")).await.unwrap_err();
+    let e =
+        accept(&db, &limiter(), None, join(&inv.token, "carol@x.io", "not her password")).await.unwrap_err();
     assert_eq!(e, AppError::InvalidCredentials);
     let joined = accept(&db, &limiter(), None, join(&inv.token, "carol@x.io", PASSWORD)).await.unwrap();
     assert_eq!(joined.account_id, carol.account_id);
@@ -55,10 +61,13 @@ async fn an_existing_account_joins_with_its_own_password(db: PgPool) {
 async fn expired_used_up_revoked_and_unknown_links_each_say_so_and_store_nothing(db: PgPool) {
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let expired = create(&db, &alice, Role::Member, 1, 5).await.unwrap();
-    sqlx::query!("update invite set expires_at = now() - interval '1 minute' where invite_id = $1", expired.invite.id)
-        .execute(&db)
-        .await
-        .unwrap();
+    sqlx::query!(
+        "update invite set expires_at = now() - interval '1 minute' where invite_id = $1",
+        expired.invite.id
+    )
+    .execute(&db)
+    .await
+    .unwrap();
     let used = create(&db, &alice, Role::Member, 24, 1).await.unwrap();
     accept(&db, &limiter(), None, join(&used.token, "first@x.io", PASSWORD)).await.unwrap();
     let revoked = create(&db, &alice, Role::Member, 24, 5).await.unwrap();
@@ -107,7 +116,9 @@ async fn a_single_use_link_admits_exactly_one_of_many_concurrent_joiners(db: PgP
     let tasks: Vec<_> = (0..6)
         .map(|i| {
             let (db, l, token) = (db.clone(), l.clone(), inv.token.clone());
-            tokio::spawn(async move { accept(&db, &l, None, join(&token, &format!("p{i}@x.io"), PASSWORD)).await })
+            tokio::spawn(
+                async move { accept(&db, &l, None, join(&token, &format!("p{i}@x.io"), PASSWORD)).await },
+            )
         })
         .collect();
     let mut ok = 0;

@@ -28,7 +28,12 @@ async fn signup_test_logout_round_trip_uses_the_envelope(db: PgPool) {
 async fn malformed_requests_get_the_right_status_and_code(db: PgPool) {
     let s = Srv::start(db).await;
     let raw = |path: &str, body: &'static str| {
-        s.client.post(format!("{}/api/{path}", s.url)).header("origin", &s.url).header("content-type", "application/json").body(body).send()
+        s.client
+            .post(format!("{}/api/{path}", s.url))
+            .header("origin", &s.url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
     };
     let res = raw("auth.signup", "{not json").await.unwrap();
     assert_eq!(res.status(), 400);
@@ -42,11 +47,26 @@ async fn malformed_requests_get_the_right_status_and_code(db: PgPool) {
     let res = s.client.get(format!("{}/api/auth.test", s.url)).send().await.unwrap();
     assert_eq!(res.status(), 405);
     let big = "x".repeat(2 * 1024 * 1024);
-    let res = s.client.post(format!("{}/api/auth.login", s.url)).header("origin", &s.url).body(big).send().await.unwrap();
+    let res = s
+        .client
+        .post(format!("{}/api/auth.login", s.url))
+        .header("origin", &s.url)
+        .body(big)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 413);
     assert_eq!(res.json::<serde_json::Value>().await.unwrap()["error"], "request_too_large");
 
-    assert_error(&s.call("auth.signup", json!({"workspace_name": "A", "email": "a@x.io", "password": "short", "display_name": "A"})).await, 400, "weak_password");
+    assert_error(
+        &s.call(
+            "auth.signup",
+            json!({"workspace_name": "A", "email": "a@x.io", "password": "short", "display_name": "A"}),
+        )
+        .await,
+        400,
+        "weak_password",
+    );
     assert_eq!(common::count(&s.db, "account").await, 0);
     s.signup("alice@x.io", "Acme").await;
     let dup = s.call_with(&client(), "auth.signup", json!({"workspace_name": "B", "email": "alice@x.io", "password": "another password", "display_name": "A"})).await;
@@ -86,7 +106,14 @@ async fn cookie_mutations_must_come_from_our_origin(db: PgPool) {
     assert_eq!(evil.json::<serde_json::Value>().await.unwrap()["error"], "bad_origin");
     let none = s.client.post(&url).json(&body).send().await.unwrap();
     assert_eq!(none.status(), 403);
-    let referer = s.client.post(&url).header("referer", format!("{}/settings/tokens", s.url)).json(&body).send().await.unwrap();
+    let referer = s
+        .client
+        .post(&url)
+        .header("referer", format!("{}/settings/tokens", s.url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(referer.status(), 200);
     // Login CSRF: a foreign origin cannot log a browser in either.
     let login = client()
@@ -106,7 +133,8 @@ async fn login_rate_limit_says_when_to_retry(db: PgPool) {
     s.signup("alice@x.io", "Acme").await;
     let c = client();
     for _ in 0..5 {
-        let r = s.call_with(&c, "auth.login", json!({"email": "alice@x.io", "password": "wrong password"})).await;
+        let r =
+            s.call_with(&c, "auth.login", json!({"email": "alice@x.io", "password": "wrong password"})).await;
         assert_error(&r, 401, "invalid_credentials");
     }
     let res = c
@@ -128,7 +156,8 @@ async fn login_rate_limit_says_when_to_retry(db: PgPool) {
 async fn roles_and_workspaces_are_enforced_over_http(db: PgPool) {
     let s = Srv::start(db).await;
     s.signup("alice@x.io", "Acme").await;
-    let (st, inv) = s.call("invites.create", json!({"role": "member", "expires_in_hours": 24, "max_uses": 2})).await;
+    let (st, inv) =
+        s.call("invites.create", json!({"role": "member", "expires_in_hours": 24, "max_uses": 2})).await;
     assert_eq!(st, 200, "{inv}");
     let url = inv["url"].as_str().unwrap();
     assert!(url.starts_with(&format!("{}/invite/tsi_", s.url)));
@@ -137,30 +166,70 @@ async fn roles_and_workspaces_are_enforced_over_http(db: PgPool) {
     let bob = client();
     let (st, info) = s.call_with(&bob, "invites.info", json!({"token": token})).await;
     assert_eq!((st.as_u16(), info["invite"]["workspace_name"].as_str()), (200, Some("Acme")));
-    let (st, joined) = s.call_with(&bob, "invites.accept", json!({"token": token, "email": "bob@x.io", "password": PASSWORD, "display_name": "Bob"})).await;
+    let (st, joined) = s
+        .call_with(
+            &bob,
+            "invites.accept",
+            json!({"token": token, "email": "bob@x.io", "password": PASSWORD, "display_name": "Bob"}),
+        )
+        .await;
     assert_eq!(st, 200, "{joined}");
-    assert_error(&s.call_with(&bob, "invites.create", json!({"role": "member", "expires_in_hours": 24, "max_uses": 1})).await, 403, "forbidden");
+    assert_error(
+        &s.call_with(
+            &bob,
+            "invites.create",
+            json!({"role": "member", "expires_in_hours": 24, "max_uses": 1}),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
     let (_, dir) = s.call_with(&bob, "users.list", json!({"limit": 10})).await;
-    let names: Vec<_> = dir["members"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    let names: Vec<_> =
+        dir["members"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["alice", "Bob"]);
 
     let zed = client();
-    let other = s.call_with(&zed, "auth.signup", json!({"workspace_name": "Z", "email": "zed@x.io", "password": PASSWORD, "display_name": "Zed"})).await;
+    let other = s
+        .call_with(
+            &zed,
+            "auth.signup",
+            json!({"workspace_name": "Z", "email": "zed@x.io", "password": PASSWORD, "display_name": "Zed"}),
+        )
+        .await;
     assert_error(&s.call("users.info", json!({"user": other.1["user_id"]})).await, 404, "user_not_found");
-    assert_error(&s.call("workspaces.switch", json!({"workspace": other.1["workspace_id"]})).await, 404, "workspace_not_found");
-    assert_error(&s.call_with(&bob, "invites.accept", json!({"token": "tsi_x", "email": "c@x.io", "password": PASSWORD, "display_name": "C"})).await, 404, "invite_not_found");
+    assert_error(
+        &s.call("workspaces.switch", json!({"workspace": other.1["workspace_id"]})).await,
+        404,
+        "workspace_not_found",
+    );
+    assert_error(
+        &s.call_with(
+            &bob,
+            "invites.accept",
+            json!({"token": "tsi_x", "email": "c@x.io", "password": PASSWORD, "display_name": "C"}),
+        )
+        .await,
+        404,
+        "invite_not_found",
+    );
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn expired_and_used_up_invites_are_gone(db: PgPool) {
     let s = Srv::start(db).await;
     s.signup("alice@x.io", "Acme").await;
-    let (_, inv) = s.call("invites.create", json!({"role": "member", "expires_in_hours": 1, "max_uses": 1})).await;
+    let (_, inv) =
+        s.call("invites.create", json!({"role": "member", "expires_in_hours": 1, "max_uses": 1})).await;
     let token = inv["url"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
-    let join = |email: &str| json!({"token": token, "email": email, "password": PASSWORD, "display_name": "P"});
+    let join =
+        |email: &str| json!({"token": token, "email": email, "password": PASSWORD, "display_name": "P"});
     assert_eq!(s.call_with(&client(), "invites.accept", join("p1@x.io")).await.0, 200);
     assert_error(&s.call_with(&client(), "invites.accept", join("p2@x.io")).await, 410, "invite_used_up");
-    sqlx::query("update invite set max_uses = 5, expires_at = now() - interval '1 hour'").execute(&s.db).await.unwrap();
+    sqlx::query("update invite set max_uses = 5, expires_at = now() - interval '1 hour'")
+        .execute(&s.db)
+        .await
+        .unwrap();
     assert_error(&s.call_with(&client(), "invites.accept", join("p3@x.io")).await, 410, "invite_expired");
     assert_eq!(common::count(&s.db, "account").await, 2);
 }

@@ -21,18 +21,34 @@ async fn the_login_form_works_without_javascript_and_cycles_the_session(db: PgPo
     let c = client();
     let form = |pw: &str| [("email", "alice@x.io".to_string()), ("password", pw.to_string())];
 
-    let bad = c.post(format!("{}/login", s.url)).header("origin", &s.url).form(&form("wrong password")).send().await.unwrap();
+    let bad = c
+        .post(format!("{}/login", s.url))
+        .header("origin", &s.url)
+        .form(&form("wrong password"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 303);
     let loc = bad.headers()["location"].to_str().unwrap();
     assert!(loc.starts_with("/login?error=invalid_credentials"), "{loc}");
     assert!(!loc.contains("wrong"), "the password must never be echoed: {loc}");
 
     let page = c.get(format!("{}{loc}", s.url)).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("That email and password don&#x27;t match.") || page.contains("That email and password don't match."), "{page}");
+    assert!(
+        page.contains("That email and password don&#x27;t match.")
+            || page.contains("That email and password don't match."),
+        "{page}"
+    );
 
     let before = c.get(format!("{}/login", s.url)).send().await.unwrap();
     let before_cookie = session_cookie(&before);
-    let ok = c.post(format!("{}/login", s.url)).header("origin", &s.url).form(&form(PASSWORD)).send().await.unwrap();
+    let ok = c
+        .post(format!("{}/login", s.url))
+        .header("origin", &s.url)
+        .form(&form(PASSWORD))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 303);
     assert_eq!(ok.headers()["location"], "/");
     let cookie = session_cookie(&ok).expect("a session cookie");
@@ -59,12 +75,22 @@ async fn signup_form_errors_point_at_the_field_and_keep_safe_values(db: PgPool) 
     let res = c
         .post(format!("{}/signup", s.url))
         .header("origin", &s.url)
-        .form(&[("workspace_name", "Acme"), ("display_name", "Alice"), ("email", "alice@x"), ("password", PASSWORD)])
+        .form(&[
+            ("workspace_name", "Acme"),
+            ("display_name", "Alice"),
+            ("email", "alice@x"),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
     let loc = res.headers()["location"].to_str().unwrap().to_string();
-    assert!(loc.contains("error=invalid_arguments") && loc.contains("field=email") && loc.contains("workspace_name=Acme"), "{loc}");
+    assert!(
+        loc.contains("error=invalid_arguments")
+            && loc.contains("field=email")
+            && loc.contains("workspace_name=Acme"),
+        "{loc}"
+    );
     assert!(!loc.contains("horse"));
     let html = c.get(format!("{}{loc}", s.url)).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Enter a valid email address."), "{html}");
@@ -74,7 +100,12 @@ async fn signup_form_errors_point_at_the_field_and_keep_safe_values(db: PgPool) 
     let ok = c
         .post(format!("{}/signup", s.url))
         .header("origin", &s.url)
-        .form(&[("workspace_name", "Acme"), ("display_name", "Alice"), ("email", "alice@x.io"), ("password", PASSWORD)])
+        .form(&[
+            ("workspace_name", "Acme"),
+            ("display_name", "Alice"),
+            ("email", "alice@x.io"),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -86,7 +117,9 @@ async fn signup_form_errors_point_at_the_field_and_keep_safe_values(db: PgPool) 
 async fn invite_page_shows_the_workspace_or_why_the_link_is_dead(db: PgPool) {
     let s = Srv::start(db).await;
     s.signup("alice@x.io", "Acme").await;
-    let (_, inv) = s.call("invites.create", serde_json::json!({"role": "member", "expires_in_hours": 24, "max_uses": 1})).await;
+    let (_, inv) = s
+        .call("invites.create", serde_json::json!({"role": "member", "expires_in_hours": 24, "max_uses": 1}))
+        .await;
     let url = inv["url"].as_str().unwrap();
     let c = client();
     let page = c.get(url).send().await.unwrap().text().await.unwrap();
@@ -117,7 +150,8 @@ async fn health_readiness_and_metrics(db: PgPool) {
     let s = Srv::start(db).await;
     let c = client();
     assert_eq!(c.get(format!("{}/healthz", s.url)).send().await.unwrap().status(), 200);
-    let ready: serde_json::Value = c.get(format!("{}/readyz", s.url)).send().await.unwrap().json().await.unwrap();
+    let ready: serde_json::Value =
+        c.get(format!("{}/readyz", s.url)).send().await.unwrap().json().await.unwrap();
     assert_eq!(ready["database"], "up");
     s.call("auth.test", serde_json::json!({})).await;
     let m = c.get(format!("{}/metrics", s.url)).send().await.unwrap().text().await.unwrap();

@@ -28,8 +28,7 @@ pub async fn signup(
     let st = crate::state::state()?;
     let input = server::SignupInput { workspace_name, email, password, display_name };
     let actor = server::signup(&st.db, input).await?;
-    let session: tower_sessions::Session =
-        leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
+    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
     server::establish_session(&session, &actor).await?;
     Ok(Reply::new(Session { user_id: actor.member_id, workspace_id: actor.workspace_id }))
 }
@@ -44,10 +43,8 @@ pub async fn login(
     use super::server;
     let st = crate::state::state()?;
     let ip = server::client_ip().await;
-    let actor =
-        server::login(&st.db, &st.login_limiter, &email, &password, workspace_id, ip).await?;
-    let session: tower_sessions::Session =
-        leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
+    let actor = server::login(&st.db, &st.login_limiter, &email, &password, workspace_id, ip).await?;
+    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
     server::establish_session(&session, &actor).await?;
     Ok(Reply::new(Session { user_id: actor.member_id, workspace_id: actor.workspace_id }))
 }
@@ -55,8 +52,7 @@ pub async fn login(
 /// Ends the browser session. Harmless when not logged in.
 #[server(prefix = "/api", endpoint = "auth.logout", input = server_fn::codec::Json)]
 pub async fn logout() -> Result<Reply<Empty>, AppError> {
-    let session: tower_sessions::Session =
-        leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
+    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
     session.flush().await.map_err(|e| {
         tracing::error!(error = %e, "session store failure");
         AppError::Internal

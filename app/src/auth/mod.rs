@@ -102,14 +102,10 @@ pub fn validate_name(field: &str, value: &str) -> Result<String, AppError> {
         return Err(AppError::InvalidArguments(format!("{field} must not be empty")));
     }
     if v.chars().count() > MAX_NAME_LEN {
-        return Err(AppError::InvalidArguments(format!(
-            "{field} must be at most {MAX_NAME_LEN} characters"
-        )));
+        return Err(AppError::InvalidArguments(format!("{field} must be at most {MAX_NAME_LEN} characters")));
     }
     if v.chars().any(char::is_control) {
-        return Err(AppError::InvalidArguments(format!(
-            "{field} must not contain control characters"
-        )));
+        return Err(AppError::InvalidArguments(format!("{field} must not contain control characters")));
     }
     Ok(v.to_string())
 }
@@ -122,9 +118,7 @@ pub fn validate_email(value: &str) -> Result<String, AppError> {
         return Err(AppError::InvalidArguments("email must not be empty".into()));
     }
     if v.len() > MAX_EMAIL_LEN {
-        return Err(AppError::InvalidArguments(format!(
-            "email must be at most {MAX_EMAIL_LEN} characters"
-        )));
+        return Err(AppError::InvalidArguments(format!("email must be at most {MAX_EMAIL_LEN} characters")));
     }
     let (local, domain) = v.split_once('@').ok_or_else(bad)?;
     if local.is_empty()

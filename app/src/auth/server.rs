@@ -1,9 +1,9 @@
 //! Server-only account actions: sign-up, login, password hashing, secrets, and
 //! resolving the caller of a request into an [`Actor`].
 
-use axum::http::HeaderMap;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use axum::http::HeaderMap;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -25,9 +25,7 @@ pub const SESSION_MEMBER: &str = "member_id";
 pub async fn hash_password(password: String) -> AppResult<String> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
+        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
     })
     .await
     .map_err(|_| AppError::Internal)?
@@ -85,12 +83,9 @@ pub async fn signup(db: &PgPool, input: SignupInput) -> AppResult<Actor> {
     let email = validate_email(&input.email)?;
     validate_password(&input.password)?;
 
-    let existing = sqlx::query!(
-        "select account_id, password_hash from account where email = $1",
-        email
-    )
-    .fetch_optional(db)
-    .await?;
+    let existing = sqlx::query!("select account_id, password_hash from account where email = $1", email)
+        .fetch_optional(db)
+        .await?;
     let (account_id, new_hash) = match existing {
         Some(a) => {
             if !verify_password(input.password.clone(), a.password_hash).await? {
@@ -118,8 +113,7 @@ pub async fn signup(db: &PgPool, input: SignupInput) -> AppResult<Actor> {
     }
     let workspace_id = workspaces::create(&mut tx, &workspace_name).await?;
     let member_id =
-        workspaces::add_member(&mut tx, workspace_id, account_id, Role::Owner, &display_name)
-            .await?;
+        workspaces::add_member(&mut tx, workspace_id, account_id, Role::Owner, &display_name).await?;
     audit(&mut tx, workspace_id, Some(member_id), "workspace.created", serde_json::json!({})).await?;
     tx.commit().await?;
     tracing::info!(%workspace_id, %member_id, "workspace created");
@@ -282,22 +276,13 @@ pub async fn client_ip() -> Option<std::net::IpAddr> {
             return Some(ip);
         }
     }
-    let info: axum::extract::ConnectInfo<std::net::SocketAddr> =
-        leptos_axum::extract().await.ok()?;
+    let info: axum::extract::ConnectInfo<std::net::SocketAddr> = leptos_axum::extract().await.ok()?;
     Some(info.0.ip())
 }
 
 /// The first address in `X-Forwarded-For`, if it parses.
 pub fn forwarded_ip(headers: &HeaderMap) -> Option<std::net::IpAddr> {
-    headers
-        .get("x-forwarded-for")?
-        .to_str()
-        .ok()?
-        .split(',')
-        .next()?
-        .trim()
-        .parse()
-        .ok()
+    headers.get("x-forwarded-for")?.to_str().ok()?.split(',').next()?.trim().parse().ok()
 }
 
 #[cfg(test)]

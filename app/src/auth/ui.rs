@@ -121,7 +121,7 @@ pub fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
 pub fn LoginPage() -> impl IntoView {
     let error = use_form_error();
     let q = use_query_map();
-    let email = move || q.read().get("email");
+    let email = move || q.read_untracked().get("email");
     view! {
         <AuthCard title="Sign in">
             <form method="post" action="/login" class="form" novalidate=false>
@@ -142,7 +142,7 @@ pub fn LoginPage() -> impl IntoView {
 pub fn SignupPage() -> impl IntoView {
     let error = use_form_error();
     let q = use_query_map();
-    let keep = move |k: &str| q.read().get(k).unwrap_or_default();
+    let keep = move |k: &str| q.read_untracked().get(k).unwrap_or_default();
     view! {
         <AuthCard title="Create a workspace">
             <form method="post" action="/signup" class="form">

@@ -31,7 +31,11 @@ pub struct InviteInfoReply {
 
 /// Creates an invite link (owners and admins).
 #[server(prefix = "/api", endpoint = "invites.create", input = server_fn::codec::Json)]
-pub async fn create(role: Role, expires_in_hours: i64, max_uses: i32) -> Result<Reply<CreatedInvite>, AppError> {
+pub async fn create(
+    role: Role,
+    expires_in_hours: i64,
+    max_uses: i32,
+) -> Result<Reply<CreatedInvite>, AppError> {
     let actor = crate::auth::server::require_actor().await?;
     let st = crate::state::state()?;
     let created = super::server::create(&st.db, &actor, role, expires_in_hours, max_uses).await?;
@@ -66,7 +70,12 @@ pub async fn info(token: String) -> Result<Reply<InviteInfoReply>, AppError> {
 /// Joins the invite's workspace and logs in. An existing account joins with
 /// its own password; a new email creates an account.
 #[server(prefix = "/api", endpoint = "invites.accept", input = server_fn::codec::Json)]
-pub async fn accept(token: String, email: String, password: String, display_name: String) -> Result<Reply<Session>, AppError> {
+pub async fn accept(
+    token: String,
+    email: String,
+    password: String,
+    display_name: String,
+) -> Result<Reply<Session>, AppError> {
     use crate::auth::server as auth;
     let st = crate::state::state()?;
     let ip = auth::client_ip().await;

@@ -8,8 +8,8 @@ pub mod api;
 pub mod server;
 pub mod ui;
 
-use time::OffsetDateTime;
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::auth::Role;
@@ -32,7 +32,13 @@ pub enum InviteStatus {
 impl InviteStatus {
     /// Revocation wins over exhaustion, which wins over expiry: the most
     /// deliberate cause is the one worth telling.
-    pub fn of(revoked: bool, uses: i32, max_uses: i32, expires_at: OffsetDateTime, now: OffsetDateTime) -> Self {
+    pub fn of(
+        revoked: bool,
+        uses: i32,
+        max_uses: i32,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Self {
         if revoked {
             InviteStatus::Revoked
         } else if uses >= max_uses {

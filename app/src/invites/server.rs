@@ -1,7 +1,7 @@
 //! Server-only invite actions.
 
-use time::{Duration, OffsetDateTime};
 use sqlx::PgPool;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{InviteInfo, InvitePreview, InviteStatus, MAX_EXPIRES_IN_HOURS, MAX_USES};
@@ -22,7 +22,13 @@ pub struct Created {
 }
 
 /// Creates an invite link. Owners and admins only; nobody can invite an owner.
-pub async fn create(db: &PgPool, actor: &Actor, role: Role, expires_in_hours: i64, max_uses: i32) -> AppResult<Created> {
+pub async fn create(
+    db: &PgPool,
+    actor: &Actor,
+    role: Role,
+    expires_in_hours: i64,
+    max_uses: i32,
+) -> AppResult<Created> {
     require_admin(actor)?;
     if role == Role::Owner {
         return Err(AppError::InvalidArguments("invites cannot grant the owner role".into()));
@@ -53,7 +59,14 @@ pub async fn create(db: &PgPool, actor: &Actor, role: Role, expires_in_hours: i6
     )
     .fetch_one(&mut *tx)
     .await?;
-    audit(&mut tx, actor.workspace_id, Some(actor.member_id), "invite.created", serde_json::json!({"invite_id": id, "role": role.as_str()})).await?;
+    audit(
+        &mut tx,
+        actor.workspace_id,
+        Some(actor.member_id),
+        "invite.created",
+        serde_json::json!({"invite_id": id, "role": role.as_str()}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Created {
         invite: InviteInfo {
@@ -112,7 +125,14 @@ pub async fn revoke(db: &PgPool, actor: &Actor, invite: Uuid) -> AppResult<()> {
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound("invite_not_found"));
     }
-    audit(&mut tx, actor.workspace_id, Some(actor.member_id), "invite.revoked", serde_json::json!({"invite_id": invite})).await?;
+    audit(
+        &mut tx,
+        actor.workspace_id,
+        Some(actor.member_id),
+        "invite.revoked",
+        serde_json::json!({"invite_id": invite}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -132,7 +152,13 @@ pub async fn preview(db: &PgPool, token: &str) -> AppResult<InvitePreview> {
         workspace_name: r.workspace_name,
         inviter: r.inviter,
         role: Role::parse(&r.role)?,
-        status: InviteStatus::of(r.revoked_at.is_some(), r.uses, r.max_uses, r.expires_at, OffsetDateTime::now_utc()),
+        status: InviteStatus::of(
+            r.revoked_at.is_some(),
+            r.uses,
+            r.max_uses,
+            r.expires_at,
+            OffsetDateTime::now_utc(),
+        ),
     })
 }
 
@@ -194,23 +220,42 @@ pub async fn accept(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound("invite_not_found"))?;
-    status_error(InviteStatus::of(inv.revoked_at.is_some(), inv.uses, inv.max_uses, inv.expires_at, OffsetDateTime::now_utc()))?;
+    status_error(InviteStatus::of(
+        inv.revoked_at.is_some(),
+        inv.uses,
+        inv.max_uses,
+        inv.expires_at,
+        OffsetDateTime::now_utc(),
+    ))?;
     if let Some(hash) = new_hash {
-        sqlx::query!("insert into account (account_id, email, password_hash) values ($1, $2, $3)", account_id, email, hash)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| match unique_violation(&e).as_deref() {
-                // Someone registered this email between our check and now.
-                Some("account_email_key") => AppError::AlreadyExists("email_taken"),
-                _ => e.into(),
-            })?;
+        sqlx::query!(
+            "insert into account (account_id, email, password_hash) values ($1, $2, $3)",
+            account_id,
+            email,
+            hash
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match unique_violation(&e).as_deref() {
+            // Someone registered this email between our check and now.
+            Some("account_email_key") => AppError::AlreadyExists("email_taken"),
+            _ => e.into(),
+        })?;
     }
     let role = Role::parse(&inv.role)?;
-    let member_id = workspaces::add_member(&mut tx, inv.workspace_id, account_id, role, &display_name).await?;
+    let member_id =
+        workspaces::add_member(&mut tx, inv.workspace_id, account_id, role, &display_name).await?;
     sqlx::query!("update invite set uses = uses + 1 where invite_id = $1", inv.invite_id)
         .execute(&mut *tx)
         .await?;
-    audit(&mut tx, inv.workspace_id, Some(member_id), "invite.accepted", serde_json::json!({"invite_id": inv.invite_id})).await?;
+    audit(
+        &mut tx,
+        inv.workspace_id,
+        Some(member_id),
+        "invite.accepted",
+        serde_json::json!({"invite_id": inv.invite_id}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Actor { account_id, member_id, workspace_id: inv.workspace_id, role, via: AuthVia::Session })
 }

@@ -147,7 +147,8 @@ pub fn CopyBox(label: &'static str, value: String) -> impl IntoView {
 pub fn AcceptInvitePage() -> impl IntoView {
     let params = use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
-    let preview = Resource::new(token, |t| async move { crate::invites::api::info(t).await.map(|r| r.data.invite) });
+    let preview =
+        Resource::new(token, |t| async move { crate::invites::api::info(t).await.map(|r| r.data.invite) });
     let error = use_form_error();
     view! {
         <AuthCard title="Join a workspace">

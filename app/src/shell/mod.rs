@@ -33,12 +33,36 @@ pub fn use_me() -> Signal<Option<Me>> {
     expect_context::<MeCtx>().0
 }
 
-/// The shell around every signed-in page.
+/// The shell around every signed-in page. It waits for "who am I" before
+/// rendering anything, so every page inside can read [`use_me`] directly.
 #[component]
 pub fn Shell() -> impl IntoView {
-    let me_res = Resource::new(|| (), |_| async { crate::auth::api::test().await });
-    let me = Signal::derive(move || me_res.get().and_then(|r| r.ok()).map(|r| r.data));
-    provide_context(MeCtx(me));
+    let me = Resource::new(|| (), |_| async { crate::auth::api::test().await });
+    view! {
+        <Suspense fallback=|| view! { <div class="app-loading" aria-busy="true">"Loading…"</div> }>
+            // `get()`, not `Suspend`: the closure may run more than once while the
+            // resource is pending, and only the resolved run may create the layout
+            // (whose pages own resources of their own).
+            {move || me.get().map(|r| {
+                match r {
+                    Ok(reply) => view! { <Layout me=reply.data/> }.into_any(),
+                    Err(e) => view! {
+                        <div class="auth-page"><div class="auth-card">
+                            <h1>"Something went wrong"</h1>
+                            <p class="form-banner" role="alert">{e.detail()}</p>
+                            <a class="btn primary" href="/login">"Sign in again"</a>
+                        </div></div>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The three-pane layout for a signed-in member.
+#[component]
+fn Layout(me: Me) -> impl IntoView {
+    provide_context(MeCtx(Signal::stored(Some(me.clone()))));
     let detail = RwSignal::new(None::<Detail>);
     provide_context(DetailCtx(detail));
     let nav_open = RwSignal::new(false);
@@ -55,20 +79,22 @@ pub fn Shell() -> impl IntoView {
         on_cleanup(move || handle.remove());
     }
 
+    let workspace_name = me.workspace_name.clone();
     view! {
         <div class="app" class:nav-open=move || nav_open.get() class:detail-open=move || detail.get().is_some()>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="topbar">
-                <button class="icon-btn nav-toggle" aria-label="Open navigation" aria-expanded=move || nav_open.get().to_string()
-                    on:click=move |_| nav_open.update(|o| *o = !*o)>"☰"</button>
-                <span class="topbar-title">{move || me.get().map(|m| m.workspace_name).unwrap_or_default()}</span>
+                <button
+                    class="icon-btn nav-toggle"
+                    aria-label="Open navigation"
+                    aria-expanded=move || nav_open.get().to_string()
+                    on:click=move |_| nav_open.update(|o| *o = !*o)
+                >
+                    "☰"
+                </button>
+                <span class="topbar-title">{workspace_name}</span>
             </header>
-            <Transition fallback=|| view! { <aside class="sidebar" aria-busy="true"></aside> }>
-                {move || me_res.get().map(|r| match r {
-                    Ok(reply) => view! { <sidebar::Sidebar me=reply.data on_navigate=move || nav_open.set(false)/> }.into_any(),
-                    Err(e) => view! { <aside class="sidebar"><p class="sidebar-error">{e.detail()}</p></aside> }.into_any(),
-                })}
-            </Transition>
+            <sidebar::Sidebar me=me on_navigate=move || nav_open.set(false)/>
             <div class="scrim" on:click=move |_| nav_open.set(false)></div>
             <main id="main" class="main" tabindex="-1">
                 <Outlet/>

@@ -17,10 +17,10 @@ pub fn Sidebar(me: Me, on_navigate: impl Fn() + Copy + Send + Sync + 'static) ->
         <aside class="sidebar" aria-label="Workspace navigation">
             <WorkspaceSwitcher current=me.workspace_name.clone()/>
             <nav class="nav">
-                <A href="/" exact=true on:click=nav>"🏠 Home"</A>
-                <A href="/people" on:click=nav>"👥 People"</A>
-                {is_admin.then(|| view! { <A href="/admin/invites" on:click=nav>"✉️ Invites"</A> })}
-                <A href="/settings/tokens" on:click=nav>"🔑 API tokens"</A>
+                <A href="/" exact=true on:click=nav>"Home"</A>
+                <A href="/people" on:click=nav>"People"</A>
+                {is_admin.then(|| view! { <A href="/admin/invites" on:click=nav>"Invites"</A> })}
+                <A href="/settings/tokens" on:click=nav>"API tokens"</A>
             </nav>
             <div class="sidebar-spacer"></div>
             <UserMenu me=me/>
@@ -32,9 +32,16 @@ pub fn Sidebar(me: Me, on_navigate: impl Fn() + Copy + Send + Sync + 'static) ->
 #[component]
 fn WorkspaceSwitcher(current: String) -> impl IntoView {
     let open = RwSignal::new(false);
-    let list = Resource::new(move || open.get(), |open| async move {
-        if open { crate::workspaces::api::list().await.map(|r| r.data.workspaces) } else { Ok(vec![]) }
-    });
+    let list = Resource::new(
+        move || open.get(),
+        |open| async move {
+            if open {
+                crate::workspaces::api::list().await.map(|r| r.data.workspaces)
+            } else {
+                Ok(vec![])
+            }
+        },
+    );
     let toasts = toasts();
     let switch = Action::new(move |id: &Uuid| {
         let id = *id;
@@ -84,7 +91,8 @@ fn UserMenu(me: Me) -> impl IntoView {
     let theme = RwSignal::new(String::from("system"));
     #[cfg(feature = "hydrate")]
     {
-        let saved = window().local_storage().ok().flatten().and_then(|s| s.get_item("ts-theme").ok().flatten());
+        let saved =
+            window().local_storage().ok().flatten().and_then(|s| s.get_item("ts-theme").ok().flatten());
         if let Some(t) = saved {
             theme.set(t);
         }

@@ -9,8 +9,8 @@ pub mod api;
 pub mod server;
 pub mod ui;
 
-use time::OffsetDateTime;
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// Longest allowed validity; `None` (no expiry) is also allowed.

@@ -1,7 +1,7 @@
 //! Server-only token actions, and bearer authentication.
 
-use time::{Duration, OffsetDateTime};
 use sqlx::PgPool;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{TokenInfo, MAX_EXPIRES_IN_DAYS};
@@ -16,7 +16,12 @@ pub const TOKEN_PREFIX: &str = "tsp_";
 const SHOWN_PREFIX_LEN: usize = 12;
 
 /// Creates a token for the actor; the secret is returned only here.
-pub async fn create(db: &PgPool, actor: &Actor, label: &str, expires_in_days: Option<i64>) -> AppResult<(TokenInfo, String)> {
+pub async fn create(
+    db: &PgPool,
+    actor: &Actor,
+    label: &str,
+    expires_in_days: Option<i64>,
+) -> AppResult<(TokenInfo, String)> {
     let label = validate_name("label", label)?;
     if let Some(d) = expires_in_days {
         if !(1..=MAX_EXPIRES_IN_DAYS).contains(&d) {
@@ -41,7 +46,14 @@ pub async fn create(db: &PgPool, actor: &Actor, label: &str, expires_in_days: Op
     )
     .fetch_one(&mut *tx)
     .await?;
-    audit(&mut tx, actor.workspace_id, Some(actor.member_id), "token.created", serde_json::json!({"api_token_id": id})).await?;
+    audit(
+        &mut tx,
+        actor.workspace_id,
+        Some(actor.member_id),
+        "token.created",
+        serde_json::json!({"api_token_id": id}),
+    )
+    .await?;
     tx.commit().await?;
     Ok((TokenInfo { id, label, prefix, created_at, expires_at, last_used_at: None }, token))
 }
@@ -73,7 +85,14 @@ pub async fn revoke(db: &PgPool, actor: &Actor, token: Uuid) -> AppResult<()> {
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound("token_not_found"));
     }
-    audit(&mut tx, actor.workspace_id, Some(actor.member_id), "token.revoked", serde_json::json!({"api_token_id": token})).await?;
+    audit(
+        &mut tx,
+        actor.workspace_id,
+        Some(actor.member_id),
+        "token.revoked",
+        serde_json::json!({"api_token_id": token}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

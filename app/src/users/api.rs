@@ -30,8 +30,7 @@ pub async fn list(
 ) -> Result<Reply<MemberPage>, AppError> {
     let actor = crate::auth::server::require_actor().await?;
     let st = crate::state::state()?;
-    let page =
-        super::server::list(&st.db, &actor, query.as_deref(), cursor.as_deref(), limit).await?;
+    let page = super::server::list(&st.db, &actor, query.as_deref(), cursor.as_deref(), limit).await?;
     Ok(Reply::new(MemberPage { members: page.members, response_metadata: page.meta }))
 }
 

@@ -21,7 +21,15 @@ fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-fn to_info(actor: &Actor, id: Uuid, name: String, role: &str, title: String, email: String, created_at: OffsetDateTime) -> AppResult<MemberInfo> {
+fn to_info(
+    actor: &Actor,
+    id: Uuid,
+    name: String,
+    role: &str,
+    title: String,
+    email: String,
+    created_at: OffsetDateTime,
+) -> AppResult<MemberInfo> {
     let role = Role::parse(role)?;
     Ok(MemberInfo {
         id,

@@ -21,10 +21,13 @@ pub fn PeoplePage() -> impl IntoView {
     // Extra pages loaded with "Show more", appended after the first page.
     let extra = RwSignal::new(Vec::<MemberInfo>::new());
     let cursor = RwSignal::new(String::new());
-    let first = Resource::new(move || query.get(), |q| async move {
-        let q = (!q.trim().is_empty()).then_some(q);
-        crate::users::api::list(None, Some(50), q).await
-    });
+    let first = Resource::new(
+        move || query.get(),
+        |q| async move {
+            let q = (!q.trim().is_empty()).then_some(q);
+            crate::users::api::list(None, Some(50), q).await
+        },
+    );
     Effect::new(move || {
         if let Some(Ok(p)) = first.get() {
             extra.set(vec![]);
@@ -51,7 +54,7 @@ pub fn PeoplePage() -> impl IntoView {
                     <Avatar id=m.id name=m.name.clone()/>
                     <span class="member-main">
                         <strong>{m.name.clone()}</strong>
-                        <span class="muted small">{m.title.clone()}</span>
+                        {(!m.title.is_empty()).then(|| view! { <span class="muted small">{m.title.clone()}</span> })}
                     </span>
                     {(m.role.as_str() != "member").then(|| view! { <span class="badge">{m.role.as_str()}</span> })}
                 </button>
@@ -116,7 +119,7 @@ pub fn MemberProfile(id: Uuid) -> impl IntoView {
                         view! {
                             <Avatar id=u.id name=u.name.clone() class="avatar avatar-xl"/>
                             <h3>{u.name.clone()}</h3>
-                            <p class="muted">{u.title.clone()}</p>
+                            {(!u.title.is_empty()).then(|| view! { <p class="muted">{u.title.clone()}</p> })}
                             <dl>
                                 <dt>"Role"</dt><dd>{u.role.as_str()}</dd>
                                 {u.email.clone().map(|e| view! { <dt>"Email"</dt><dd><a href=format!("mailto:{e}")>{e.clone()}</a></dd> })}

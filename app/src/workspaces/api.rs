@@ -37,8 +37,7 @@ pub async fn switch(workspace: Uuid) -> Result<Reply<Session>, AppError> {
     }
     let st = crate::state::state()?;
     let next = super::server::actor_in(&st.db, &actor, workspace).await?;
-    let session: tower_sessions::Session =
-        leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
+    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
     auth::establish_session(&session, &next).await?;
     Ok(Reply::new(Session { user_id: next.member_id, workspace_id: next.workspace_id }))
 }

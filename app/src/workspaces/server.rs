@@ -11,9 +11,7 @@ use crate::error::{AppError, AppResult};
 /// Inserts a workspace; the caller adds its owner in the same transaction.
 pub async fn create(tx: &mut PgConnection, name: &str) -> AppResult<Uuid> {
     let id = Uuid::now_v7();
-    sqlx::query!("insert into workspace (workspace_id, name) values ($1, $2)", id, name)
-        .execute(tx)
-        .await?;
+    sqlx::query!("insert into workspace (workspace_id, name) values ($1, $2)", id, name).execute(tx).await?;
     Ok(id)
 }
 

@@ -30,10 +30,7 @@ pub async fn owner(db: &PgPool, email: &str, workspace: &str) -> Actor {
 
 /// Counts rows of a table (for "nothing was stored" checks).
 pub async fn count(db: &PgPool, table: &str) -> i64 {
-    sqlx::query_scalar::<_, i64>(&format!("select count(*) from {table}"))
-        .fetch_one(db)
-        .await
-        .unwrap()
+    sqlx::query_scalar::<_, i64>(&format!("select count(*) from {table}")).fetch_one(db).await.unwrap()
 }
 
 /// A running server and a cookie-keeping client for it.
