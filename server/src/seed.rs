@@ -5,7 +5,7 @@
 //! The demo password is generated on first run and kept in the data directory,
 //! never in the repository.
 
-use app::auth::server::{signup, SignupInput};
+use app::auth::server::{insert_account, signup, SignupInput};
 use app::auth::Role;
 use app::workspaces::server::add_member;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
@@ -67,14 +67,7 @@ pub async fn demo(cfg: &Config, db: &PgPool) -> anyhow::Result<()> {
             .await?;
         for (name, email, role, title) in PEOPLE {
             let account_id = Uuid::now_v7();
-            sqlx::query!(
-                "insert into account (account_id, email, password_hash) values ($1, $2, $3)",
-                account_id,
-                email,
-                hash
-            )
-            .execute(&mut *tx)
-            .await?;
+            insert_account(&mut tx, account_id, email, &hash).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let member_id = add_member(&mut tx, owner.workspace_id, account_id, *role, name)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -83,34 +83,10 @@ pub async fn signup(db: &PgPool, input: SignupInput) -> AppResult<Actor> {
     let email = validate_email(&input.email)?;
     validate_password(&input.password)?;
 
-    let existing = sqlx::query!("select account_id, password_hash from account where email = $1", email)
-        .fetch_optional(db)
-        .await?;
-    let (account_id, new_hash) = match existing {
-        Some(a) => {
-            if !verify_password(input.password.clone(), a.password_hash).await? {
-                return Err(AppError::AlreadyExists("email_taken"));
-            }
-            (a.account_id, None)
-        }
-        None => (Uuid::now_v7(), Some(hash_password(input.password.clone()).await?)),
-    };
-
+    let account =
+        find_or_plan_account(db, &email, &input.password, AppError::AlreadyExists("email_taken")).await?;
     let mut tx = db.begin().await?;
-    if let Some(hash) = new_hash {
-        sqlx::query!(
-            "insert into account (account_id, email, password_hash) values ($1, $2, $3)",
-            account_id,
-            email,
-            hash
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| match unique_violation(&e).as_deref() {
-            Some("account_email_key") => AppError::AlreadyExists("email_taken"),
-            _ => e.into(),
-        })?;
-    }
+    let account_id = account.ensure(&mut tx, &email).await?;
     let workspace_id = workspaces::create(&mut tx, &workspace_name).await?;
     let member_id =
         workspaces::add_member(&mut tx, workspace_id, account_id, Role::Owner, &display_name).await?;
@@ -118,6 +94,79 @@ pub async fn signup(db: &PgPool, input: SignupInput) -> AppResult<Actor> {
     tx.commit().await?;
     tracing::info!(%workspace_id, %member_id, "workspace created");
     Ok(Actor { account_id, member_id, workspace_id, role: Role::Owner, via: AuthVia::Session })
+}
+
+/// The account behind an email: an existing one whose password checked out,
+/// or a new one whose hash is ready to insert.
+pub enum AccountPlan {
+    Existing(Uuid),
+    New { account_id: Uuid, password_hash: String },
+}
+
+/// Looks up `email`. An existing account must match `password` (else
+/// `wrong_password`); a new one must have a strong enough password. Hashing
+/// happens here, outside any transaction.
+pub async fn find_or_plan_account(
+    db: &PgPool,
+    email: &str,
+    password: &str,
+    wrong_password: AppError,
+) -> AppResult<AccountPlan> {
+    let existing = sqlx::query!("select account_id, password_hash from account where email = $1", email)
+        .fetch_optional(db)
+        .await?;
+    match existing {
+        Some(a) => {
+            if verify_password(password.to_string(), a.password_hash).await? {
+                Ok(AccountPlan::Existing(a.account_id))
+            } else {
+                Err(wrong_password)
+            }
+        }
+        None => {
+            validate_password(password)?;
+            Ok(AccountPlan::New {
+                account_id: Uuid::now_v7(),
+                password_hash: hash_password(password.to_string()).await?,
+            })
+        }
+    }
+}
+
+impl AccountPlan {
+    /// Inserts the account if it is new; returns its id either way.
+    pub async fn ensure(self, tx: &mut sqlx::PgConnection, email: &str) -> AppResult<Uuid> {
+        match self {
+            AccountPlan::Existing(id) => Ok(id),
+            AccountPlan::New { account_id, password_hash } => {
+                insert_account(tx, account_id, email, &password_hash).await?;
+                Ok(account_id)
+            }
+        }
+    }
+}
+
+/// Inserts an account row. A concurrent registration of the same email
+/// surfaces as `email_taken`.
+pub async fn insert_account(
+    tx: &mut sqlx::PgConnection,
+    account_id: Uuid,
+    email: &str,
+    password_hash: &str,
+) -> AppResult<()> {
+    sqlx::query!(
+        "insert into account (account_id, email, password_hash) values ($1, $2, $3)",
+        account_id,
+        email,
+        password_hash
+    )
+    .execute(tx)
+    .await
+    .map_err(|e| match unique_violation(&e).as_deref() {
+        Some("account_email_key") => AppError::AlreadyExists("email_taken"),
+        _ => e.into(),
+    })?;
+    Ok(())
 }
 
 /// Checks credentials and picks the member to act as: the given workspace, or

@@ -5,9 +5,9 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{InviteInfo, InvitePreview, InviteStatus, MAX_EXPIRES_IN_HOURS, MAX_USES};
-use crate::auth::server::{hash_password, hash_secret, new_secret, require_admin, verify_password};
-use crate::auth::{validate_email, validate_name, validate_password, Actor, AuthVia, Role};
-use crate::db::{audit, unique_violation};
+use crate::auth::server::{find_or_plan_account, hash_secret, new_secret, require_admin};
+use crate::auth::{validate_email, validate_name, Actor, AuthVia, Role};
+use crate::db::audit;
 use crate::error::{AppError, AppResult};
 use crate::workspaces::server as workspaces;
 
@@ -183,7 +183,7 @@ pub struct AcceptInput {
 /// Joins the invite's workspace, creating the account or proving an existing
 /// one with its password. The use is counted under a row lock, so a link with
 /// N uses admits exactly N people however many try at once.
-/// Password checks count against the login rate limit.
+/// Every attempt counts against the login rate limit (it may check a password).
 pub async fn accept(
     db: &PgPool,
     limiter: &crate::auth::limiter::LoginLimiter,
@@ -195,22 +195,8 @@ pub async fn accept(
     // Fail fast, before any hashing, on links that cannot work.
     status_error(preview(db, &input.token).await?.status)?;
 
-    let existing = sqlx::query!("select account_id, password_hash from account where email = $1", email)
-        .fetch_optional(db)
-        .await?;
-    let (account_id, new_hash) = match existing {
-        Some(a) => {
-            limiter.check(&email, ip)?;
-            if !verify_password(input.password.clone(), a.password_hash).await? {
-                return Err(AppError::InvalidCredentials);
-            }
-            (a.account_id, None)
-        }
-        None => {
-            validate_password(&input.password)?;
-            (Uuid::now_v7(), Some(hash_password(input.password.clone()).await?))
-        }
-    };
+    limiter.check(&email, ip)?;
+    let account = find_or_plan_account(db, &email, &input.password, AppError::InvalidCredentials).await?;
 
     let mut tx = db.begin().await?;
     let inv = sqlx::query!(
@@ -227,21 +213,7 @@ pub async fn accept(
         inv.expires_at,
         OffsetDateTime::now_utc(),
     ))?;
-    if let Some(hash) = new_hash {
-        sqlx::query!(
-            "insert into account (account_id, email, password_hash) values ($1, $2, $3)",
-            account_id,
-            email,
-            hash
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| match unique_violation(&e).as_deref() {
-            // Someone registered this email between our check and now.
-            Some("account_email_key") => AppError::AlreadyExists("email_taken"),
-            _ => e.into(),
-        })?;
-    }
+    let account_id = account.ensure(&mut tx, &email).await?;
     let role = Role::parse(&inv.role)?;
     let member_id =
         workspaces::add_member(&mut tx, inv.workspace_id, account_id, role, &display_name).await?;
