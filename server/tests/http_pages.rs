@@ -161,3 +161,20 @@ async fn health_readiness_and_metrics(db: PgPool) {
     let missing = c.get(format!("{}/no/such/page", s.url)).send().await.unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn html_in_names_is_rendered_as_text(db: PgPool) {
+    let s = Srv::start(db).await;
+    let (st, _) = s
+        .call(
+            "auth.signup",
+            serde_json::json!({"workspace_name": "<img src=x onerror=alert(1)>", "email": "x@x.io",
+                               "password": PASSWORD, "display_name": "<script>alert(2)</script>"}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let html = s.client.get(format!("{}/", s.url)).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("<script>alert(2)</script>"), "raw script tag in page");
+    assert!(!html.contains("<img src=x"), "raw img tag in page");
+    assert!(html.contains("&lt;script&gt;alert(2)&lt;/script&gt;"), "escaped name missing");
+}

@@ -21,8 +21,14 @@ use crate::workspaces::server as workspaces;
 pub const SESSION_ACCOUNT: &str = "account_id";
 pub const SESSION_MEMBER: &str = "member_id";
 
+/// At most this many argon2 computations run at once. Each takes 19 MiB and a
+/// core for tens of milliseconds; unbounded, a burst of logins would grow
+/// memory with the number of blocking threads instead of queueing.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 /// Hashes with argon2id (default parameters) on the blocking pool.
 pub async fn hash_password(password: String) -> AppResult<String> {
+    let _permit = HASHING.acquire().await.map_err(|_| AppError::Internal)?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
@@ -37,6 +43,7 @@ pub async fn hash_password(password: String) -> AppResult<String> {
 
 /// Verifies a password against a stored PHC string on the blocking pool.
 pub async fn verify_password(password: String, hash: String) -> AppResult<bool> {
+    let _permit = HASHING.acquire().await.map_err(|_| AppError::Internal)?;
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
             .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())

@@ -1,0 +1,145 @@
+//! `loadgen api`: measures one Web API method under a fixed number of
+//! concurrent clients, the way an integration would call it (bearer token).
+//!
+//! ```text
+//! loadgen api --url http://127.0.0.1:3000 --token tsp_… --method users.list \
+//!             --body '{"limit":50}' --concurrency 16 --seconds 20 [--pid <server pid>]
+//! ```
+//!
+//! Latencies go into an HDR histogram (µs). Each client sends its next request
+//! as soon as the previous one answers (closed loop), so the figures describe
+//! service time at that concurrency; throughput is requests per second. With
+//! `--pid`, the server's CPU time and peak RSS over the run are read from /proc.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use hdrhistogram::Histogram;
+
+struct Args {
+    url: String,
+    token: String,
+    method: String,
+    body: String,
+    concurrency: usize,
+    seconds: u64,
+    pid: Option<u32>,
+}
+
+fn parse() -> Result<Args> {
+    let mut it = std::env::args().skip(1);
+    if it.next().as_deref() != Some("api") {
+        bail!("usage: loadgen api --url URL --token TOKEN --method METHOD [--body JSON] [--concurrency N] [--seconds S] [--pid PID]");
+    }
+    let mut a = Args {
+        url: "http://127.0.0.1:3000".into(),
+        token: String::new(),
+        method: "auth.test".into(),
+        body: "{}".into(),
+        concurrency: 16,
+        seconds: 10,
+        pid: None,
+    };
+    while let Some(flag) = it.next() {
+        let v = it.next().ok_or_else(|| anyhow!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--url" => a.url = v,
+            "--token" => a.token = v,
+            "--method" => a.method = v,
+            "--body" => a.body = v,
+            "--concurrency" => a.concurrency = v.parse()?,
+            "--seconds" => a.seconds = v.parse()?,
+            "--pid" => a.pid = Some(v.parse()?),
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    if a.token.is_empty() {
+        bail!("--token is required (create one with tokens.create)");
+    }
+    Ok(a)
+}
+
+/// CPU seconds (user + system) and peak RSS in KiB of a process.
+fn proc_usage(pid: u32) -> Result<(f64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let fields: Vec<&str> = stat.rsplit_once(')').context("stat format")?.1.split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let hwm = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Ok((ticks / 100.0, hwm))
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let a = parse()?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(a.concurrency).build()?;
+    let endpoint = format!("{}/api/{}", a.url.trim_end_matches('/'), a.method);
+    let deadline = Instant::now() + Duration::from_secs(a.seconds);
+    let before = a.pid.map(proc_usage).transpose()?;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..a.concurrency {
+        let (client, endpoint, token, body) =
+            (client.clone(), endpoint.clone(), a.token.clone(), a.body.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut h = Histogram::<u64>::new(3).expect("valid precision");
+            let mut errors = 0u64;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let res = client
+                    .post(&endpoint)
+                    .bearer_auth(&token)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await;
+                match res {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        h.record(t.elapsed().as_micros() as u64).expect("in range");
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (h, errors)
+        }));
+    }
+    let mut all = Histogram::<u64>::new(3)?;
+    let mut errors = 0;
+    for t in tasks {
+        let (h, e) = t.await?;
+        all.add(h)?;
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let ms = |q: f64| all.value_at_quantile(q) as f64 / 1000.0;
+    println!(
+        "{} concurrency={} requests={} errors={} throughput={:.0}/s p50={:.2}ms p99={:.2}ms p99.9={:.2}ms max={:.2}ms",
+        a.method,
+        a.concurrency,
+        all.len(),
+        errors,
+        all.len() as f64 / elapsed,
+        ms(0.5),
+        ms(0.99),
+        ms(0.999),
+        all.max() as f64 / 1000.0
+    );
+    if let (Some(pid), Some((cpu0, _))) = (a.pid, before) {
+        let (cpu1, hwm) = proc_usage(pid)?;
+        println!(
+            "server pid={pid} cpu={:.0}% (of one core) peak_rss={} MiB",
+            (cpu1 - cpu0) / elapsed * 100.0,
+            hwm / 1024
+        );
+    }
+    if errors > 0 {
+        bail!("{errors} requests failed");
+    }
+    Ok(())
+}
