@@ -11,6 +11,8 @@ TOOLS_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/threadspace/tools"
 export PATH="$HOME/.cargo/bin:$TOOLS_DIR/node_modules/.bin:$PATH"
 # Queries are checked at compile time against .sqlx/, not a live database.
 export SQLX_OFFLINE="${SQLX_OFFLINE:-true}"
+# Scripts build once per run: incremental caches only cost disk (tens of GB).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 PG_ADMIN_URL="${THREADSPACE_PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432}"
 
 CARGO_LEPTOS_VERSION=0.3.10
