@@ -102,3 +102,15 @@ test("a dead invite link says why", async ({ page }) => {
   await page.goto("/invite/tsi_doesnotexist");
   await expect(page.getByRole("alert")).toContainText("This invite link is not valid");
 });
+
+test("every signed-in page hydrates, and the switcher lists the workspace", async ({ page }) => {
+  const id = unique();
+  await signUp(page, `Pages ${id}`, "Paula Pages", `paula-${id}@example.com`);
+  for (const path of ["/", "/people", "/admin/invites", "/settings/tokens"]) {
+    await page.goto(path);
+    await hydrated(page);
+  }
+  await page.getByRole("button", { name: new RegExp(`Pages ${id}`) }).click();
+  await expect(page.getByRole("menuitem", { name: new RegExp(`Pages ${id}`) })).toBeDisabled();
+  await expect(page.getByRole("menuitem", { name: /Create a new workspace/ })).toBeVisible();
+});

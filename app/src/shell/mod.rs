@@ -1,8 +1,8 @@
 //! The app shell in the style of Slack: a sidebar (workspace switcher,
 //! navigation, user menu), the main pane, and a right-hand detail pane.
 //!
-//! The shell loads "who am I" once (`auth.test`) and shares it through
-//! context; pages inside it read [`MeCtx`] instead of asking again.
+//! The shell loads "who am I" once (`auth.test`) and shares the resource
+//! through context; pages inside it read [`use_me`] instead of asking again.
 
 pub mod sidebar;
 pub mod toast;
@@ -14,9 +14,13 @@ use uuid::Uuid;
 
 use crate::auth::Me;
 
-/// The signed-in member, loaded by the shell.
+/// "Who am I" (`auth.test`), loaded once by the shell. Read it inside a
+/// `Suspense`/`Transition` so server and browser render the same thing.
+pub type MeResource = Resource<Result<crate::api::Reply<Me>, crate::error::AppError>>;
+
+/// The signed-in member's resource, shared through context.
 #[derive(Clone, Copy)]
-pub struct MeCtx(pub Signal<Option<Me>>);
+pub struct MeCtx(pub MeResource);
 
 /// What the right-hand pane shows.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -28,41 +32,21 @@ pub enum Detail {
 #[derive(Clone, Copy)]
 pub struct DetailCtx(pub RwSignal<Option<Detail>>);
 
-/// The signed-in member (inside the shell).
-pub fn use_me() -> Signal<Option<Me>> {
+/// The signed-in member (inside the shell), once loaded.
+pub fn use_me() -> MeResource {
     expect_context::<MeCtx>().0
 }
 
-/// The shell around every signed-in page. It waits for "who am I" before
-/// rendering anything, so every page inside can read [`use_me`] directly.
+/// The three-pane layout around every signed-in page.
+///
+/// The layout itself renders at once; only the parts that show who is signed
+/// in wait for `auth.test`, each in its own `Transition`. (Rendering the whole
+/// layout inside one `Suspense` made the server render pages twice, each time
+/// with fresh resources, and hydration then picked up the wrong ones.)
 #[component]
 pub fn Shell() -> impl IntoView {
-    let me = Resource::new(|| (), |_| async { crate::auth::api::test().await });
-    view! {
-        <Suspense fallback=|| view! { <div class="app-loading" aria-busy="true">"Loading…"</div> }>
-            // `get()`, not `Suspend`: the closure may run more than once while the
-            // resource is pending, and only the resolved run may create the layout
-            // (whose pages own resources of their own).
-            {move || me.get().map(|r| {
-                match r {
-                    Ok(reply) => view! { <Layout me=reply.data/> }.into_any(),
-                    Err(e) => view! {
-                        <div class="auth-page"><div class="auth-card">
-                            <h1>"Something went wrong"</h1>
-                            <p class="form-banner" role="alert">{e.detail()}</p>
-                            <a class="btn primary" href="/login">"Sign in again"</a>
-                        </div></div>
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-/// The three-pane layout for a signed-in member.
-#[component]
-fn Layout(me: Me) -> impl IntoView {
-    provide_context(MeCtx(Signal::stored(Some(me.clone()))));
+    let me: MeResource = Resource::new(|| (), |_| async { crate::auth::api::test().await });
+    provide_context(MeCtx(me));
     let detail = RwSignal::new(None::<Detail>);
     provide_context(DetailCtx(detail));
     let nav_open = RwSignal::new(false);
@@ -79,7 +63,6 @@ fn Layout(me: Me) -> impl IntoView {
         on_cleanup(move || handle.remove());
     }
 
-    let workspace_name = me.workspace_name.clone();
     view! {
         <div class="app" class:nav-open=move || nav_open.get() class:detail-open=move || detail.get().is_some()>
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -92,9 +75,23 @@ fn Layout(me: Me) -> impl IntoView {
                 >
                     "☰"
                 </button>
-                <span class="topbar-title">{workspace_name}</span>
+                <span class="topbar-title">
+                    <Transition>
+                        {move || me.get().and_then(|r| r.ok()).map(|r| r.data.workspace_name)}
+                    </Transition>
+                </span>
             </header>
-            <sidebar::Sidebar me=me on_navigate=move || nav_open.set(false)/>
+            <Transition fallback=|| view! { <aside class="sidebar" aria-busy="true"></aside> }>
+                {move || me.get().map(|r| match r {
+                    Ok(reply) => view! { <sidebar::Sidebar me=reply.data on_navigate=move || nav_open.set(false)/> }.into_any(),
+                    Err(e) => view! {
+                        <aside class="sidebar">
+                            <p class="sidebar-error" role="alert">{e.detail()}</p>
+                            <a class="btn subtle" href="/login">"Sign in again"</a>
+                        </aside>
+                    }.into_any(),
+                })}
+            </Transition>
             <div class="scrim" on:click=move |_| nav_open.set(false)></div>
             <main id="main" class="main" tabindex="-1">
                 <Outlet/>
@@ -116,26 +113,33 @@ pub fn HomePage() -> impl IntoView {
         <Title text="Home"/>
         <div class="pane-header"><h1>"Home"</h1></div>
         <div class="pane-body">
-            <section class="welcome">
-                <h2>{move || me.get().map(|m| format!("Welcome to {}, {}!", m.workspace_name, m.display_name))}</h2>
-                <p class="muted">"This is your workspace. Here is what you can do next:"</p>
-                <div class="cards">
-                    <Show when=move || me.get().is_some_and(|m| m.role.is_admin())>
-                        <A href="/admin/invites" attr:class="card">
-                            <strong>"Invite your team"</strong>
-                            <span class="muted">"Create a link that lets people join."</span>
-                        </A>
-                    </Show>
-                    <A href="/people" attr:class="card">
-                        <strong>"Browse people"</strong>
-                        <span class="muted">"See who is in this workspace."</span>
-                    </A>
-                    <A href="/settings/tokens" attr:class="card">
-                        <strong>"Connect an integration"</strong>
-                        <span class="muted">"Create an API token for the Web API."</span>
-                    </A>
-                </div>
-            </section>
+            <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading…"</p> }>
+                {move || me.get().and_then(|r| r.ok()).map(|r| {
+                    let m = r.data;
+                    view! {
+                        <section class="welcome">
+                            <h2>{format!("Welcome to {}, {}!", m.workspace_name, m.display_name)}</h2>
+                            <p class="muted">"This is your workspace. Here is what you can do next:"</p>
+                            <div class="cards">
+                                {m.role.is_admin().then(|| view! {
+                                    <A href="/admin/invites" attr:class="card">
+                                        <strong>"Invite your team"</strong>
+                                        <span class="muted">"Create a link that lets people join."</span>
+                                    </A>
+                                })}
+                                <A href="/people" attr:class="card">
+                                    <strong>"Browse people"</strong>
+                                    <span class="muted">"See who is in this workspace."</span>
+                                </A>
+                                <A href="/settings/tokens" attr:class="card">
+                                    <strong>"Connect an integration"</strong>
+                                    <span class="muted">"Create an API token for the Web API."</span>
+                                </A>
+                            </div>
+                        </section>
+                    }
+                })}
+            </Transition>
         </div>
     }
 }

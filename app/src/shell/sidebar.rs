@@ -32,16 +32,12 @@ pub fn Sidebar(me: Me, on_navigate: impl Fn() + Copy + Send + Sync + 'static) ->
 #[component]
 fn WorkspaceSwitcher(current: String) -> impl IntoView {
     let open = RwSignal::new(false);
-    let list = Resource::new(
-        move || open.get(),
-        |open| async move {
-            if open {
-                crate::workspaces::api::list().await.map(|r| r.data.workspaces)
-            } else {
-                Ok(vec![])
-            }
-        },
-    );
+    // An action, not a resource: the list is fetched only when the menu opens,
+    // in the browser, so it never takes part in server-side rendering (a
+    // resource created here, after "who am I" resolves, would shift the ids
+    // of the page's own resources between server and browser).
+    let list =
+        Action::new(|_: &()| async { crate::workspaces::api::list().await.map(|r| r.data.workspaces) });
     let toasts = toasts();
     let switch = Action::new(move |id: &Uuid| {
         let id = *id;
@@ -58,13 +54,19 @@ fn WorkspaceSwitcher(current: String) -> impl IntoView {
     view! {
         <div class="ws-switcher">
             <button class="ws-name" aria-haspopup="menu" aria-expanded=move || open.get().to_string()
-                on:click=move |_| open.update(|o| *o = !*o)>
+                on:click=move |_| {
+                    if !open.get_untracked() {
+                        list.dispatch(());
+                    }
+                    open.update(|o| *o = !*o);
+                }>
                 <span>{current}</span><span aria-hidden="true">" ▾"</span>
             </button>
             <Show when=move || open.get()>
                 <div class="menu" role="menu">
-                    <Suspense fallback=|| view! { <p class="menu-item muted">"Loading…"</p> }>
-                        {move || list.get().map(|r| match r {
+                    {move || match list.value().get() {
+                        None => view! { <p class="menu-item muted">"Loading…"</p> }.into_any(),
+                        Some(r) => match r {
                             Ok(ws) => ws.into_iter().map(|w| {
                                 let id = w.id;
                                 view! {
@@ -76,8 +78,8 @@ fn WorkspaceSwitcher(current: String) -> impl IntoView {
                                 }
                             }).collect_view().into_any(),
                             Err(e) => view! { <p class="menu-item">{e.detail()}</p> }.into_any(),
-                        })}
-                    </Suspense>
+                        },
+                    }}
                     <a class="menu-item" role="menuitem" href="/signup">"＋ Create a new workspace"</a>
                 </div>
             </Show>
