@@ -32,3 +32,8 @@ pub async fn audit(
     .await?;
     Ok(())
 }
+
+/// Escapes `%`, `_` and `\\` so user text matches literally in `like`/`ilike`.
+pub fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

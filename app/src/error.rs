@@ -39,6 +39,11 @@ pub enum AppError {
     NotFound(&'static str),
     /// The email already has an account (sign-up) or is already a member.
     AlreadyExists(&'static str),
+    /// A well-formed request the rules refuse: the channel is archived, the
+    /// caller is not in it, #general cannot be left, and so on.
+    Refused(&'static str),
+    /// A parameter breaks a domain rule with its own code (`msg_too_long`, …).
+    Invalid(&'static str),
     /// The invite link has expired.
     InviteExpired,
     /// The invite link has no uses left.
@@ -69,7 +74,10 @@ impl AppError {
             AppError::InvalidAuth => "invalid_auth",
             AppError::Forbidden => "forbidden",
             AppError::BadOrigin => "bad_origin",
-            AppError::NotFound(code) | AppError::AlreadyExists(code) => code,
+            AppError::NotFound(code)
+            | AppError::AlreadyExists(code)
+            | AppError::Refused(code)
+            | AppError::Invalid(code) => code,
             AppError::InviteExpired => "invite_expired",
             AppError::InviteUsedUp => "invite_used_up",
             AppError::InviteRevoked => "invite_revoked",
@@ -84,9 +92,12 @@ impl AppError {
     /// The HTTP status for this error. Exhaustive on purpose: no `_` arm.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::InvalidJson(_) | AppError::InvalidArguments(_) | AppError::WeakPassword => 400,
+            AppError::InvalidJson(_)
+            | AppError::InvalidArguments(_)
+            | AppError::WeakPassword
+            | AppError::Invalid(_) => 400,
             AppError::InvalidCredentials | AppError::NotAuthed | AppError::InvalidAuth => 401,
-            AppError::Forbidden | AppError::BadOrigin => 403,
+            AppError::Forbidden | AppError::BadOrigin | AppError::Refused(_) => 403,
             AppError::NotFound(_) | AppError::UnknownMethod => 404,
             AppError::MethodNotAllowed => 405,
             AppError::AlreadyExists(_) => 409,
@@ -115,12 +126,20 @@ impl AppError {
             AppError::NotFound("user_not_found") => "No such person in this workspace.".into(),
             AppError::NotFound("workspace_not_found") => "You are not a member of that workspace.".into(),
             AppError::NotFound("token_not_found") => "No such token.".into(),
+            AppError::NotFound("channel_not_found") => "No such channel, or you can't see it.".into(),
+            AppError::NotFound("message_not_found") => "No such message.".into(),
+            AppError::NotFound("thread_not_found") => "No such thread.".into(),
+            AppError::NotFound("no_reaction") => "You haven't reacted with that emoji.".into(),
             AppError::NotFound(what) => format!("Not found ({what})."),
             AppError::AlreadyExists("email_taken") => {
                 "That email already has an account: log in instead.".into()
             }
             AppError::AlreadyExists("already_member") => "You are already a member of this workspace.".into(),
+            AppError::AlreadyExists("name_taken") => "A channel with that name already exists.".into(),
+            AppError::AlreadyExists("already_reacted") => "You already reacted with that emoji.".into(),
             AppError::AlreadyExists(what) => format!("Already exists ({what})."),
+            AppError::Refused(code) => refused_detail(code).into(),
+            AppError::Invalid(code) => invalid_detail(code).into(),
             AppError::InviteExpired => "This invite link has expired.".into(),
             AppError::InviteUsedUp => "This invite link has already been used up.".into(),
             AppError::InviteRevoked => "This invite link was revoked.".into(),
@@ -153,11 +172,20 @@ impl AppError {
             "rate_limited" => AppError::RateLimited { retry_after_secs: retry_after.unwrap_or(1) },
             "unknown_method" => AppError::UnknownMethod,
             "method_not_allowed" => AppError::MethodNotAllowed,
-            other => match KNOWN_CODES.iter().find(|c| **c == other) {
-                Some(c) if c.ends_with("_not_found") => AppError::NotFound(c),
-                Some(c) => AppError::AlreadyExists(c),
-                None => AppError::Internal,
-            },
+            other => {
+                let find = |list: &[&'static str]| list.iter().find(|c| **c == other).copied();
+                if let Some(c) = find(NOT_FOUND_CODES) {
+                    AppError::NotFound(c)
+                } else if let Some(c) = find(CONFLICT_CODES) {
+                    AppError::AlreadyExists(c)
+                } else if let Some(c) = find(REFUSED_CODES) {
+                    AppError::Refused(c)
+                } else if let Some(c) = find(INVALID_CODES) {
+                    AppError::Invalid(c)
+                } else {
+                    AppError::Internal
+                }
+            }
         }
     }
 
@@ -167,16 +195,60 @@ impl AppError {
     }
 }
 
-/// Codes carried by the `NotFound` and `AlreadyExists` variants.
-pub const KNOWN_CODES: &[&str] = &[
+/// Codes carried by `NotFound` (404).
+pub const NOT_FOUND_CODES: &[&str] = &[
     "user_not_found",
     "workspace_not_found",
     "invite_not_found",
     "token_not_found",
     "channel_not_found",
-    "email_taken",
-    "already_member",
+    "message_not_found",
+    "thread_not_found",
+    "no_reaction",
 ];
+/// Codes carried by `AlreadyExists` (409).
+pub const CONFLICT_CODES: &[&str] = &["email_taken", "already_member", "name_taken", "already_reacted"];
+/// Codes carried by `Refused` (403).
+pub const REFUSED_CODES: &[&str] = &[
+    "is_archived",
+    "not_in_channel",
+    "cant_leave_general",
+    "cant_archive_general",
+    "cant_kick_from_general",
+    "cant_leave_dm",
+    "cant_update_message",
+    "cant_delete_message",
+    "restricted_action",
+];
+/// Codes carried by `Invalid` (400).
+pub const INVALID_CODES: &[&str] =
+    &["msg_too_long", "no_text", "too_many_users", "invalid_name", "cant_kick_self", "invalid_emoji"];
+
+fn refused_detail(code: &str) -> &'static str {
+    match code {
+        "is_archived" => "This channel is archived, so it is read-only.",
+        "not_in_channel" => "Join the channel first.",
+        "cant_leave_general" => "Everyone stays in #general.",
+        "cant_archive_general" => "#general can't be archived.",
+        "cant_kick_from_general" => "Nobody can be removed from #general.",
+        "cant_leave_dm" => "Direct messages can't be left.",
+        "cant_update_message" => "Only the author can edit a message.",
+        "cant_delete_message" => "Only the author or an admin can delete a message.",
+        _ => "Your role doesn't allow that here.",
+    }
+}
+
+fn invalid_detail(code: &str) -> &'static str {
+    match code {
+        "msg_too_long" => "Messages can be at most 40,000 characters.",
+        "no_text" => "The message is empty.",
+        "too_many_users" => "A group conversation holds at most 9 people.",
+        "invalid_name" => "Channel names use lowercase letters, digits, - and _, and at most 80 characters.",
+        "cant_kick_self" => "To leave a channel, use leave instead.",
+        "invalid_emoji" => "That is not an emoji we know.",
+        _ => "Invalid arguments.",
+    }
+}
 
 impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -294,8 +366,8 @@ mod tests {
             assert_eq!(back.code(), e.code(), "{json}");
             assert_eq!(back.status(), e.status());
         }
-        for code in KNOWN_CODES {
-            assert_eq!(AppError::from_code(code, None, None).code(), *code);
+        for code in [NOT_FOUND_CODES, CONFLICT_CODES, REFUSED_CODES, INVALID_CODES].concat() {
+            assert_eq!(AppError::from_code(code, None, None).code(), code);
         }
     }
 
@@ -306,6 +378,9 @@ mod tests {
         assert_eq!(AppError::status_for_code("forbidden"), 403);
         assert_eq!(AppError::status_for_code("user_not_found"), 404);
         assert_eq!(AppError::status_for_code("email_taken"), 409);
+        assert_eq!(AppError::status_for_code("is_archived"), 403);
+        assert_eq!(AppError::status_for_code("msg_too_long"), 400);
+        assert_eq!(AppError::status_for_code("no_reaction"), 404);
         assert_eq!(AppError::status_for_code("rate_limited"), 429);
         assert_eq!(AppError::status_for_code("no_such_code"), 500);
     }

@@ -11,10 +11,12 @@
 
 pub mod api;
 pub mod auth;
+pub mod channels;
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod error;
 pub mod invites;
+pub mod messages;
 pub mod shell;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -74,6 +76,10 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=shell::Shell>
                     <Route path=path!("") view=shell::HomePage/>
                     <Route path=path!("people") view=users::ui::PeoplePage/>
+                    <Route path=path!("channels") view=channels::ui::BrowseChannelsPage/>
+                    <Route path=path!("dms/new") view=channels::dm_ui::NewDmPage/>
+                    <Route path=path!("c/:channel") view=messages::ui::ChannelPage/>
+                    <Route path=path!("c/:channel/:seq") view=messages::ui::ChannelPage/>
                     <Route path=path!("admin/invites") view=invites::ui::InvitesPage/>
                     <Route path=path!("settings/tokens") view=tokens::ui::TokensPage/>
                 </ParentRoute>

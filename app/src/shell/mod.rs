@@ -26,11 +26,39 @@ pub struct MeCtx(pub MeResource);
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Detail {
     Member(Uuid),
+    /// A thread: channel and root seq (or any reply's seq).
+    Thread(Uuid, i64),
+    /// A channel's details and members.
+    Channel(Uuid),
 }
 
 /// The right-hand pane's content; `None` closes it.
 #[derive(Clone, Copy)]
 pub struct DetailCtx(pub RwSignal<Option<Detail>>);
+
+/// The caller's conversations with unread state (`users.conversations`),
+/// loaded once by the shell for the sidebar; bump `version` to reload.
+#[derive(Clone, Copy)]
+pub struct ConvsCtx {
+    pub list: ConvsResource,
+    pub version: RwSignal<u32>,
+}
+
+/// The sidebar's conversations.
+pub type ConvsResource =
+    Resource<Result<crate::api::Reply<crate::channels::api::ChannelPage>, crate::error::AppError>>;
+
+impl ConvsCtx {
+    /// Reloads the sidebar's conversations (after joining, reading, …).
+    pub fn refresh(&self) {
+        self.version.update(|v| *v += 1);
+    }
+}
+
+/// The conversations context of the shell.
+pub fn use_convs() -> ConvsCtx {
+    expect_context::<ConvsCtx>()
+}
 
 /// The signed-in member (inside the shell), once loaded.
 pub fn use_me() -> MeResource {
@@ -47,6 +75,10 @@ pub fn use_me() -> MeResource {
 pub fn Shell() -> impl IntoView {
     let me: MeResource = Resource::new(|| (), |_| async { crate::auth::api::test().await });
     provide_context(MeCtx(me));
+    let version = RwSignal::new(0u32);
+    let convs = Resource::new(move || version.get(), |_| async { crate::channels::api::mine().await });
+    provide_context(ConvsCtx { list: convs, version });
+    provide_context(crate::messages::ui::CurrentFeed(RwSignal::new(None)));
     let detail = RwSignal::new(None::<Detail>);
     provide_context(DetailCtx(detail));
     let nav_open = RwSignal::new(false);
@@ -98,7 +130,9 @@ pub fn Shell() -> impl IntoView {
             </main>
             <aside class="detail" aria-label="Details">
                 {move || detail.get().map(|d| match d {
-                    Detail::Member(id) => view! { <crate::users::ui::MemberProfile id=id/> },
+                    Detail::Member(id) => view! { <crate::users::ui::MemberProfile id=id/> }.into_any(),
+                    Detail::Thread(ch, seq) => view! { <crate::messages::ui::ThreadPane channel=ch seq=seq/> }.into_any(),
+                    Detail::Channel(ch) => view! { <crate::channels::ui::ChannelDetails id=ch/> }.into_any(),
                 })}
             </aside>
         </div>

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::toast::toasts;
 use crate::auth::Me;
+use crate::channels::{Channel, ChannelKind};
 use crate::users::ui::Avatar;
 
 /// The sidebar for the signed-in member.
@@ -22,9 +23,73 @@ pub fn Sidebar(me: Me, on_navigate: impl Fn() + Copy + Send + Sync + 'static) ->
                 {is_admin.then(|| view! { <A href="/admin/invites" on:click=nav>"Invites"</A> })}
                 <A href="/settings/tokens" on:click=nav>"API tokens"</A>
             </nav>
+            <ConversationNav on_navigate=on_navigate/>
             <div class="sidebar-spacer"></div>
             <UserMenu me=me/>
         </aside>
+    }
+}
+
+/// The caller's channels and direct messages, unread ones in bold with
+/// mention badges, as in Slack.
+#[component]
+fn ConversationNav(on_navigate: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let convs = crate::shell::use_convs();
+    let item = move |c: Channel| {
+        let href = format!("/c/{}", c.id);
+        let icon = match c.kind {
+            ChannelKind::Public => "#",
+            ChannelKind::Private => "🔒",
+            _ => "●",
+        };
+        let unread = c.has_unread || c.mention_count > 0;
+        let label = if c.kind.is_dm() { c.display_name.clone() } else { c.name.clone().unwrap_or_default() };
+        let badge = (c.mention_count > 0).then(|| {
+            let n = if c.mention_count >= 100 { "99+".to_string() } else { c.mention_count.to_string() };
+            let aria = format!("{} mentions", c.mention_count);
+            view! { <span class="badge-count" aria-label=aria>{n}</span> }
+        });
+        view! {
+            <li>
+                <A href=href attr:class=if unread { "conv unread" } else { "conv" } on:click=move |_| on_navigate()>
+                    <span class="conv-icon" aria-hidden="true">{icon}</span>
+                    <span class="conv-name">{label}</span>
+                    {badge}
+                </A>
+            </li>
+        }
+    };
+    view! {
+        <Transition fallback=|| view! { <p class="muted small conv-loading">"Loading conversations…"</p> }>
+            {move || convs.list.get().map(|r| match r {
+                Err(e) => view! { <p class="sidebar-error" role="alert">{e.detail()}</p> }.into_any(),
+                Ok(page) => {
+                    let (mut dms, mut chans): (Vec<Channel>, Vec<Channel>) = page.data.channels.into_iter()
+                        .filter(|c| !c.is_archived)
+                        .partition(|c| c.kind.is_dm());
+                    chans.sort_by(|a, b| a.name.cmp(&b.name));
+                    dms.sort_by(|a, b| a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()));
+                    view! {
+                        <nav class="convs" aria-label="Channels">
+                            <div class="convs-head">
+                                <h2>"Channels"</h2>
+                                <A href="/channels" attr:class="icon-btn" attr:title="Browse or create channels"
+                                    attr:aria-label="Browse or create channels" on:click=move |_| on_navigate()>"＋"</A>
+                            </div>
+                            <ul>{chans.into_iter().map(item).collect_view()}</ul>
+                        </nav>
+                        <nav class="convs" aria-label="Direct messages">
+                            <div class="convs-head">
+                                <h2>"Direct messages"</h2>
+                                <A href="/dms/new" attr:class="icon-btn" attr:title="New message"
+                                    attr:aria-label="New direct message" on:click=move |_| on_navigate()>"＋"</A>
+                            </div>
+                            <ul>{dms.into_iter().map(item).collect_view()}</ul>
+                        </nav>
+                    }.into_any()
+                }
+            })}
+        </Transition>
     }
 }
 

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::MemberInfo;
 use crate::api::{decode_cursor, encode_cursor, page_limit, ResponseMetadata};
 use crate::auth::{Actor, Role};
+use crate::db::like_escape;
 use crate::error::{AppError, AppResult};
 
 /// A page of the directory.
@@ -16,12 +17,8 @@ pub struct Page {
     pub meta: ResponseMetadata,
 }
 
-/// Escapes `%`, `_` and `\` so user text matches literally in `ilike`.
-fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
-
-fn to_info(
+/// Builds the API view of a member row (emails are hidden from guests).
+pub fn to_info(
     actor: &Actor,
     id: Uuid,
     name: String,

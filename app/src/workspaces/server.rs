@@ -8,14 +8,18 @@ use crate::auth::{Actor, AuthVia, Role};
 use crate::db::unique_violation;
 use crate::error::{AppError, AppResult};
 
-/// Inserts a workspace; the caller adds its owner in the same transaction.
+/// Inserts a workspace and its #general; the caller adds its owner in the same transaction.
 pub async fn create(tx: &mut PgConnection, name: &str) -> AppResult<Uuid> {
     let id = Uuid::now_v7();
-    sqlx::query!("insert into workspace (workspace_id, name) values ($1, $2)", id, name).execute(tx).await?;
+    sqlx::query!("insert into workspace (workspace_id, name) values ($1, $2)", id, name)
+        .execute(&mut *tx)
+        .await?;
+    crate::channels::actions::create_general(tx, id).await?;
     Ok(id)
 }
 
-/// Adds an account to a workspace. `already_member` if it is in there already.
+/// Adds an account to a workspace (and to #general, unless a guest).
+/// `already_member` if it is in there already.
 pub async fn add_member(
     tx: &mut PgConnection,
     workspace_id: Uuid,
@@ -32,12 +36,13 @@ pub async fn add_member(
         role.as_str(),
         display_name
     )
-    .execute(tx)
+    .execute(&mut *tx)
     .await
     .map_err(|e| match unique_violation(&e).as_deref() {
         Some("member_workspace_account_key") => AppError::AlreadyExists("already_member"),
         _ => e.into(),
     })?;
+    crate::channels::actions::join_general(tx, workspace_id, id, role).await?;
     Ok(id)
 }
 

@@ -136,3 +136,19 @@ pub fn assert_error(got: &(StatusCode, Value), status: u16, code: &str) {
     assert_eq!(got.1["ok"], false, "{}", got.1);
     assert_eq!(got.1["error"], code, "{}", got.1);
 }
+
+/// Adds `name` to the workspace of `admin` with `role`, without hashing a
+/// password (fixture accounts added this way cannot log in; use invites or
+/// sign-up for that).
+pub async fn member(db: &PgPool, admin: &Actor, name: &str, role: app::auth::Role) -> Actor {
+    let account_id = uuid::Uuid::now_v7();
+    let mut tx = db.begin().await.unwrap();
+    let email =
+        format!("{}.{}@fixture.test", name.to_lowercase().replace(' ', "."), &account_id.to_string()[..8]);
+    app::auth::server::insert_account(&mut tx, account_id, &email, "not-a-hash").await.unwrap();
+    let member_id = app::workspaces::server::add_member(&mut tx, admin.workspace_id, account_id, role, name)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    Actor { account_id, member_id, workspace_id: admin.workspace_id, role, via: app::auth::AuthVia::Session }
+}

@@ -1,0 +1,121 @@
+//! Messages: sending with idempotent retries, editing, deleting (tombstones),
+//! threads, reactions, and reading history by seq.
+//!
+//! Invariants:
+//! - every message has a per-channel `seq`, handed out by incrementing
+//!   `channel.last_seq` inside the insert transaction, so seqs have no gaps
+//!   and no duplicates even under concurrent sends (a rolled-back send gives
+//!   its seq back);
+//! - a retry with the same `client_msg_id` returns the original message;
+//! - text is stored as typed and rendered once, at write time, to sanitised
+//!   HTML (markdown, mentions, links, emoji); raw HTML is never rendered.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod markdown;
+#[cfg(feature = "ssr")]
+pub mod reactions;
+#[cfg(feature = "ssr")]
+pub mod server;
+pub mod ui;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// Longest message, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 40_000;
+/// Largest page of history.
+pub const MAX_HISTORY_PAGE: i64 = 200;
+
+/// One message as clients see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub channel: Uuid,
+    pub seq: i64,
+    pub user: Uuid,
+    pub user_name: String,
+    /// The text as typed (empty once deleted).
+    pub text: String,
+    /// The text rendered to sanitised HTML.
+    pub html: String,
+    /// For replies, the seq of the thread's root.
+    pub thread_seq: Option<i64>,
+    pub also_in_channel: bool,
+    pub reply_count: i32,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_reply_at: Option<OffsetDateTime>,
+    pub reactions: Vec<Reaction>,
+    pub mentions: Vec<Uuid>,
+    /// `@channel` or `@here`.
+    pub mentions_all: bool,
+    pub client_msg_id: Option<String>,
+    pub is_deleted: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub edited_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl Message {
+    /// Whether this message mentions `me` (directly or with @channel/@here).
+    pub fn mentions_me(&self, me: Uuid) -> bool {
+        self.user != me && (self.mentions_all || self.mentions.contains(&me))
+    }
+}
+
+/// One emoji on a message, with who used it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reaction {
+    /// The emoji's shortcode (`thumbsup`), or the emoji itself when it has none.
+    pub name: String,
+    /// The emoji as unicode.
+    pub emoji: String,
+    pub count: i64,
+    pub users: Vec<Uuid>,
+    pub names: Vec<String>,
+}
+
+/// Checks message text: not blank, not over the limit.
+pub fn validate_text(text: &str) -> Result<(), AppError> {
+    if text.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(AppError::Invalid("msg_too_long"));
+    }
+    if text.trim().is_empty() {
+        return Err(AppError::Invalid("no_text"));
+    }
+    Ok(())
+}
+
+/// Checks a client-generated idempotency key.
+pub fn validate_client_msg_id(id: Option<&str>) -> Result<Option<String>, AppError> {
+    match id.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) if s.len() <= 64 && s.chars().all(|c| c.is_ascii_graphic()) => Ok(Some(s.to_string())),
+        Some(_) => Err(AppError::InvalidArguments(
+            "client_msg_id must be at most 64 printable ASCII characters".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_must_be_present_and_bounded() {
+        assert_eq!(validate_text("  \n").unwrap_err().code(), "no_text");
+        assert!(validate_text(&"é".repeat(MAX_MESSAGE_CHARS)).is_ok());
+        assert_eq!(validate_text(&"x".repeat(MAX_MESSAGE_CHARS + 1)).unwrap_err().code(), "msg_too_long");
+    }
+
+    #[test]
+    fn client_msg_ids_are_short_printable_keys() {
+        assert_eq!(validate_client_msg_id(Some(" abc ")).unwrap().as_deref(), Some("abc"));
+        assert_eq!(validate_client_msg_id(Some("")).unwrap(), None);
+        assert!(validate_client_msg_id(Some(&"x".repeat(65))).is_err());
+        assert!(validate_client_msg_id(Some("a b")).is_err());
+    }
+}

@@ -1,0 +1,173 @@
+//! The open channel's messages in the browser, and optimistic sending.
+//!
+//! A [`Feed`] holds the loaded window of history (ascending by seq) and the
+//! messages being sent. A pending message is keyed by its `client_msg_id`;
+//! when the server answers, the confirmed message replaces it. A failed send
+//! stays visible with "Retry", which reuses the same `client_msg_id`, so a
+//! retry after a lost answer can never post twice.
+
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use super::Composer;
+use crate::messages::Message;
+use crate::shell::toast::toasts;
+
+/// A loaded message and a revision counter that changes whenever it does
+/// (the list re-renders a row only when its key changes).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    pub rev: u32,
+    pub msg: Message,
+}
+
+/// A message on its way to the server.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pending {
+    pub client_msg_id: String,
+    pub text: String,
+    pub error: Option<String>,
+}
+
+/// The open channel's loaded messages. All fields are arena handles: `Copy`.
+#[derive(Clone, Copy)]
+pub struct Feed {
+    pub channel: Uuid,
+    pub items: RwSignal<Vec<Item>>,
+    pub pending: RwSignal<Vec<Pending>>,
+    pub has_older: RwSignal<bool>,
+    pub has_newer: RwSignal<bool>,
+    pub loading: RwSignal<bool>,
+    rev: StoredValue<u32>,
+}
+
+/// The feed of the channel on screen, if any: lets the thread pane (which
+/// lives outside the page) update reply counts in the list.
+#[derive(Clone, Copy)]
+pub struct CurrentFeed(pub RwSignal<Option<Feed>>);
+
+impl Feed {
+    pub fn new(channel: Uuid) -> Feed {
+        Feed {
+            channel,
+            items: RwSignal::new(Vec::new()),
+            pending: RwSignal::new(Vec::new()),
+            has_older: RwSignal::new(false),
+            has_newer: RwSignal::new(false),
+            loading: RwSignal::new(false),
+            rev: StoredValue::new(0),
+        }
+    }
+
+    fn next_rev(&self) -> u32 {
+        let r = self.rev.get_value().wrapping_add(1);
+        self.rev.set_value(r);
+        r
+    }
+
+    /// Replaces the window with `msgs` (any order).
+    pub fn reset(&self, mut msgs: Vec<Message>) {
+        msgs.sort_by_key(|m| m.seq);
+        let items = msgs.into_iter().map(|msg| Item { rev: self.next_rev(), msg }).collect();
+        self.items.set(items);
+    }
+
+    /// Adds or replaces messages by seq, keeping the window sorted. Thread
+    /// replies that were not sent to the channel do not belong here.
+    pub fn upsert(&self, msgs: Vec<Message>) {
+        let msgs: Vec<Message> =
+            msgs.into_iter().filter(|m| m.thread_seq.is_none() || m.also_in_channel).collect();
+        if msgs.is_empty() {
+            return;
+        }
+        let revs: Vec<u32> = msgs.iter().map(|_| self.next_rev()).collect();
+        self.items.try_update(|items| {
+            for (msg, rev) in msgs.into_iter().zip(revs) {
+                match items.binary_search_by_key(&msg.seq, |i| i.msg.seq) {
+                    Ok(i) => items[i] = Item { rev, msg },
+                    Err(i) => items.insert(i, Item { rev, msg }),
+                }
+            }
+        });
+    }
+
+    /// Changes one loaded message in place.
+    pub fn patch(&self, seq: i64, f: impl FnOnce(&mut Message)) {
+        let rev = self.next_rev();
+        self.items.try_update(|items| {
+            if let Ok(i) = items.binary_search_by_key(&seq, |i| i.msg.seq) {
+                f(&mut items[i].msg);
+                items[i].rev = rev;
+            }
+        });
+    }
+
+    pub fn oldest_seq(&self) -> Option<i64> {
+        self.items.with_untracked(|v| v.first().map(|i| i.msg.seq))
+    }
+
+    pub fn newest_seq(&self) -> Option<i64> {
+        self.items.with_untracked(|v| v.last().map(|i| i.msg.seq))
+    }
+}
+
+/// Posts a message; the one place the UI calls `chat.postMessage`.
+pub async fn post(
+    channel: Uuid,
+    text: String,
+    client_msg_id: String,
+    thread_seq: Option<i64>,
+    also: bool,
+) -> Result<Message, crate::error::AppError> {
+    let r = crate::messages::api::post_message(
+        channel.to_string(),
+        text,
+        Some(client_msg_id),
+        thread_seq,
+        Some(also),
+    )
+    .await?;
+    Ok(r.data.message)
+}
+
+/// Sends a pending message of the feed and settles it.
+pub fn send_pending(feed: Feed, p: Pending) {
+    let toasts = toasts();
+    let convs = crate::shell::use_convs();
+    leptos::task::spawn_local(async move {
+        let id = p.client_msg_id.clone();
+        match post(feed.channel, p.text.clone(), id.clone(), None, false).await {
+            Ok(m) => {
+                let seq = m.seq;
+                feed.pending.try_update(|v| v.retain(|x| x.client_msg_id != id));
+                feed.upsert(vec![m]);
+                if crate::channels::api::mark(feed.channel.to_string(), seq).await.is_ok() {
+                    convs.refresh();
+                }
+            }
+            Err(e) => {
+                toasts.error(&e);
+                feed.pending.try_update(|v| {
+                    if let Some(x) = v.iter_mut().find(|x| x.client_msg_id == id) {
+                        x.error = Some(e.detail());
+                    }
+                });
+            }
+        }
+    });
+}
+
+/// The composer at the bottom of a channel.
+#[component]
+pub fn ChannelComposer(channel: Uuid, label: String) -> impl IntoView {
+    let current = expect_context::<CurrentFeed>().0;
+    let on_send = Callback::new(move |(text, _also): (String, bool)| {
+        let Some(feed) = current.get_untracked().filter(|f| f.channel == channel) else { return };
+        let p = Pending { client_msg_id: super::new_client_msg_id(), text, error: None };
+        feed.pending.update(|v| v.push(p.clone()));
+        send_pending(feed, p);
+    });
+    view! {
+        <Composer id="composer" placeholder=format!("Message {label}") on_send=on_send also_label=None/>
+    }
+}

@@ -1,0 +1,277 @@
+//! The message list: infinite scroll in both directions, day separators,
+//! grouping of consecutive messages, the "new messages" divider, and
+//! permalinks that load context around a message.
+//!
+//! The scroller uses `flex-direction: column-reverse`, so the browser keeps
+//! the view anchored to the bottom: prepending older pages does not move what
+//! the reader is looking at, and a fresh channel opens at the newest message.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+use super::feed::{send_pending, Feed, Item};
+use super::row::MessageRow;
+use super::time_fmt::{day_label, local};
+use super::CurrentFeed;
+use crate::channels::Channel;
+use crate::error::AppError;
+use crate::messages::api::history;
+use crate::messages::Message;
+use crate::shell::{toast::toasts, use_convs, Detail, DetailCtx};
+
+const PAGE: i64 = 50;
+/// Consecutive messages of one author within this many seconds are grouped.
+const GROUP_SECS: i64 = 300;
+
+#[derive(Clone, PartialEq)]
+struct RowData {
+    item: Item,
+    day: Option<String>,
+    new_divider: bool,
+    grouped: bool,
+}
+
+fn rows(items: &[Item], last_read: i64, me: Uuid) -> Vec<RowData> {
+    let mut out = Vec::with_capacity(items.len());
+    let mut prev: Option<&Message> = None;
+    let mut divider_done = false;
+    for it in items {
+        let m = &it.msg;
+        let day_key = local(m.created_at).day_key();
+        let new_day = prev.is_none_or(|p| local(p.created_at).day_key() != day_key);
+        let new_divider = !divider_done && m.seq > last_read && m.user != me;
+        divider_done |= new_divider;
+        let grouped = !new_day
+            && !new_divider
+            && prev.is_some_and(|p| {
+                p.user == m.user
+                    && !p.is_deleted
+                    && p.thread_seq.is_none()
+                    && (m.created_at - p.created_at).whole_seconds() < GROUP_SECS
+            });
+        out.push(RowData {
+            item: it.clone(),
+            day: new_day.then(|| day_label(local(m.created_at))),
+            new_divider,
+            grouped,
+        });
+        prev = Some(m);
+    }
+    out
+}
+
+async fn page(
+    channel: Uuid,
+    before: Option<i64>,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<(Vec<Message>, bool), AppError> {
+    let r = history(channel.to_string(), before, after, Some(limit)).await?;
+    Ok((r.data.messages, r.data.has_more))
+}
+
+/// The conversation's messages, loaded by the browser.
+#[component]
+pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Option<i64>) -> impl IntoView {
+    let id = channel.id;
+    let feed = Feed::new(id);
+    let current = expect_context::<CurrentFeed>().0;
+    let detail = expect_context::<DetailCtx>().0;
+    let convs = use_convs();
+    let toasts = toasts();
+    let highlight = RwSignal::new(target);
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    let last_read = channel.last_read;
+    let is_member = channel.is_member;
+    let intro_name = channel.label();
+    let intro_purpose = channel.purpose.clone();
+
+    let mark_read = move || {
+        if !is_member || feed.has_newer.get_untracked() {
+            return;
+        }
+        if let Some(seq) = feed.newest_seq().filter(|s| *s > last_read) {
+            spawn_local(async move {
+                if crate::channels::api::mark(id.to_string(), seq).await.is_ok() {
+                    convs.refresh();
+                }
+            });
+        }
+    };
+
+    let load = move |before: Option<i64>, after: Option<i64>| {
+        if feed.loading.get_untracked() {
+            return;
+        }
+        feed.loading.set(true);
+        spawn_local(async move {
+            match page(id, before, after, PAGE).await {
+                Ok((msgs, more)) => {
+                    feed.upsert(msgs);
+                    if after.is_some() {
+                        feed.has_newer.set(more)
+                    } else {
+                        feed.has_older.set(more)
+                    }
+                    if after.is_some() && !more {
+                        mark_read();
+                    }
+                }
+                Err(e) => toasts.error(&e),
+            }
+            feed.loading.set(false);
+        });
+    };
+
+    let open_at = move |target: Option<i64>| {
+        feed.loading.set(true);
+        spawn_local(async move {
+            let result = match target {
+                None => page(id, None, None, PAGE).await.map(|(m, more)| (m, more, false)),
+                Some(seq) => {
+                    let older = page(id, Some(seq + 1), None, PAGE / 2).await;
+                    let newer = page(id, None, Some(seq), PAGE / 2).await;
+                    older.and_then(|(mut o, om)| {
+                        newer.map(|(n, nm)| {
+                            o.extend(n);
+                            (o, om, nm)
+                        })
+                    })
+                }
+            };
+            match result {
+                Ok((msgs, has_older, has_newer)) => {
+                    let found = target.is_none_or(|s| msgs.iter().any(|m| m.seq == s));
+                    feed.reset(msgs);
+                    feed.has_older.set(has_older);
+                    feed.has_newer.set(has_newer);
+                    if let Some(seq) = target {
+                        if found {
+                            scroll_to(seq);
+                        } else {
+                            // Not in the channel's history: a thread reply.
+                            detail.set(Some(Detail::Thread(id, seq)));
+                        }
+                    }
+                    mark_read();
+                }
+                Err(e) => toasts.error(&e),
+            }
+            feed.loading.set(false);
+        });
+    };
+
+    Effect::new(move |_| {
+        current.set(Some(feed));
+        open_at(target);
+    });
+    on_cleanup(move || {
+        current.try_update(|c| {
+            if c.is_some_and(|f| f.channel == id) {
+                *c = None;
+            }
+        });
+    });
+
+    let on_scroll = move |_| {
+        let Some(el) = scroller.get_untracked() else { return };
+        let top = el.scroll_top();
+        let from_top = el.scroll_height() - el.client_height() + top;
+        if from_top < 600 && feed.has_older.get_untracked() {
+            load(feed.oldest_seq(), None);
+        }
+        if top > -200 && feed.has_newer.get_untracked() {
+            load(None, feed.newest_seq());
+        }
+    };
+    let on_update = Callback::new(move |m: Message| feed.upsert(vec![m]));
+    let each = move || feed.items.with(|items| rows(items, last_read, me));
+
+    view! {
+        <div class="messages" node_ref=scroller on:scroll=on_scroll role="log" aria-label="Messages" aria-live="polite"
+            tabindex="0" aria-busy=move || feed.loading.get().to_string()>
+            <div class="messages-inner">
+                <Show when=move || feed.has_older.get()>
+                    <div class="load-older">
+                        <button class="btn subtle" disabled=move || feed.loading.get()
+                            on:click=move |_| load(feed.oldest_seq(), None)>
+                            {move || if feed.loading.get() { "Loading older messages…" } else { "Load older messages" }}
+                        </button>
+                    </div>
+                </Show>
+                <Show when=move || !feed.has_older.get() && !(feed.loading.get() && feed.items.with(Vec::is_empty))>
+                    <div class="channel-intro">
+                        <h2>{intro_name.clone()}</h2>
+                        <p class="muted">"This is the very beginning of "{intro_name.clone()}"."
+                            {(!intro_purpose.is_empty()).then(|| format!(" {}", intro_purpose))}</p>
+                    </div>
+                </Show>
+                <Show when=move || feed.loading.get() && feed.items.with(Vec::is_empty)>
+                    <div class="skeleton" aria-hidden="true"><div></div><div></div><div></div></div>
+                </Show>
+                <For each=each key=|r| (r.item.msg.seq, r.item.rev, r.day.clone(), r.new_divider, r.grouped) let:r>
+                    {r.day.clone().map(|d| view! { <div class="day-sep" role="separator"><span>{d}</span></div> })}
+                    {r.new_divider.then(|| view! { <div class="new-divider" role="separator"><span>"New messages"</span></div> })}
+                    <MessageRow msg=r.item.msg.clone() grouped=r.grouped me=me is_admin=is_admin in_thread=false
+                        highlight=highlight on_update=on_update/>
+                </For>
+                <For each=move || feed.pending.get() key=|p| (p.client_msg_id.clone(), p.error.clone()) let:p>
+                    <PendingRow feed=feed p=p/>
+                </For>
+            </div>
+        </div>
+        <Show when=move || feed.has_newer.get()>
+            <button class="btn jump-recent" on:click=move |_| { highlight.set(None); open_at(None); }>
+                "Jump to recent messages ↓"
+            </button>
+        </Show>
+    }
+}
+
+/// A message still being sent, or one that failed with Retry/Discard.
+#[component]
+fn PendingRow(feed: Feed, p: super::Pending) -> impl IntoView {
+    let failed = p.error.clone();
+    let is_failed = failed.is_some();
+    let retry = p.clone();
+    let id = p.client_msg_id.clone();
+    view! {
+        <div class="msg pending" class:failed=is_failed>
+            <div class="msg-gutter"></div>
+            <div class="msg-body">
+                <div class="msg-text plain">{p.text.clone()}</div>
+                {match failed {
+                    None => view! { <span class="muted small">"Sending…"</span> }.into_any(),
+                    Some(err) => view! {
+                        <span class="error small" role="alert">"Not sent: "{err}" "</span>
+                        <button class="btn subtle small" on:click=move |_| {
+                            let mut r = retry.clone();
+                            r.error = None;
+                            feed.pending.update(|v| if let Some(x) = v.iter_mut().find(|x| x.client_msg_id == r.client_msg_id) { x.error = None; });
+                            send_pending(feed, r);
+                        }>"Retry"</button>
+                        <button class="btn subtle small" on:click=move |_| {
+                            let id = id.clone();
+                            feed.pending.update(|v| v.retain(|x| x.client_msg_id != id));
+                        }>"Discard"</button>
+                    }.into_any(),
+                }}
+            </div>
+        </div>
+    }
+}
+
+/// Scrolls a message into the middle of the view once it is rendered.
+pub fn scroll_to(seq: i64) {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(move || {
+        if let Some(el) = document().get_element_by_id(&format!("msg-{seq}")) {
+            let opts = web_sys::ScrollIntoViewOptions::new();
+            opts.set_block(web_sys::ScrollLogicalPosition::Center);
+            el.scroll_into_view_with_scroll_into_view_options(&opts);
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = seq;
+}

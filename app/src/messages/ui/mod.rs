@@ -1,0 +1,127 @@
+//! The conversation view: channel header, message list with infinite
+//! scroll, composer, and the thread pane.
+//!
+//! The page header renders on the server; the message list is loaded by the
+//! browser (times are shown in the viewer's local time zone, which the server
+//! does not know, so rendering them on the server would break hydration).
+
+mod composer;
+mod feed;
+mod list;
+mod row;
+mod thread;
+pub mod time_fmt;
+
+pub use composer::Composer;
+pub use feed::{CurrentFeed, Feed, Pending};
+pub use thread::ThreadPane;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use uuid::Uuid;
+
+use crate::channels::Channel;
+use crate::shell::{use_me, Detail, DetailCtx};
+
+/// A new idempotency key for a message about to be sent.
+pub fn new_client_msg_id() -> String {
+    Uuid::new_v4().to_string()
+}
+
+/// `/c/:channel` and the permalink `/c/:channel/:seq`.
+#[component]
+pub fn ChannelPage() -> impl IntoView {
+    let params = use_params_map();
+    let channel =
+        Memo::new(move |_| params.with(|p| p.get("channel").and_then(|c| Uuid::parse_str(&c).ok())));
+    let target = Memo::new(move |_| params.with(|p| p.get("seq").and_then(|s| s.parse::<i64>().ok())));
+    let info = Resource::new(
+        move || channel.get(),
+        |id| async move {
+            match id {
+                Some(id) => crate::channels::api::info(id.to_string()).await.map(|r| r.data.channel),
+                None => Err(crate::error::AppError::NotFound("channel_not_found")),
+            }
+        },
+    );
+    view! {
+        <Transition fallback=|| view! { <div class="pane-header"><h1 class="muted">"Loading…"</h1></div> }>
+            {move || info.get().map(|r| match r {
+                Err(e) => view! {
+                    <Title text="Not found"/>
+                    <div class="pane-header"><h1>"Channel not found"</h1></div>
+                    <div class="pane-body"><div class="empty">
+                        <p><strong>{e.detail()}</strong></p>
+                        <a class="btn primary" href="/channels">"Browse channels"</a>
+                    </div></div>
+                }.into_any(),
+                Ok(c) => view! { <ChannelView channel=c target=target info=info/> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+type InfoResource = Resource<Result<Channel, crate::error::AppError>>;
+
+/// The header, list and composer of one open conversation.
+#[component]
+fn ChannelView(channel: Channel, target: Memo<Option<i64>>, info: InfoResource) -> impl IntoView {
+    let detail = expect_context::<DetailCtx>().0;
+    let me = use_me();
+    let id = channel.id;
+    let label = channel.label();
+    let title = label.clone();
+    let topic = channel.topic.clone();
+    let archived = channel.is_archived;
+    let is_member = channel.is_member;
+    let join = Action::new(move |_: &()| async move {
+        match crate::channels::api::join(id.to_string()).await {
+            Ok(_) => {
+                crate::shell::use_convs().refresh();
+                info.refetch();
+            }
+            Err(e) => crate::shell::toast::toasts().error(&e),
+        }
+    });
+    let convs = crate::shell::use_convs();
+    view! {
+        <Title text=title/>
+        <div class="pane-header channel-header">
+            <div class="channel-title">
+                <h1>{label.clone()}</h1>
+                {(!topic.is_empty()).then(|| view! { <p class="topic muted" title=topic.clone()>{topic.clone()}</p> })}
+            </div>
+            <button class="btn subtle members-btn" aria-label=format!("Details and {} members", channel.member_count)
+                on:click=move |_| detail.set(Some(Detail::Channel(id)))>
+                "👥 "{channel.member_count}
+            </button>
+        </div>
+        {archived.then(|| view! {
+            <div class="banner" role="note">"This channel is archived. You can read and search it, but nobody can post."</div>
+        })}
+        <Transition>
+            {move || me.get().and_then(|r| r.ok()).map(|r| {
+                let me = r.data;
+                view! {
+                    <list::MessageList channel=channel.clone() me=me.user_id is_admin=me.role.is_admin()
+                        target=target.get_untracked()/>
+                }
+            })}
+        </Transition>
+        {move || if archived {
+            view! { <div class="composer-off muted">"Archived: read-only."</div> }.into_any()
+        } else if !is_member {
+            view! {
+                <div class="composer-off">
+                    <span>"You are viewing "{label.clone()}"."</span>
+                    <button class="btn primary" disabled=move || join.pending().get()
+                        on:click=move |_| { join.dispatch(()); }>"Join channel"</button>
+                </div>
+            }.into_any()
+        } else {
+            let _ = convs;
+            view! { <feed::ChannelComposer channel=id label=label.clone()/> }.into_any()
+        }}
+    }
+}

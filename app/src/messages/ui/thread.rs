@@ -1,0 +1,133 @@
+//! The thread pane on the right: the root message, its replies, and a
+//! composer with "Also send to channel". Replies update the root's reply
+//! count in the open channel's list.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+use super::feed::{post, Pending};
+use super::row::MessageRow;
+use super::{Composer, CurrentFeed};
+use crate::messages::Message;
+use crate::shell::{toast::toasts, use_me, DetailCtx};
+
+/// Re-renders a row whenever what it shows changes.
+fn thread_key(p: &(usize, Message)) -> (usize, i64, i32, bool, String) {
+    let m = &p.1;
+    let edited = m.edited_at.map(|t| t.unix_timestamp_nanos().to_string()).unwrap_or_default();
+    let reactions: i64 = m.reactions.iter().map(|r| r.count * 31 + r.emoji.len() as i64).sum();
+    (p.0, m.seq, m.reply_count, m.is_deleted, format!("{edited}/{reactions}"))
+}
+
+/// A thread of `channel` that contains `seq` (the root or any reply).
+#[component]
+pub fn ThreadPane(channel: Uuid, seq: i64) -> impl IntoView {
+    let detail = expect_context::<DetailCtx>().0;
+    let current = expect_context::<CurrentFeed>().0;
+    let toasts = toasts();
+    let msgs = RwSignal::new(Vec::<Message>::new());
+    let pending = RwSignal::new(Vec::<Pending>::new());
+    let error = RwSignal::new(None::<String>);
+    let loading = RwSignal::new(true);
+    let highlight = RwSignal::new(Some(seq));
+    let me = use_me();
+
+    Effect::new(move |_| {
+        spawn_local(async move {
+            match crate::messages::api::replies(channel.to_string(), seq, None).await {
+                Ok(r) => {
+                    msgs.set(r.data.messages);
+                    if seq != msgs.with_untracked(|m| m.first().map_or(seq, |r| r.seq)) {
+                        super::list::scroll_to(seq);
+                    }
+                }
+                Err(e) => error.set(Some(e.detail())),
+            }
+            loading.set(false);
+        });
+    });
+    let numbered = move || -> Vec<(usize, Message)> { msgs.get().into_iter().enumerate().collect() };
+    let root_seq = move || msgs.with(|m| m.first().map(|r| r.seq));
+    // Keeps the channel list in step with what happens here.
+    let sync_feed = move |m: &Message| {
+        if let Some(feed) = current.get_untracked().filter(|f| f.channel == channel) {
+            feed.upsert(vec![m.clone()]);
+        }
+    };
+    let on_update = Callback::new(move |m: Message| {
+        sync_feed(&m);
+        msgs.update(|v| {
+            if let Some(x) = v.iter_mut().find(|x| x.seq == m.seq) {
+                *x = m;
+            }
+        });
+    });
+    let on_send = Callback::new(move |(text, also): (String, bool)| {
+        let Some(root) = root_seq() else { return };
+        let p = Pending { client_msg_id: super::new_client_msg_id(), text: text.clone(), error: None };
+        pending.update(|v| v.push(p.clone()));
+        spawn_local(async move {
+            let id = p.client_msg_id.clone();
+            match post(channel, text, id.clone(), Some(root), also).await {
+                Ok(reply) => {
+                    pending.update(|v| v.retain(|x| x.client_msg_id != id));
+                    let mut root_msg = None;
+                    msgs.update(|v| {
+                        if let Some(r) = v.first_mut() {
+                            r.reply_count += 1;
+                            r.last_reply_at = Some(reply.created_at);
+                            root_msg = Some(r.clone());
+                        }
+                        v.push(reply.clone());
+                    });
+                    if let Some(r) = root_msg {
+                        sync_feed(&r);
+                    }
+                    sync_feed(&reply);
+                }
+                Err(e) => {
+                    toasts.error(&e);
+                    pending.update(|v| v.retain(|x| x.client_msg_id != id));
+                }
+            }
+        });
+    });
+
+    view! {
+        <div class="pane-header">
+            <h2>"Thread"</h2>
+            <button class="icon-btn" aria-label="Close thread" on:click=move |_| detail.set(None)>"×"</button>
+        </div>
+        <div class="pane-body thread">
+            {move || error.get().map(|e| view! { <div class="empty"><p>{e}</p></div> })}
+            <Show when=move || loading.get()>
+                <p class="muted" aria-busy="true">"Loading thread…"</p>
+            </Show>
+            {move || me.get().and_then(|r| r.ok()).map(|r| {
+                let (me_id, admin) = (r.data.user_id, r.data.role.is_admin());
+                view! {
+                    <For each=numbered
+                        key=thread_key
+                        let:pair>
+                        {(pair.0 == 1).then(|| {
+                            let n = msgs.with(|v| v.first().map_or(0, |r| r.reply_count));
+                            view! { <div class="day-sep"><span>{format!("{n} {}", if n == 1 { "reply" } else { "replies" })}</span></div> }
+                        })}
+                        <MessageRow msg=pair.1 grouped=false me=me_id is_admin=admin in_thread=true
+                            highlight=highlight on_update=on_update/>
+                    </For>
+                }
+            })}
+            <For each=move || pending.get() key=|p| p.client_msg_id.clone() let:p>
+                <div class="msg pending"><div class="msg-gutter"></div>
+                    <div class="msg-body"><div class="msg-text plain">{p.text}</div><span class="muted small">"Sending…"</span></div>
+                </div>
+            </For>
+        </div>
+        <Show when=move || !loading.get() && error.get().is_none()>
+            <Composer id="thread-composer" placeholder="Reply…".to_string() on_send=on_send
+                also_label=Some("Also send to channel".to_string())/>
+        </Show>
+    }
+}
