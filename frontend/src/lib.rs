@@ -1,6 +1,9 @@
 //! The WASM entry point: hydrates the server-rendered page with the same
 //! `App` component the server rendered.
 
+// The app's view types nest deeply; the default limit is too small for them.
+#![recursion_limit = "512"]
+
 use wasm_bindgen::prelude::*;
 
 /// Called by the bootstrap script that cargo-leptos injects.

@@ -1,22 +1,34 @@
-//! `loadgen api`: measures one Web API method under a fixed number of
-//! concurrent clients, the way an integration would call it (bearer token).
+//! `loadgen`: measures Web API methods under a fixed number of concurrent
+//! clients, the way an integration would call them (bearer token).
 //!
 //! ```text
 //! loadgen api --url http://127.0.0.1:3000 --token tsp_… --method users.list \
 //!             --body '{"limit":50}' --concurrency 16 --seconds 20 [--pid <server pid>]
+//! loadgen history --url … --token … --targets channels.txt [--deep] [--limit 50] …
 //! ```
+//!
+//! `history` calls `conversations.history` for a random channel from the
+//! targets file (one `channel_id last_seq` per line) on each request: the
+//! newest page, or with `--deep` a page ending at a random seq.
 //!
 //! Latencies go into an HDR histogram (µs). Each client sends its next request
 //! as soon as the previous one answers (closed loop), so the figures describe
 //! service time at that concurrency; throughput is requests per second. With
 //! `--pid`, the server's CPU time and peak RSS over the run are read from /proc.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use hdrhistogram::Histogram;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
 
 struct Args {
+    history: bool,
+    targets: Option<String>,
+    deep: bool,
+    limit: u32,
     url: String,
     token: String,
     method: String,
@@ -28,10 +40,19 @@ struct Args {
 
 fn parse() -> Result<Args> {
     let mut it = std::env::args().skip(1);
-    if it.next().as_deref() != Some("api") {
-        bail!("usage: loadgen api --url URL --token TOKEN --method METHOD [--body JSON] [--concurrency N] [--seconds S] [--pid PID]");
-    }
+    let history = match it.next().as_deref() {
+        Some("api") => false,
+        Some("history") => true,
+        _ => bail!(
+            "usage: loadgen api --url URL --token TOKEN --method METHOD [--body JSON] [--concurrency N] [--seconds S] [--pid PID]\n\
+             \x20      loadgen history --url URL --token TOKEN --targets FILE [--deep] [--limit N] [--concurrency N] [--seconds S] [--pid PID]"
+        ),
+    };
     let mut a = Args {
+        history,
+        targets: None,
+        deep: false,
+        limit: 50,
         url: "http://127.0.0.1:3000".into(),
         token: String::new(),
         method: "auth.test".into(),
@@ -41,6 +62,10 @@ fn parse() -> Result<Args> {
         pid: None,
     };
     while let Some(flag) = it.next() {
+        if flag == "--deep" {
+            a.deep = true;
+            continue;
+        }
         let v = it.next().ok_or_else(|| anyhow!("{flag} needs a value"))?;
         match flag.as_str() {
             "--url" => a.url = v,
@@ -50,7 +75,15 @@ fn parse() -> Result<Args> {
             "--concurrency" => a.concurrency = v.parse()?,
             "--seconds" => a.seconds = v.parse()?,
             "--pid" => a.pid = Some(v.parse()?),
+            "--targets" => a.targets = Some(v),
+            "--limit" => a.limit = v.parse()?,
             other => bail!("unknown flag {other}"),
+        }
+    }
+    if a.history {
+        a.method = "conversations.history".into();
+        if a.targets.is_none() {
+            bail!("history needs --targets FILE");
         }
     }
     if a.token.is_empty() {
@@ -74,9 +107,43 @@ fn proc_usage(pid: u32) -> Result<(f64, u64)> {
     Ok((ticks / 100.0, hwm))
 }
 
+/// Makes each request's body.
+type BodyFn = Arc<dyn Fn(&mut SmallRng) -> String + Send + Sync>;
+
+fn history_bodies(a: &Args) -> Result<BodyFn> {
+    let path = a.targets.as_deref().unwrap_or_default();
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+    let targets: Vec<(String, i64)> = text
+        .lines()
+        .filter_map(|l| {
+            let (id, seq) = l.trim().split_once(char::is_whitespace)?;
+            Some((id.to_string(), seq.trim().parse().ok()?))
+        })
+        .collect();
+    if targets.is_empty() {
+        bail!("{path} lists no channels");
+    }
+    let (deep, limit) = (a.deep, i64::from(a.limit));
+    Ok(Arc::new(move |rng: &mut SmallRng| {
+        let (id, last) = &targets[rng.gen_range(0..targets.len())];
+        if deep && *last > limit {
+            let before = rng.gen_range(limit + 1..=*last);
+            format!(r#"{{"channel":"{id}","limit":{limit},"before":{before}}}"#)
+        } else {
+            format!(r#"{{"channel":"{id}","limit":{limit}}}"#)
+        }
+    }))
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let a = parse()?;
+    let body_fn: BodyFn = if a.history {
+        history_bodies(&a)?
+    } else {
+        let body = a.body.clone();
+        Arc::new(move |_: &mut SmallRng| body.clone())
+    };
     let client = reqwest::Client::builder().pool_max_idle_per_host(a.concurrency).build()?;
     let endpoint = format!("{}/api/{}", a.url.trim_end_matches('/'), a.method);
     let deadline = Instant::now() + Duration::from_secs(a.seconds);
@@ -84,18 +151,20 @@ async fn main() -> Result<()> {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..a.concurrency {
-        let (client, endpoint, token, body) =
-            (client.clone(), endpoint.clone(), a.token.clone(), a.body.clone());
+        let (client, endpoint, token, body_fn) =
+            (client.clone(), endpoint.clone(), a.token.clone(), body_fn.clone());
         tasks.push(tokio::spawn(async move {
             let mut h = Histogram::<u64>::new(3).expect("valid precision");
             let mut errors = 0u64;
+            let mut rng = SmallRng::from_entropy();
             while Instant::now() < deadline {
+                let body = body_fn(&mut rng);
                 let t = Instant::now();
                 let res = client
                     .post(&endpoint)
                     .bearer_auth(&token)
                     .header("content-type", "application/json")
-                    .body(body.clone())
+                    .body(body)
                     .send()
                     .await;
                 match res {
@@ -119,8 +188,9 @@ async fn main() -> Result<()> {
     let elapsed = started.elapsed().as_secs_f64();
     let ms = |q: f64| all.value_at_quantile(q) as f64 / 1000.0;
     println!(
-        "{} concurrency={} requests={} errors={} throughput={:.0}/s p50={:.2}ms p99={:.2}ms p99.9={:.2}ms max={:.2}ms",
+        "{}{} concurrency={} requests={} errors={} throughput={:.0}/s p50={:.2}ms p99={:.2}ms p99.9={:.2}ms max={:.2}ms",
         a.method,
+        if a.history { if a.deep { " (deep pages)" } else { " (newest pages)" } } else { "" },
         a.concurrency,
         all.len(),
         errors,

@@ -9,6 +9,7 @@ pub mod forms;
 pub mod guard;
 pub mod observability;
 pub mod seed;
+mod seed_chat;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

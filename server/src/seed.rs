@@ -1,12 +1,12 @@
 //! The demo seed behind `scripts/run --demo`: a workspace a newcomer can log
-//! into, with a few people in it.
+//! into, with a few people, a dozen channels, DMs and a long history.
 //!
 //! Idempotent: a second run finds the demo owner and only prints the login.
 //! The demo password is generated on first run and kept in the data directory,
 //! never in the repository.
 
 use app::auth::server::{insert_account, signup, SignupInput};
-use app::auth::Role;
+use app::auth::{Actor, AuthVia, Role};
 use app::workspaces::server::add_member;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use rand::RngCore;
@@ -38,6 +38,37 @@ fn demo_password(cfg: &Config) -> anyhow::Result<String> {
     let pw = format!("demo-{}", URL_SAFE_NO_PAD.encode(bytes));
     write_private(&path, pw.as_bytes())?;
     Ok(pw)
+}
+
+/// The demo owner and everyone else in the demo workspace, as actors.
+async fn demo_actors(db: &PgPool) -> anyhow::Result<(Actor, Vec<Actor>)> {
+    let rows = sqlx::query!(
+        r#"select m.account_id, m.member_id, m.workspace_id, m.role, a.email
+           from member m join account a using (account_id)
+           where m.workspace_id = (select m2.workspace_id from member m2 join account a2 using (account_id)
+                                   where a2.email = $1 and m2.role = 'owner' limit 1)
+           order by m.created_at, m.member_id"#,
+        DEMO_EMAIL
+    )
+    .fetch_all(db)
+    .await?;
+    let mut owner = None;
+    let mut people = Vec::new();
+    for r in rows {
+        let actor = Actor {
+            account_id: r.account_id,
+            member_id: r.member_id,
+            workspace_id: r.workspace_id,
+            role: Role::parse(&r.role).map_err(|e| anyhow::anyhow!("{e}"))?,
+            via: AuthVia::Session,
+        };
+        if r.email == DEMO_EMAIL {
+            owner = Some(actor);
+        } else {
+            people.push(actor);
+        }
+    }
+    Ok((owner.ok_or_else(|| anyhow::anyhow!("the demo owner is missing"))?, people))
 }
 
 /// Creates the demo workspace unless it exists, then prints how to log in.
@@ -78,6 +109,8 @@ pub async fn demo(cfg: &Config, db: &PgPool) -> anyhow::Result<()> {
         tx.commit().await?;
         println!("Seeded the demo workspace \"Acme Demo\" with {} people.", PEOPLE.len() + 1);
     }
+    let (owner, people) = demo_actors(db).await?;
+    crate::seed_chat::seed(db, &owner, &people).await?;
     println!("Demo login: {DEMO_EMAIL} / {password}  (every demo person shares this password)");
     Ok(())
 }

@@ -261,3 +261,38 @@ async fn unread_state_and_mention_counts_follow_the_read_marker(db: PgPool) {
     let public = ch::create(&db, &alice, "news", false).await.unwrap().id;
     assert_eq!(code(ch::mark(&db, &bob, public, 1).await), "not_in_channel");
 }
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn the_demo_seed_has_channels_dms_and_a_long_history(db: PgPool) {
+    let cfg = common::test_config("127.0.0.1:0".parse().unwrap());
+    server::seed::demo(&cfg, &db).await.unwrap();
+    server::seed::demo(&cfg, &db).await.unwrap(); // idempotent
+    let channels: i64 =
+        sqlx::query_scalar("select count(*) from channel where kind in ('public', 'private')")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert!(channels >= 12, "{channels} channels");
+    let dms: i64 = sqlx::query_scalar("select count(*) from channel where kind in ('dm', 'group_dm')")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(dms >= 3);
+    let (biggest, threads, reacted): (i64, i64, i64) = sqlx::query_as(
+        "select count(*), count(*) filter (where thread_seq is not null),
+                (select count(distinct seq) from reaction r where r.channel_id = m.channel_id)
+         from message m group by channel_id order by count(*) desc limit 1",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert!(biggest >= 5000 && threads > 100 && reacted > 100, "{biggest} {threads} {reacted}");
+    // The seeded history is consistent with the channel's seq counter.
+    let gaps: i64 = sqlx::query_scalar(
+        "select count(*) from channel c where last_seq <> (select coalesce(max(seq), 0) from message m where m.channel_id = c.channel_id)",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(gaps, 0);
+}

@@ -11,19 +11,33 @@ use super::api;
 use super::ui::MemberLine;
 use super::Channel;
 use crate::error::AppError;
-use crate::shell::toast::{toasts, Tone};
-use crate::shell::use_convs;
+use crate::shell::toast::{toasts, ToastList, Tone};
+use crate::shell::{use_convs, ConvsCtx};
 use crate::users::MemberInfo;
 
 type Members = LocalResource<Result<Vec<MemberInfo>, AppError>>;
 
+/// What an action needs to report back: toasts and the sidebar. Taken from
+/// context when a component is created (event handlers run without it).
+#[derive(Clone, Copy)]
+struct Ui {
+    toasts: ToastList,
+    convs: ConvsCtx,
+    version: RwSignal<u32>,
+}
+
+impl Ui {
+    fn new(version: RwSignal<u32>) -> Ui {
+        Ui { toasts: toasts(), convs: use_convs(), version }
+    }
+}
+
 /// Runs a channel action, then reloads the pane and the sidebar.
-fn act<F>(done: &'static str, version: RwSignal<u32>, fut: F)
+fn act<F>(done: &'static str, ui: Ui, fut: F)
 where
     F: Future<Output = Result<(), AppError>> + 'static,
 {
-    let toasts = toasts();
-    let convs = use_convs();
+    let Ui { toasts, convs, version } = ui;
     spawn_local(async move {
         match fut.await {
             Ok(()) => {
@@ -83,21 +97,22 @@ fn EditableField(
 /// Everything in the pane once the channel is loaded.
 #[component]
 pub fn DetailsBody(c: Channel, members: Members, version: RwSignal<u32>) -> impl IntoView {
+    let ui = Ui::new(version);
     let id = c.id.to_string();
     let open = c.is_member && !c.is_archived;
     let is_channel = !c.kind.is_dm();
     let (i1, i2, i3) = (id.clone(), id.clone(), id.clone());
     let save_topic = Callback::new(move |t: String| {
         let id = i1.clone();
-        act("Topic updated", version, async move { api::set_topic(id, t).await.map(|_| ()) })
+        act("Topic updated", ui, async move { api::set_topic(id, t).await.map(|_| ()) })
     });
     let save_purpose = Callback::new(move |t: String| {
         let id = i2.clone();
-        act("Purpose updated", version, async move { api::set_purpose(id, t).await.map(|_| ()) })
+        act("Purpose updated", ui, async move { api::set_purpose(id, t).await.map(|_| ()) })
     });
     let save_name = Callback::new(move |n: String| {
         let id = i3.clone();
-        act("Channel renamed", version, async move { api::rename(id, n).await.map(|_| ()) })
+        act("Channel renamed", ui, async move { api::rename(id, n).await.map(|_| ()) })
     });
     let (id_leave, id_arch) = (id.clone(), id.clone());
     let archived = c.is_archived;
@@ -137,7 +152,7 @@ pub fn DetailsBody(c: Channel, members: Members, version: RwSignal<u32>) -> impl
                                         <button class="link-btn" aria-label=format!("Remove {} from the channel", m.name)
                                             on:click=move |_| {
                                                 let (ch, u) = (channel_id.to_string(), uid.to_string());
-                                                act("Removed from the channel", version, async move { api::kick(ch, u).await.map(|_| ()) })
+                                                act("Removed from the channel", ui, async move { api::kick(ch, u).await.map(|_| ()) })
                                             }>"Remove"</button>
                                     })}
                                 </div>
@@ -151,16 +166,16 @@ pub fn DetailsBody(c: Channel, members: Members, version: RwSignal<u32>) -> impl
             {can_leave.then(|| view! {
                 <button class="btn subtle" on:click=move |_| {
                     let id = id_leave.clone();
-                    act("You left the channel", version, async move { api::leave(id).await.map(|_| ()) })
+                    act("You left the channel", ui, async move { api::leave(id).await.map(|_| ()) })
                 }>"Leave channel"</button>
             })}
             {can_archive.then(|| view! {
                 <button class="btn subtle" on:click=move |_| {
                     let id = id_arch.clone();
                     if archived {
-                        act("Channel unarchived", version, async move { api::unarchive(id).await.map(|_| ()) })
+                        act("Channel unarchived", ui, async move { api::unarchive(id).await.map(|_| ()) })
                     } else {
-                        act("Channel archived", version, async move { api::archive(id).await.map(|_| ()) })
+                        act("Channel archived", ui, async move { api::archive(id).await.map(|_| ()) })
                     }
                 }>{if archived { "Unarchive channel" } else { "Archive channel" }}</button>
             })}
@@ -171,6 +186,7 @@ pub fn DetailsBody(c: Channel, members: Members, version: RwSignal<u32>) -> impl
 /// Search the directory and add someone to the channel.
 #[component]
 fn AddPeople(channel: Uuid, version: RwSignal<u32>) -> impl IntoView {
+    let ui = Ui::new(version);
     let query = RwSignal::new(String::new());
     let found = LocalResource::new(move || {
         let q = query.get();
@@ -195,8 +211,8 @@ fn AddPeople(channel: Uuid, version: RwSignal<u32>) -> impl IntoView {
                                 <li><button class="member-row" on:click=move |_| {
                                     let (ch, u) = (channel.to_string(), uid.clone());
                                     query.set(String::new());
-                                    act("Added to the channel", version, async move { api::invite(ch, vec![u]).await.map(|_| ()) })
-                                }>"＋ "{m.name.clone()}</button></li>
+                                    act("Added to the channel", ui, async move { api::invite(ch, vec![u]).await.map(|_| ()) })
+                                }>"+ "{m.name.clone()}</button></li>
                             }
                         }).collect_view()}
                     </ul>

@@ -5,6 +5,7 @@
 //! through context; pages inside it read [`use_me`] instead of asking again.
 
 pub mod sidebar;
+pub mod switcher;
 pub mod toast;
 
 use leptos::prelude::*;
@@ -82,6 +83,8 @@ pub fn Shell() -> impl IntoView {
     let detail = RwSignal::new(None::<Detail>);
     provide_context(DetailCtx(detail));
     let nav_open = RwSignal::new(false);
+    let switcher = RwSignal::new(false);
+    provide_context(switcher::SwitcherOpen(switcher));
 
     // Esc closes the detail pane and the mobile menu, as in Slack.
     #[cfg(feature = "hydrate")]
@@ -90,6 +93,11 @@ pub fn Shell() -> impl IntoView {
             if ev.key() == "Escape" {
                 detail.set(None);
                 nav_open.set(false);
+                switcher.set(false);
+            }
+            if (ev.ctrl_key() || ev.meta_key()) && ev.key().eq_ignore_ascii_case("k") {
+                ev.prevent_default();
+                switcher.update(|o| *o = !*o);
             }
         });
         on_cleanup(move || handle.remove());
@@ -128,6 +136,7 @@ pub fn Shell() -> impl IntoView {
             <main id="main" class="main" tabindex="-1">
                 <Outlet/>
             </main>
+            <switcher::QuickSwitcher open=switcher/>
             <aside class="detail" aria-label="Details">
                 {move || detail.get().map(|d| match d {
                     Detail::Member(id) => view! { <crate::users::ui::MemberProfile id=id/> }.into_any(),

@@ -14,9 +14,14 @@ use crate::users::ui::Avatar;
 pub fn Sidebar(me: Me, on_navigate: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let is_admin = me.role.is_admin();
     let nav = move |_| on_navigate();
+    let switcher = expect_context::<super::switcher::SwitcherOpen>().0;
     view! {
         <aside class="sidebar" aria-label="Workspace navigation">
             <WorkspaceSwitcher current=me.workspace_name.clone()/>
+            <button class="jump-btn" aria-keyshortcuts="Control+K"
+                on:click=move |_| switcher.set(true)>
+                <span>"Jump to…"</span><kbd>"Ctrl K"</kbd>
+            </button>
             <nav class="nav">
                 <A href="/" exact=true on:click=nav>"Home"</A>
                 <A href="/people" on:click=nav>"People"</A>
@@ -46,7 +51,7 @@ fn ConversationNav(on_navigate: impl Fn() + Copy + Send + Sync + 'static) -> imp
         let label = if c.kind.is_dm() { c.display_name.clone() } else { c.name.clone().unwrap_or_default() };
         let badge = (c.mention_count > 0).then(|| {
             let n = if c.mention_count >= 100 { "99+".to_string() } else { c.mention_count.to_string() };
-            let aria = format!("{} mentions", c.mention_count);
+            let aria = format!("{} mention{}", c.mention_count, if c.mention_count == 1 { "" } else { "s" });
             view! { <span class="badge-count" aria-label=aria>{n}</span> }
         });
         view! {
@@ -59,37 +64,48 @@ fn ConversationNav(on_navigate: impl Fn() + Copy + Send + Sync + 'static) -> imp
             </li>
         }
     };
+    // No Transition of its own: the sidebar is already inside the shell's,
+    // which waits for this resource too. (A Transition created here, in a
+    // branch that appears only once "who am I" resolves, would be created in a
+    // different order on the server and in the browser and break hydration.)
     view! {
-        <Transition fallback=|| view! { <p class="muted small conv-loading">"Loading conversations…"</p> }>
-            {move || convs.list.get().map(|r| match r {
-                Err(e) => view! { <p class="sidebar-error" role="alert">{e.detail()}</p> }.into_any(),
-                Ok(page) => {
+        {move || match convs.list.get() {
+                None => view! { <p class="muted small conv-loading">"Loading conversations…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="sidebar-error" role="alert">{e.detail()}</p> }.into_any(),
+                Some(Ok(page)) => {
                     let (mut dms, mut chans): (Vec<Channel>, Vec<Channel>) = page.data.channels.into_iter()
                         .filter(|c| !c.is_archived)
                         .partition(|c| c.kind.is_dm());
                     chans.sort_by(|a, b| a.name.cmp(&b.name));
-                    dms.sort_by(|a, b| a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()));
+                    dms.sort_by_key(|c| c.display_name.to_lowercase());
                     view! {
                         <nav class="convs" aria-label="Channels">
                             <div class="convs-head">
                                 <h2>"Channels"</h2>
                                 <A href="/channels" attr:class="icon-btn" attr:title="Browse or create channels"
-                                    attr:aria-label="Browse or create channels" on:click=move |_| on_navigate()>"＋"</A>
+                                    attr:aria-label="Browse or create channels" on:click=move |_| on_navigate()>"+"</A>
                             </div>
-                            <ul>{chans.into_iter().map(item).collect_view()}</ul>
+                            {if chans.is_empty() {
+                                view! { <p class="muted small conv-empty">"No channels yet."</p> }.into_any()
+                            } else {
+                                view! { <ul>{chans.into_iter().map(item).collect_view()}</ul> }.into_any()
+                            }}
                         </nav>
                         <nav class="convs" aria-label="Direct messages">
                             <div class="convs-head">
                                 <h2>"Direct messages"</h2>
                                 <A href="/dms/new" attr:class="icon-btn" attr:title="New message"
-                                    attr:aria-label="New direct message" on:click=move |_| on_navigate()>"＋"</A>
+                                    attr:aria-label="New direct message" on:click=move |_| on_navigate()>"+"</A>
                             </div>
-                            <ul>{dms.into_iter().map(item).collect_view()}</ul>
+                            {if dms.is_empty() {
+                                view! { <p class="muted small conv-empty">"No direct messages yet."</p> }.into_any()
+                            } else {
+                                view! { <ul>{dms.into_iter().map(item).collect_view()}</ul> }.into_any()
+                            }}
                         </nav>
                     }.into_any()
                 }
-            })}
-        </Transition>
+        }}
     }
 }
 
@@ -145,7 +161,7 @@ fn WorkspaceSwitcher(current: String) -> impl IntoView {
                             Err(e) => view! { <p class="menu-item">{e.detail()}</p> }.into_any(),
                         },
                     }}
-                    <a class="menu-item" role="menuitem" href="/signup">"＋ Create a new workspace"</a>
+                    <a class="menu-item" role="menuitem" href="/signup">"+ Create a new workspace"</a>
                 </div>
             </Show>
         </div>

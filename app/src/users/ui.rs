@@ -125,10 +125,36 @@ pub fn MemberProfile(id: Uuid) -> impl IntoView {
                                 {u.email.clone().map(|e| view! { <dt>"Email"</dt><dd><a href=format!("mailto:{e}")>{e.clone()}</a></dd> })}
                                 <dt>"Joined"</dt><dd>{crate::api::format_date(u.created_at)}</dd>
                             </dl>
+                            <MessageButton id=u.id/>
                         }.into_any()
                     }
                 })}
             </Suspense>
         </div>
+    }
+}
+
+/// Opens (or creates) the DM with a member and goes there.
+#[component]
+fn MessageButton(id: Uuid) -> impl IntoView {
+    let navigate = leptos_router::hooks::use_navigate();
+    let toasts = crate::shell::toast::toasts();
+    let convs = crate::shell::use_convs();
+    let detail = expect_context::<DetailCtx>().0;
+    let open =
+        Action::new(move |_: &()| async move { crate::channels::api::open(vec![id.to_string()]).await });
+    Effect::new(move |_| match open.value().get() {
+        Some(Ok(r)) => {
+            convs.refresh();
+            detail.set(None);
+            navigate(&format!("/c/{}", r.data.channel.id), Default::default());
+        }
+        Some(Err(e)) => toasts.error(&e),
+        None => {}
+    });
+    view! {
+        <button class="btn primary" disabled=move || open.pending().get() on:click=move |_| { open.dispatch(()); }>
+            "Message"
+        </button>
     }
 }

@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use super::Composer;
 use crate::messages::Message;
-use crate::shell::toast::toasts;
+use crate::shell::toast::{toasts, ToastList};
+use crate::shell::{use_convs, ConvsCtx};
 
 /// A loaded message and a revision counter that changes whenever it does
 /// (the list re-renders a row only when its key changes).
@@ -130,10 +131,9 @@ pub async fn post(
     Ok(r.data.message)
 }
 
-/// Sends a pending message of the feed and settles it.
-pub fn send_pending(feed: Feed, p: Pending) {
-    let toasts = toasts();
-    let convs = crate::shell::use_convs();
+/// Sends a pending message of the feed and settles it. Toasts and the
+/// sidebar come from the caller (event handlers run without context).
+pub fn send_pending(feed: Feed, p: Pending, toasts: ToastList, convs: ConvsCtx) {
     leptos::task::spawn_local(async move {
         let id = p.client_msg_id.clone();
         match post(feed.channel, p.text.clone(), id.clone(), None, false).await {
@@ -161,11 +161,12 @@ pub fn send_pending(feed: Feed, p: Pending) {
 #[component]
 pub fn ChannelComposer(channel: Uuid, label: String) -> impl IntoView {
     let current = expect_context::<CurrentFeed>().0;
+    let (toasts, convs) = (toasts(), use_convs());
     let on_send = Callback::new(move |(text, _also): (String, bool)| {
         let Some(feed) = current.get_untracked().filter(|f| f.channel == channel) else { return };
         let p = Pending { client_msg_id: super::new_client_msg_id(), text, error: None };
         feed.pending.update(|v| v.push(p.clone()));
-        send_pending(feed, p);
+        send_pending(feed, p, toasts, convs);
     });
     view! {
         <Composer id="composer" placeholder=format!("Message {label}") on_send=on_send also_label=None/>

@@ -73,14 +73,14 @@ async fn page(
 
 /// The conversation's messages, loaded by the browser.
 #[component]
-pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Option<i64>) -> impl IntoView {
+pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Memo<Option<i64>>) -> impl IntoView {
     let id = channel.id;
     let feed = Feed::new(id);
     let current = expect_context::<CurrentFeed>().0;
     let detail = expect_context::<DetailCtx>().0;
     let convs = use_convs();
     let toasts = toasts();
-    let highlight = RwSignal::new(target);
+    let highlight = RwSignal::new(target.get_untracked());
     let scroller = NodeRef::<leptos::html::Div>::new();
     let last_read = channel.last_read;
     let is_member = channel.is_member;
@@ -108,7 +108,9 @@ pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Option<i6
         spawn_local(async move {
             match page(id, before, after, PAGE).await {
                 Ok((msgs, more)) => {
+                    let pos = scroller.get_untracked().map(|el| (el.scroll_top(), el.scroll_height()));
                     feed.upsert(msgs);
+                    keep_position(scroller, pos, after.is_some());
                     if after.is_some() {
                         feed.has_newer.set(more)
                     } else {
@@ -162,9 +164,12 @@ pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Option<i6
         });
     };
 
+    // Runs in the browser only; again when a permalink in this channel is followed.
     Effect::new(move |_| {
+        let t = target.get();
         current.set(Some(feed));
-        open_at(target);
+        highlight.set(t);
+        open_at(t);
     });
     on_cleanup(move || {
         current.try_update(|c| {
@@ -200,7 +205,7 @@ pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Option<i6
                         </button>
                     </div>
                 </Show>
-                <Show when=move || !feed.has_older.get() && !(feed.loading.get() && feed.items.with(Vec::is_empty))>
+                <Show when=move || !(feed.has_older.get() || feed.loading.get() && feed.items.with(Vec::is_empty))>
                     <div class="channel-intro">
                         <h2>{intro_name.clone()}</h2>
                         <p class="muted">"This is the very beginning of "{intro_name.clone()}"."
@@ -232,6 +237,7 @@ pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Option<i6
 /// A message still being sent, or one that failed with Retry/Discard.
 #[component]
 fn PendingRow(feed: Feed, p: super::Pending) -> impl IntoView {
+    let (toasts, convs) = (toasts(), use_convs());
     let failed = p.error.clone();
     let is_failed = failed.is_some();
     let retry = p.clone();
@@ -249,7 +255,7 @@ fn PendingRow(feed: Feed, p: super::Pending) -> impl IntoView {
                             let mut r = retry.clone();
                             r.error = None;
                             feed.pending.update(|v| if let Some(x) = v.iter_mut().find(|x| x.client_msg_id == r.client_msg_id) { x.error = None; });
-                            send_pending(feed, r);
+                            send_pending(feed, r, toasts, convs);
                         }>"Retry"</button>
                         <button class="btn subtle small" on:click=move |_| {
                             let id = id.clone();
@@ -260,6 +266,25 @@ fn PendingRow(feed: Feed, p: super::Pending) -> impl IntoView {
             </div>
         </div>
     }
+}
+
+/// Keeps what the reader sees in place once a page is rendered. The
+/// column-reverse scroller anchors to the bottom by itself, except when the
+/// reader is at the very top edge, where Chrome pins the view to the new top
+/// (and would load page after page); newer pages grow the bottom, so there
+/// the distance from the top is what must stay.
+fn keep_position(scroller: NodeRef<leptos::html::Div>, pos: Option<(i32, i32)>, newer: bool) {
+    #[cfg(feature = "hydrate")]
+    if let Some((top, height)) = pos {
+        request_animation_frame(move || {
+            if let Some(el) = scroller.get_untracked() {
+                let grown = el.scroll_height() - height;
+                el.set_scroll_top(if newer { top - grown } else { top });
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (scroller, pos, newer);
 }
 
 /// Scrolls a message into the middle of the view once it is rendered.

@@ -21,6 +21,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
+use crate::auth::Me;
 use crate::channels::Channel;
 use crate::shell::{use_me, Detail, DetailCtx};
 
@@ -45,9 +46,12 @@ pub fn ChannelPage() -> impl IntoView {
             }
         },
     );
+    let me = use_me();
+    // One Transition for both resources: a second one nested in the branch
+    // that appears after the first resolves would break hydration.
     view! {
         <Transition fallback=|| view! { <div class="pane-header"><h1 class="muted">"Loading…"</h1></div> }>
-            {move || info.get().map(|r| match r {
+            {move || info.get().zip(me.get()).map(|(r, me)| match r.and_then(|c| me.map(|m| (c, m.data))) {
                 Err(e) => view! {
                     <Title text="Not found"/>
                     <div class="pane-header"><h1>"Channel not found"</h1></div>
@@ -56,7 +60,7 @@ pub fn ChannelPage() -> impl IntoView {
                         <a class="btn primary" href="/channels">"Browse channels"</a>
                     </div></div>
                 }.into_any(),
-                Ok(c) => view! { <ChannelView channel=c target=target info=info/> }.into_any(),
+                Ok((c, me)) => view! { <ChannelView channel=c me=me target=target info=info/> }.into_any(),
             })}
         </Transition>
     }
@@ -66,25 +70,24 @@ type InfoResource = Resource<Result<Channel, crate::error::AppError>>;
 
 /// The header, list and composer of one open conversation.
 #[component]
-fn ChannelView(channel: Channel, target: Memo<Option<i64>>, info: InfoResource) -> impl IntoView {
+fn ChannelView(channel: Channel, me: Me, target: Memo<Option<i64>>, info: InfoResource) -> impl IntoView {
     let detail = expect_context::<DetailCtx>().0;
-    let me = use_me();
     let id = channel.id;
     let label = channel.label();
     let title = label.clone();
     let topic = channel.topic.clone();
     let archived = channel.is_archived;
     let is_member = channel.is_member;
+    let (convs, toasts) = (crate::shell::use_convs(), crate::shell::toast::toasts());
     let join = Action::new(move |_: &()| async move {
         match crate::channels::api::join(id.to_string()).await {
             Ok(_) => {
-                crate::shell::use_convs().refresh();
+                convs.refresh();
                 info.refetch();
             }
-            Err(e) => crate::shell::toast::toasts().error(&e),
+            Err(e) => toasts.error(&e),
         }
     });
-    let convs = crate::shell::use_convs();
     view! {
         <Title text=title/>
         <div class="pane-header channel-header">
@@ -100,15 +103,7 @@ fn ChannelView(channel: Channel, target: Memo<Option<i64>>, info: InfoResource) 
         {archived.then(|| view! {
             <div class="banner" role="note">"This channel is archived. You can read and search it, but nobody can post."</div>
         })}
-        <Transition>
-            {move || me.get().and_then(|r| r.ok()).map(|r| {
-                let me = r.data;
-                view! {
-                    <list::MessageList channel=channel.clone() me=me.user_id is_admin=me.role.is_admin()
-                        target=target.get_untracked()/>
-                }
-            })}
-        </Transition>
+        <list::MessageList channel=channel.clone() me=me.user_id is_admin=me.role.is_admin() target=target/>
         {move || if archived {
             view! { <div class="composer-off muted">"Archived: read-only."</div> }.into_any()
         } else if !is_member {
@@ -120,7 +115,6 @@ fn ChannelView(channel: Channel, target: Memo<Option<i64>>, info: InfoResource) 
                 </div>
             }.into_any()
         } else {
-            let _ = convs;
             view! { <feed::ChannelComposer channel=id label=label.clone()/> }.into_any()
         }}
     }

@@ -227,7 +227,7 @@ fn EditBox(text: String, on_save: Callback<String>, on_cancel: Callback<()>) -> 
     });
     view! {
         <div class="edit-box">
-            <label class="sr-only" for="edit-message">"Edit message"</label>
+            <label class="sr-only" for="edit-message">"Edit message text"</label>
             <textarea id="edit-message" node_ref=input prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
                 on:keydown=move |ev| {
