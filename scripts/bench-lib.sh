@@ -22,13 +22,14 @@ bench_start() {
   cat "$BENCH_DIR/server.log"; return 1
 }
 
-# bench_token EMAIL: signs EMAIL up (or logs in) and prints a new API token.
+# bench_token EMAIL: logs EMAIL in (or signs it up) and prints a new API token.
 bench_token() {
   local jar="$BENCH_DIR/cookies"
-  curl -sf -c "$jar" -H 'content-type: application/json' "$BENCH_URL/api/auth.signup" \
-    -d "{\"workspace_name\":\"Bench\",\"email\":\"$1\",\"password\":\"correct horse battery\",\"display_name\":\"Bench Owner\"}" >/dev/null \
-  || curl -sf -c "$jar" -H 'content-type: application/json' "$BENCH_URL/api/auth.login" \
-    -d "{\"email\":\"$1\",\"password\":\"correct horse battery\"}" >/dev/null
+  # Log in first: signing up again with an existing account creates another workspace.
+  curl -sf -c "$jar" -H 'content-type: application/json' "$BENCH_URL/api/auth.login" \
+    -d "{\"email\":\"$1\",\"password\":\"correct horse battery\"}" >/dev/null \
+  || curl -sf -c "$jar" -H 'content-type: application/json' "$BENCH_URL/api/auth.signup" \
+    -d "{\"workspace_name\":\"Bench\",\"email\":\"$1\",\"password\":\"correct horse battery\",\"display_name\":\"Bench Owner\"}" >/dev/null
   curl -sf -b "$jar" -H "origin: $BENCH_URL" -H 'content-type: application/json' "$BENCH_URL/api/tokens.create" \
     -d '{"label":"bench"}' | sed -E 's/.*"token":"([^"]+)".*/\1/'
 }

@@ -172,7 +172,20 @@ async fn main() -> Result<()> {
                         let _ = r.bytes().await;
                         h.record(t.elapsed().as_micros() as u64).expect("in range");
                     }
-                    _ => errors += 1,
+                    Ok(r) => {
+                        if errors == 0 {
+                            let status = r.status();
+                            let text = r.text().await.unwrap_or_default();
+                            eprintln!("first error: {status} {}", text.chars().take(300).collect::<String>());
+                        }
+                        errors += 1;
+                    }
+                    Err(e) => {
+                        if errors == 0 {
+                            eprintln!("first error: {e}");
+                        }
+                        errors += 1;
+                    }
                 }
             }
             (h, errors)

@@ -199,6 +199,9 @@ async fn reactions_toggle_per_member_and_normalise_shortcodes(db: PgPool) {
     assert_eq!(m.reactions[0].users, [alice.member_id, bob.member_id]);
     assert_eq!(m.reactions[0].names, ["alice", "Bob"]);
     assert_eq!(m.reactions[1].name, "tada");
+    // History pages aggregate reactions in the same query: same result.
+    let page = msgs::history(&db, &bob, c, None, None, None).await.unwrap();
+    assert_eq!(page.messages[0].reactions, m.reactions);
     reactions::remove(&db, &alice, c, seq, "+1").await.unwrap();
     assert_eq!(code(reactions::remove(&db, &alice, c, seq, "+1").await), "no_reaction");
     assert_eq!(code(reactions::add(&db, &alice, c, seq, "not-an-emoji").await), "invalid_emoji");

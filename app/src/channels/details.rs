@@ -162,7 +162,7 @@ pub fn DetailsBody(c: Channel, members: Members, version: RwSignal<u32>) -> impl
                 }.into_any(),
             })}
         </Suspense>
-        <div class="danger-zone">
+        <div class="danger-zone" class:empty-zone=!(can_leave || can_archive)>
             {can_leave.then(|| view! {
                 <button class="btn subtle" on:click=move |_| {
                     let id = id_leave.clone();

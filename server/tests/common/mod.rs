@@ -61,7 +61,13 @@ pub fn test_config(addr: std::net::SocketAddr) -> Config {
 
 /// A client that keeps cookies and does not follow redirects.
 pub fn client() -> Client {
-    Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+    // A timeout turns a hung request into a failure with a message instead of a stuck run.
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap()
 }
 
 impl Srv {

@@ -85,7 +85,13 @@ pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Memo<Opti
     let last_read = channel.last_read;
     let is_member = channel.is_member;
     let intro_name = channel.label();
-    let intro_purpose = channel.purpose.clone();
+    let intro_text = if channel.kind.is_dm() {
+        format!("This is the very beginning of your direct messages with {}.", channel.display_name)
+    } else if channel.purpose.is_empty() {
+        format!("This is the very beginning of {}.", channel.label())
+    } else {
+        format!("This is the very beginning of {}. {}", channel.label(), channel.purpose)
+    };
 
     let mark_read = move || {
         if !is_member || feed.has_newer.get_untracked() {
@@ -208,8 +214,7 @@ pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Memo<Opti
                 <Show when=move || !(feed.has_older.get() || feed.loading.get() && feed.items.with(Vec::is_empty))>
                     <div class="channel-intro">
                         <h2>{intro_name.clone()}</h2>
-                        <p class="muted">"This is the very beginning of "{intro_name.clone()}"."
-                            {(!intro_purpose.is_empty()).then(|| format!(" {}", intro_purpose))}</p>
+                        <p class="muted">{intro_text.clone()}</p>
                     </div>
                 </Show>
                 <Show when=move || feed.loading.get() && feed.items.with(Vec::is_empty)>
