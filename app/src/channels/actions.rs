@@ -50,6 +50,14 @@ pub async fn join_general(
     Ok(())
 }
 
+/// A duplicate channel name is `name_taken`; anything else is internal.
+fn name_taken(e: sqlx::Error) -> AppError {
+    match unique_violation(&e).as_deref() {
+        Some("channel_workspace_name_key") => AppError::AlreadyExists("name_taken"),
+        _ => e.into(),
+    }
+}
+
 /// Creates a public or private channel with the caller as its first member.
 pub async fn create(db: &PgPool, actor: &Actor, name: &str, is_private: bool) -> AppResult<Channel> {
     if actor.role == Role::Guest {
@@ -69,10 +77,7 @@ pub async fn create(db: &PgPool, actor: &Actor, name: &str, is_private: bool) ->
     )
     .execute(&mut *tx)
     .await
-    .map_err(|e| match unique_violation(&e).as_deref() {
-        Some("channel_workspace_name_key") => AppError::AlreadyExists("name_taken"),
-        _ => e.into(),
-    })?;
+    .map_err(name_taken)?;
     add_members(&mut tx, id, &[actor.member_id]).await?;
     tx.commit().await?;
     info(db, actor, id).await
@@ -213,10 +218,7 @@ pub async fn rename(db: &PgPool, actor: &Actor, channel: Uuid, name: &str) -> Ap
     sqlx::query!("update channel set name = $2 where channel_id = $1", channel, name)
         .execute(&mut *tx)
         .await
-        .map_err(|e| match unique_violation(&e).as_deref() {
-            Some("channel_workspace_name_key") => AppError::AlreadyExists("name_taken"),
-            _ => e.into(),
-        })?;
+        .map_err(name_taken)?;
     let detail = serde_json::json!({"channel": channel, "name": name});
     audit(&mut tx, actor.workspace_id, Some(actor.member_id), "channel.rename", detail).await?;
     tx.commit().await?;

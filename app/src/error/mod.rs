@@ -16,6 +16,10 @@ use server_fn::{
 };
 use std::fmt;
 
+mod codes;
+use codes::{invalid_detail, refused_detail};
+pub use codes::{CONFLICT_CODES, INVALID_CODES, NOT_FOUND_CODES, REFUSED_CODES};
+
 /// A failure with a stable, documented code (see `docs/api.md`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AppError {
@@ -192,61 +196,6 @@ impl AppError {
     /// The HTTP status for a code, for middleware that only sees the body.
     pub fn status_for_code(code: &str) -> u16 {
         AppError::from_code(code, None, None).status()
-    }
-}
-
-/// Codes carried by `NotFound` (404).
-pub const NOT_FOUND_CODES: &[&str] = &[
-    "user_not_found",
-    "workspace_not_found",
-    "invite_not_found",
-    "token_not_found",
-    "channel_not_found",
-    "message_not_found",
-    "thread_not_found",
-    "no_reaction",
-];
-/// Codes carried by `AlreadyExists` (409).
-pub const CONFLICT_CODES: &[&str] = &["email_taken", "already_member", "name_taken", "already_reacted"];
-/// Codes carried by `Refused` (403).
-pub const REFUSED_CODES: &[&str] = &[
-    "is_archived",
-    "not_in_channel",
-    "cant_leave_general",
-    "cant_archive_general",
-    "cant_kick_from_general",
-    "cant_leave_dm",
-    "cant_update_message",
-    "cant_delete_message",
-    "restricted_action",
-];
-/// Codes carried by `Invalid` (400).
-pub const INVALID_CODES: &[&str] =
-    &["msg_too_long", "no_text", "too_many_users", "invalid_name", "cant_kick_self", "invalid_emoji"];
-
-fn refused_detail(code: &str) -> &'static str {
-    match code {
-        "is_archived" => "This channel is archived, so it is read-only.",
-        "not_in_channel" => "Join the channel first.",
-        "cant_leave_general" => "Everyone stays in #general.",
-        "cant_archive_general" => "#general can't be archived.",
-        "cant_kick_from_general" => "Nobody can be removed from #general.",
-        "cant_leave_dm" => "Direct messages can't be left.",
-        "cant_update_message" => "Only the author can edit a message.",
-        "cant_delete_message" => "Only the author or an admin can delete a message.",
-        _ => "Your role doesn't allow that here.",
-    }
-}
-
-fn invalid_detail(code: &str) -> &'static str {
-    match code {
-        "msg_too_long" => "Messages can be at most 40,000 characters.",
-        "no_text" => "The message is empty.",
-        "too_many_users" => "A group conversation holds at most 9 people.",
-        "invalid_name" => "Channel names use lowercase letters, digits, - and _, and at most 80 characters.",
-        "cant_kick_self" => "To leave a channel, use leave instead.",
-        "invalid_emoji" => "That is not an emoji we know.",
-        _ => "Invalid arguments.",
     }
 }
 
