@@ -17,6 +17,7 @@ pub mod db;
 pub mod error;
 pub mod invites;
 pub mod messages;
+pub mod realtime;
 pub mod shell;
 #[cfg(feature = "ssr")]
 pub mod state;

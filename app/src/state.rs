@@ -22,6 +22,8 @@ pub struct AppState {
     pub public_url: String,
     /// Whether to take the client IP from `X-Forwarded-For`.
     pub trust_proxy: bool,
+    /// Sockets, the event bus and presence.
+    pub rt: Arc<crate::realtime::service::Realtime>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -13,7 +13,8 @@ use rand::RngCore;
 pub struct Config {
     /// `DATABASE_URL`.
     pub database_url: String,
-    /// `REDIS_URL`: not used yet (realtime fan-out and presence will use it).
+    /// `REDIS_URL`: when set, events fan out across nodes through Redis
+    /// pub/sub and presence is shared in Redis; otherwise both stay in process.
     pub redis_url: Option<String>,
     /// `THREADSPACE_ADDR`: where to listen.
     pub addr: SocketAddr,
@@ -33,6 +34,11 @@ pub struct Config {
     pub db_pool: u32,
     /// `THREADSPACE_LOG_FORMAT`: `pretty` (default) or `json`.
     pub log_json: bool,
+    /// `THREADSPACE_WS_QUEUE`: events a socket may have queued before it
+    /// must resync.
+    pub ws_queue: usize,
+    /// `THREADSPACE_WS_HEARTBEAT_SECS`: ping interval on idle sockets.
+    pub ws_heartbeat_secs: u64,
 }
 
 fn var(key: &str) -> Option<String> {
@@ -68,6 +74,8 @@ impl Config {
             login_limit_ip: parsed("THREADSPACE_LOGIN_LIMIT_IP", 30)?,
             db_pool: parsed("THREADSPACE_DB_POOL", 20)?,
             log_json: var("THREADSPACE_LOG_FORMAT").is_some_and(|v| v == "json"),
+            ws_queue: parsed("THREADSPACE_WS_QUEUE", 256)?,
+            ws_heartbeat_secs: parsed("THREADSPACE_WS_HEARTBEAT_SECS", 30)?,
         })
     }
 

@@ -10,12 +10,14 @@ pub mod guard;
 pub mod observability;
 pub mod seed;
 mod seed_chat;
+pub mod ws;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use app::auth::limiter::LoginLimiter;
+use app::realtime::service::{Realtime, RealtimeConfig};
 use app::state::AppState;
 use app::{shell, App};
 use axum::routing::{get, post};
@@ -48,21 +50,29 @@ pub async fn connect(cfg: &Config) -> anyhow::Result<PgPool> {
     Ok(db)
 }
 
-/// Builds the shared state.
-pub fn state(cfg: &Config, db: PgPool) -> AppState {
+/// Builds the shared state and starts realtime (connecting to Redis when
+/// `REDIS_URL` is set).
+pub async fn state(cfg: &Config, db: PgPool) -> anyhow::Result<AppState> {
     let leptos_options = LeptosOptions::builder()
         .output_name("threadspace")
         .site_root(cfg.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(cfg.addr)
         .build();
-    AppState {
+    let rt_config = RealtimeConfig {
+        redis_url: cfg.redis_url.clone(),
+        socket_queue: cfg.ws_queue,
+        heartbeat: Duration::from_secs(cfg.ws_heartbeat_secs),
+    };
+    let rt = Realtime::start(db.clone(), rt_config).await.map_err(|e| anyhow::anyhow!("realtime: {e}"))?;
+    Ok(AppState {
         db,
+        rt,
         leptos_options,
         login_limiter: Arc::new(LoginLimiter::new(cfg.login_limit_account, cfg.login_limit_ip)),
         public_url: cfg.public_url.clone(),
         trust_proxy: cfg.trust_proxy,
-    }
+    })
 }
 
 /// The whole HTTP surface: pages, API, forms, health and metrics.
@@ -99,6 +109,7 @@ pub async fn router(cfg: &Config, state: AppState) -> anyhow::Result<Router> {
         .route("/signup", post(forms::signup))
         .route("/invite/{token}", post(forms::accept_invite))
         .route("/logout", post(forms::logout))
+        .route("/ws", get(ws::upgrade))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -121,10 +132,14 @@ pub async fn router(cfg: &Config, state: AppState) -> anyhow::Result<Router> {
         .with_state(state))
 }
 
-/// Serves until Ctrl-C or SIGTERM, then drains in-flight requests.
-pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> anyhow::Result<()> {
+/// Serves until Ctrl-C or SIGTERM, then closes sockets (1001), takes this
+/// node's members offline and drains in-flight requests.
+pub async fn serve(listener: tokio::net::TcpListener, app: Router, rt: Arc<Realtime>) -> anyhow::Result<()> {
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            rt.shutdown().await;
+        })
         .await
         .map_err(|e| anyhow::anyhow!("server error: {e}"))
 }

@@ -36,14 +36,15 @@ async fn run() -> anyhow::Result<()> {
     match cmd.as_str() {
         "serve" => {
             let db = server::connect(&cfg).await?;
-            let state = server::state(&cfg, db);
+            let state = server::state(&cfg, db).await?;
+            let rt = state.rt.clone();
             let app = server::router(&cfg, state).await?;
             let listener = tokio::net::TcpListener::bind(cfg.addr)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.addr))?;
             tracing::info!(url = %cfg.public_url, "ThreadSpace is up");
             println!("ThreadSpace is serving at {}", cfg.public_url);
-            server::serve(listener, app).await
+            server::serve(listener, app, rt).await
         }
         "migrate" => {
             server::connect(&cfg).await?;

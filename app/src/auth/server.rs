@@ -260,6 +260,12 @@ pub async fn actor_from_request(
         AppError::Internal
     })?;
     let member_id = member_id.ok_or(AppError::NotAuthed)?;
+    actor_for_member(db, member_id, AuthVia::Session).await
+}
+
+/// The actor for an active member (a session or a WebSocket ticket named
+/// them); `not_authed` once they are deactivated.
+pub async fn actor_for_member(db: &PgPool, member_id: Uuid, via: AuthVia) -> AppResult<Actor> {
     let row = sqlx::query!(
         "select account_id, workspace_id, role from member where member_id = $1 and deactivated_at is null",
         member_id
@@ -272,7 +278,7 @@ pub async fn actor_from_request(
         member_id,
         workspace_id: row.workspace_id,
         role: Role::parse(&row.role)?,
-        via: AuthVia::Session,
+        via,
     })
 }
 

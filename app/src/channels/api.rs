@@ -44,6 +44,7 @@ async fn ctx() -> Result<(crate::auth::Actor, sqlx::PgPool), AppError> {
 pub async fn create(name: String, is_private: Option<bool>) -> Result<Reply<ChannelReply>, AppError> {
     let (actor, db) = ctx().await?;
     let channel = super::actions::create(&db, &actor, &name, is_private.unwrap_or(false)).await?;
+    crate::realtime::publish::channel_created(channel.id).await;
     Ok(Reply::new(ChannelReply { channel }))
 }
 
@@ -90,6 +91,7 @@ pub async fn info(channel: String) -> Result<Reply<ChannelReply>, AppError> {
 pub async fn join(channel: String) -> Result<Reply<ChannelReply>, AppError> {
     let (actor, db) = ctx().await?;
     let channel = super::actions::join(&db, &actor, parse_channel_id(&channel)?).await?;
+    crate::realtime::publish::members_joined(channel.id, &[actor.member_id]).await;
     Ok(Reply::new(ChannelReply { channel }))
 }
 
@@ -97,7 +99,9 @@ pub async fn join(channel: String) -> Result<Reply<ChannelReply>, AppError> {
 #[server(prefix = "/api", endpoint = "conversations.leave", input = server_fn::codec::Json)]
 pub async fn leave(channel: String) -> Result<Reply<Empty>, AppError> {
     let (actor, db) = ctx().await?;
-    super::actions::leave(&db, &actor, parse_channel_id(&channel)?).await?;
+    let id = parse_channel_id(&channel)?;
+    super::actions::leave(&db, &actor, id).await?;
+    crate::realtime::publish::member_left(id, actor.member_id).await;
     Ok(Reply::new(Empty {}))
 }
 
@@ -106,7 +110,9 @@ pub async fn leave(channel: String) -> Result<Reply<Empty>, AppError> {
 pub async fn invite(channel: String, users: Vec<String>) -> Result<Reply<Empty>, AppError> {
     let (actor, db) = ctx().await?;
     let users = parse_user_ids(&users)?;
-    super::actions::invite(&db, &actor, parse_channel_id(&channel)?, &users).await?;
+    let id = parse_channel_id(&channel)?;
+    super::actions::invite(&db, &actor, id, &users).await?;
+    crate::realtime::publish::members_joined(id, &users).await;
     Ok(Reply::new(Empty {}))
 }
 
@@ -115,7 +121,9 @@ pub async fn invite(channel: String, users: Vec<String>) -> Result<Reply<Empty>,
 pub async fn kick(channel: String, user: String) -> Result<Reply<Empty>, AppError> {
     let (actor, db) = ctx().await?;
     let user = parse_user_ids(&[user])?[0];
-    super::actions::kick(&db, &actor, parse_channel_id(&channel)?, user).await?;
+    let id = parse_channel_id(&channel)?;
+    super::actions::kick(&db, &actor, id, user).await?;
+    crate::realtime::publish::member_left(id, user).await;
     Ok(Reply::new(Empty {}))
 }
 
@@ -124,6 +132,7 @@ pub async fn kick(channel: String, user: String) -> Result<Reply<Empty>, AppErro
 pub async fn rename(channel: String, name: String) -> Result<Reply<ChannelReply>, AppError> {
     let (actor, db) = ctx().await?;
     let channel = super::actions::rename(&db, &actor, parse_channel_id(&channel)?, &name).await?;
+    crate::realtime::publish::channel_updated(channel.id).await;
     Ok(Reply::new(ChannelReply { channel }))
 }
 
@@ -132,7 +141,9 @@ pub async fn rename(channel: String, name: String) -> Result<Reply<ChannelReply>
 pub async fn set_topic(channel: String, topic: String) -> Result<Reply<Empty>, AppError> {
     let (actor, db) = ctx().await?;
     let field = super::actions::Field::Topic;
-    super::actions::set_text(&db, &actor, parse_channel_id(&channel)?, field, &topic).await?;
+    let id = parse_channel_id(&channel)?;
+    super::actions::set_text(&db, &actor, id, field, &topic).await?;
+    crate::realtime::publish::channel_updated(id).await;
     Ok(Reply::new(Empty {}))
 }
 
@@ -141,7 +152,9 @@ pub async fn set_topic(channel: String, topic: String) -> Result<Reply<Empty>, A
 pub async fn set_purpose(channel: String, purpose: String) -> Result<Reply<Empty>, AppError> {
     let (actor, db) = ctx().await?;
     let field = super::actions::Field::Purpose;
-    super::actions::set_text(&db, &actor, parse_channel_id(&channel)?, field, &purpose).await?;
+    let id = parse_channel_id(&channel)?;
+    super::actions::set_text(&db, &actor, id, field, &purpose).await?;
+    crate::realtime::publish::channel_updated(id).await;
     Ok(Reply::new(Empty {}))
 }
 
@@ -149,7 +162,9 @@ pub async fn set_purpose(channel: String, purpose: String) -> Result<Reply<Empty
 #[server(prefix = "/api", endpoint = "conversations.archive", input = server_fn::codec::Json)]
 pub async fn archive(channel: String) -> Result<Reply<Empty>, AppError> {
     let (actor, db) = ctx().await?;
-    super::actions::set_archived(&db, &actor, parse_channel_id(&channel)?, true).await?;
+    let id = parse_channel_id(&channel)?;
+    super::actions::set_archived(&db, &actor, id, true).await?;
+    crate::realtime::publish::channel_archived(id, true).await;
     Ok(Reply::new(Empty {}))
 }
 
@@ -157,7 +172,9 @@ pub async fn archive(channel: String) -> Result<Reply<Empty>, AppError> {
 #[server(prefix = "/api", endpoint = "conversations.unarchive", input = server_fn::codec::Json)]
 pub async fn unarchive(channel: String) -> Result<Reply<Empty>, AppError> {
     let (actor, db) = ctx().await?;
-    super::actions::set_archived(&db, &actor, parse_channel_id(&channel)?, false).await?;
+    let id = parse_channel_id(&channel)?;
+    super::actions::set_archived(&db, &actor, id, false).await?;
+    crate::realtime::publish::channel_archived(id, false).await;
     Ok(Reply::new(Empty {}))
 }
 
@@ -179,6 +196,7 @@ pub async fn members(
 pub async fn open(users: Vec<String>) -> Result<Reply<ChannelReply>, AppError> {
     let (actor, db) = ctx().await?;
     let channel = super::actions::open(&db, &actor, &parse_user_ids(&users)?).await?;
+    crate::realtime::publish::channel_created(channel.id).await;
     Ok(Reply::new(ChannelReply { channel }))
 }
 
@@ -186,6 +204,8 @@ pub async fn open(users: Vec<String>) -> Result<Reply<ChannelReply>, AppError> {
 #[server(prefix = "/api", endpoint = "conversations.mark", input = server_fn::codec::Json)]
 pub async fn mark(channel: String, seq: i64) -> Result<Reply<Empty>, AppError> {
     let (actor, db) = ctx().await?;
-    super::actions::mark(&db, &actor, parse_channel_id(&channel)?, seq).await?;
+    let id = parse_channel_id(&channel)?;
+    super::actions::mark(&db, &actor, id, seq).await?;
+    crate::realtime::publish::read_marker(&actor, id, seq).await;
     Ok(Reply::new(Empty {}))
 }

@@ -52,6 +52,7 @@ pub async fn post_message(
         also_send_to_channel: also_send_to_channel.unwrap_or(false),
     };
     let message = super::server::send(&db, &actor, input).await?;
+    crate::realtime::publish::message_created(&message).await;
     Ok(Reply::new(MessageReply { channel: message.channel, seq: message.seq, message }))
 }
 
@@ -60,6 +61,7 @@ pub async fn post_message(
 pub async fn update(channel: String, seq: i64, text: String) -> Result<Reply<MessageReply>, AppError> {
     let (actor, db) = ctx().await?;
     let message = super::server::update(&db, &actor, parse_channel_id(&channel)?, seq, &text).await?;
+    crate::realtime::publish::message_updated(&message).await;
     Ok(Reply::new(MessageReply { channel: message.channel, seq: message.seq, message }))
 }
 
@@ -67,7 +69,9 @@ pub async fn update(channel: String, seq: i64, text: String) -> Result<Reply<Mes
 #[server(prefix = "/api", endpoint = "chat.delete", input = server_fn::codec::Json)]
 pub async fn delete(channel: String, seq: i64) -> Result<Reply<Empty>, AppError> {
     let (actor, db) = ctx().await?;
-    super::server::delete(&db, &actor, parse_channel_id(&channel)?, seq).await?;
+    let id = parse_channel_id(&channel)?;
+    let thread_seq = super::server::delete(&db, &actor, id, seq).await?;
+    crate::realtime::publish::message_deleted(id, seq, thread_seq).await;
     Ok(Reply::new(Empty {}))
 }
 
@@ -102,7 +106,9 @@ pub async fn replies(
 #[server(prefix = "/api", endpoint = "reactions.add", input = server_fn::codec::Json)]
 pub async fn react(channel: String, seq: i64, emoji: String) -> Result<Reply<Empty>, AppError> {
     let (actor, db) = ctx().await?;
-    super::reactions::add(&db, &actor, parse_channel_id(&channel)?, seq, &emoji).await?;
+    let id = parse_channel_id(&channel)?;
+    super::reactions::add(&db, &actor, id, seq, &emoji).await?;
+    crate::realtime::publish::reaction(&actor, id, seq, &emoji, true).await;
     Ok(Reply::new(Empty {}))
 }
 
@@ -110,6 +116,8 @@ pub async fn react(channel: String, seq: i64, emoji: String) -> Result<Reply<Emp
 #[server(prefix = "/api", endpoint = "reactions.remove", input = server_fn::codec::Json)]
 pub async fn unreact(channel: String, seq: i64, emoji: String) -> Result<Reply<Empty>, AppError> {
     let (actor, db) = ctx().await?;
-    super::reactions::remove(&db, &actor, parse_channel_id(&channel)?, seq, &emoji).await?;
+    let id = parse_channel_id(&channel)?;
+    super::reactions::remove(&db, &actor, id, seq, &emoji).await?;
+    crate::realtime::publish::reaction(&actor, id, seq, &emoji, false).await;
     Ok(Reply::new(Empty {}))
 }

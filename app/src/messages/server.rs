@@ -267,7 +267,8 @@ pub async fn update(db: &PgPool, actor: &Actor, channel: Uuid, seq: i64, text: &
 }
 
 /// Deletes a message, leaving a tombstone: its author, or an admin.
-pub async fn delete(db: &PgPool, actor: &Actor, channel: Uuid, seq: i64) -> AppResult<()> {
+/// Returns the thread it was a reply in, if any.
+pub async fn delete(db: &PgPool, actor: &Actor, channel: Uuid, seq: i64) -> AppResult<Option<i64>> {
     let a = access(db, actor, channel).await?;
     a.require_open()?;
     let (author, thread_seq) = live_author(db, channel, seq).await?;
@@ -300,7 +301,7 @@ pub async fn delete(db: &PgPool, actor: &Actor, channel: Uuid, seq: i64) -> AppR
         .await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(thread_seq)
 }
 
 /// A page of history, newest first.
@@ -397,4 +398,25 @@ pub async fn replies(
     let has_more = rows.len() as i64 > limit + 1;
     rows.truncate(limit as usize + 1);
     Ok(HistoryPage { messages: with_reactions(db, channel, rows).await?, has_more })
+}
+
+/// Every message after `after` (thread replies included), oldest first, for
+/// a reconnecting socket. The caller has checked that `actor` may read it.
+pub async fn replay(db: &PgPool, actor: &Actor, channel: Uuid, after: i64, limit: i64) -> AppResult<Vec<Message>> {
+    access(db, actor, channel).await?;
+    let rows = sqlx::query_as!(
+        Row,
+        r#"select g.channel_id, g.seq, g.member_id, m.display_name as user_name, g.thread_seq,
+                  g.also_in_channel, g.client_msg_id, g.body, g.html, g.mentions, g.mentions_all,
+                  g.reply_count, g.last_reply_at, g.edited_at, g.deleted_at, g.created_at
+           from message g join member m using (member_id)
+           where g.channel_id = $1 and g.seq > $2
+           order by g.seq limit $3"#,
+        channel,
+        after,
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    with_reactions(db, channel, rows).await
 }

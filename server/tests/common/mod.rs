@@ -8,6 +8,8 @@ use app::auth::Actor;
 use reqwest::{redirect::Policy, Client, StatusCode};
 use serde_json::Value;
 use server::Config;
+
+pub mod ws;
 use sqlx::PgPool;
 
 /// The password every fixture account uses.
@@ -39,6 +41,7 @@ pub struct Srv {
     pub db: PgPool,
     pub client: Client,
     pub cfg: Config,
+    pub rt: std::sync::Arc<app::realtime::service::Realtime>,
 }
 
 /// A configuration for tests: a throwaway data directory, generous IP limit.
@@ -56,6 +59,8 @@ pub fn test_config(addr: std::net::SocketAddr) -> Config {
         login_limit_ip: 1000,
         db_pool: 5,
         log_json: false,
+        ws_queue: 256,
+        ws_heartbeat_secs: 30,
     }
 }
 
@@ -82,10 +87,11 @@ impl Srv {
         let addr = listener.local_addr().unwrap();
         let mut cfg = test_config(addr);
         tweak(&mut cfg);
-        let state = server::state(&cfg, db.clone());
+        let state = server::state(&cfg, db.clone()).await.unwrap();
+        let rt = state.rt.clone();
         let app = server::router(&cfg, state).await.unwrap();
-        tokio::spawn(server::serve(listener, app));
-        Srv { url: format!("http://{addr}"), db, client: client(), cfg }
+        tokio::spawn(server::serve(listener, app, rt.clone()));
+        Srv { url: format!("http://{addr}"), db, client: client(), cfg, rt }
     }
 
     /// Calls an API method as a browser would (same-origin, with cookies).

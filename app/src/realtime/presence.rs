@@ -1,0 +1,388 @@
+//! Presence: online while any tab is connected and used recently, idle after
+//! a quiet spell (or when set away), offline when no tab is connected.
+//!
+//! Each node tracks its own sockets ([`Tracker`]). Alone, that is the whole
+//! truth. With Redis, each node writes its view per member under a key that
+//! expires (`ts:p:<member>:<node>`, refreshed every 2 s, gone 8 s after the
+//! last refresh) and heartbeats in `ts:nodes`; when a node stops
+//! heartbeating, another node reaps its members and announces the change,
+//! so a node that dies without goodbye shows its members offline within
+//! about 7 s. Changes go out as `presence` events on the workspace topic.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use redis::AsyncCommands;
+use sqlx::PgPool;
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use super::bus::{EventBus, Topic};
+use super::hub::SocketId;
+use super::{Event, Presence, PresenceInfo};
+
+/// How long a node's view of a member lives in Redis without a refresh.
+const KEY_TTL_MS: u64 = 8_000;
+/// A node silent for this long is considered dead.
+const NODE_DEAD_MS: u64 = 6_000;
+
+#[derive(Debug)]
+struct Member {
+    workspace: Uuid,
+    /// The workspace's idle setting.
+    idle_after: Duration,
+    /// Socket → when it last reported input.
+    conns: HashMap<SocketId, Instant>,
+}
+
+/// This node's sockets per member, and what that makes them.
+#[derive(Debug)]
+pub struct Tracker {
+    members: HashMap<Uuid, Member>,
+    /// What each member was at the last evaluation.
+    shown: HashMap<Uuid, Presence>,
+}
+
+impl Tracker {
+    pub fn new() -> Tracker {
+        Tracker { members: HashMap::new(), shown: HashMap::new() }
+    }
+
+    fn state(m: &Member, now: Instant) -> Presence {
+        if m.conns.is_empty() {
+            Presence::Offline
+        } else if m.conns.values().any(|t| now.saturating_duration_since(*t) < m.idle_after) {
+            Presence::Online
+        } else {
+            Presence::Idle
+        }
+    }
+
+    pub fn connect(&mut self, member: Uuid, workspace: Uuid, socket: SocketId, idle_after: Duration) {
+        let m = self.members.entry(member).or_insert_with(|| Member { workspace, idle_after, conns: HashMap::new() });
+        m.idle_after = idle_after;
+        m.conns.insert(socket, Instant::now());
+    }
+
+    pub fn disconnect(&mut self, member: Uuid, socket: SocketId) {
+        if let Some(m) = self.members.get_mut(&member) {
+            m.conns.remove(&socket);
+        }
+    }
+
+    /// Input in a tab (`active`), or the tab went to the background.
+    pub fn activity(&mut self, member: Uuid, socket: SocketId, active: bool) {
+        if let Some(m) = self.members.get_mut(&member) {
+            let idle_after = m.idle_after;
+            let Some(t) = m.conns.get_mut(&socket) else { return };
+            let now = Instant::now();
+            *t = if active { now } else { now.checked_sub(idle_after).unwrap_or(now) };
+        }
+    }
+
+    /// Re-evaluates everyone; returns (member, workspace, new state) for
+    /// each change since the last call, and forgets offline members.
+    pub fn changes(&mut self) -> Vec<(Uuid, Uuid, Presence)> {
+        let now = Instant::now();
+        let mut out = Vec::new();
+        let states: Vec<(Uuid, Uuid, Presence)> =
+            self.members.iter().map(|(id, m)| (*id, m.workspace, Tracker::state(m, now))).collect();
+        for (id, ws, p) in states {
+            if self.shown.get(&id).copied().unwrap_or(Presence::Offline) != p {
+                out.push((id, ws, p));
+            }
+            if p == Presence::Offline {
+                self.members.remove(&id);
+                self.shown.remove(&id);
+            } else {
+                self.shown.insert(id, p);
+            }
+        }
+        out
+    }
+
+    pub fn get(&self, member: Uuid) -> Presence {
+        self.shown.get(&member).copied().unwrap_or(Presence::Offline)
+    }
+
+    /// Everyone this node shows as present.
+    pub fn present(&self) -> Vec<(Uuid, Uuid, Presence)> {
+        self.shown.iter().filter_map(|(id, p)| Some((*id, self.members.get(id)?.workspace, *p))).collect()
+    }
+}
+
+/// Presence for the whole deployment, as seen from this node.
+pub struct PresenceService {
+    node: Uuid,
+    db: PgPool,
+    bus: Arc<dyn EventBus>,
+    tracker: Mutex<Tracker>,
+    redis: Option<redis::aio::ConnectionManager>,
+    /// Without Redis: the last announced state per member.
+    announced: Mutex<HashMap<Uuid, (Presence, bool)>>,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+impl PresenceService {
+    pub fn new(
+        node: Uuid,
+        db: PgPool,
+        bus: Arc<dyn EventBus>,
+        redis: Option<redis::aio::ConnectionManager>,
+    ) -> Arc<Self> {
+        Arc::new(PresenceService {
+            node,
+            db,
+            bus,
+            tracker: Mutex::new(Tracker::new()),
+            redis,
+            announced: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub async fn connect(&self, member: Uuid, workspace: Uuid, socket: SocketId, idle_after: Duration) {
+        self.tracker.lock().unwrap().connect(member, workspace, socket, idle_after);
+        self.evaluate().await;
+    }
+
+    pub async fn disconnect(&self, member: Uuid, socket: SocketId) {
+        self.tracker.lock().unwrap().disconnect(member, socket);
+        self.evaluate().await;
+    }
+
+    pub async fn activity(&self, member: Uuid, socket: SocketId, active: bool) {
+        self.tracker.lock().unwrap().activity(member, socket, active);
+        self.evaluate().await;
+    }
+
+    /// Applies this node's changes and announces what changed overall.
+    pub async fn evaluate(&self) {
+        let changes = self.tracker.lock().unwrap().changes();
+        for (member, ws, local) in changes {
+            if let Err(e) = self.write_local(member, ws, local).await {
+                tracing::warn!(error = %e, "presence write failed");
+            }
+            self.announce(member, ws).await;
+        }
+    }
+
+    async fn write_local(&self, member: Uuid, ws: Uuid, p: Presence) -> redis::RedisResult<()> {
+        let Some(mut r) = self.redis.clone() else { return Ok(()) };
+        let key = format!("ts:p:{member}:{}", self.node);
+        let tag = format!("{ws}:{member}");
+        if p == Presence::Offline {
+            redis::pipe()
+                .del(&key)
+                .srem(format!("ts:pn:{member}"), self.node.to_string())
+                .srem(format!("ts:nm:{}", self.node), &tag)
+                .query_async::<()>(&mut r)
+                .await
+        } else {
+            redis::pipe()
+                .cmd("SET").arg(&key).arg(p.as_str()).arg("PX").arg(KEY_TTL_MS)
+                .sadd(format!("ts:pn:{member}"), self.node.to_string())
+                .sadd(format!("ts:nm:{}", self.node), &tag)
+                .query_async::<()>(&mut r)
+                .await
+        }
+    }
+
+    /// What a member is across all nodes, before applying a manual away.
+    async fn combined(&self, member: Uuid) -> Presence {
+        let Some(mut r) = self.redis.clone() else {
+            return self.tracker.lock().unwrap().get(member);
+        };
+        let nodes: Vec<String> = r.smembers(format!("ts:pn:{member}")).await.unwrap_or_default();
+        let mut best = Presence::Offline;
+        for node in nodes {
+            let v: Option<String> = r.get(format!("ts:p:{member}:{node}")).await.unwrap_or(None);
+            match v.as_deref().and_then(Presence::parse) {
+                Some(p) => best = best.max(p),
+                None => {
+                    let _: redis::RedisResult<()> = r.srem(format!("ts:pn:{member}"), &node).await;
+                }
+            }
+        }
+        best
+    }
+
+    async fn away(&self, members: &[Uuid]) -> HashMap<Uuid, bool> {
+        sqlx::query!("select member_id, presence_away from member where member_id = any($1)", members)
+            .fetch_all(&self.db)
+            .await
+            .map(|rows| rows.into_iter().map(|r| (r.member_id, r.presence_away)).collect())
+            .unwrap_or_default()
+    }
+
+    /// One member's presence as others see it.
+    pub async fn info(&self, member: Uuid) -> PresenceInfo {
+        self.many(&[member]).await.remove(0)
+    }
+
+    pub async fn many(&self, members: &[Uuid]) -> Vec<PresenceInfo> {
+        let away = self.away(members).await;
+        let mut out = Vec::with_capacity(members.len());
+        for m in members {
+            let manual_away = away.get(m).copied().unwrap_or(false);
+            let mut p = self.combined(*m).await;
+            if manual_away && p == Presence::Online {
+                p = Presence::Idle;
+            }
+            out.push(PresenceInfo { user: *m, presence: p, manual_away });
+        }
+        out
+    }
+
+    /// Publishes the member's presence if it differs from what was last
+    /// announced (tracked in Redis across nodes, in memory alone).
+    pub async fn announce(&self, member: Uuid, workspace: Uuid) {
+        let info = self.info(member).await;
+        let shown = format!("{}:{}", info.presence.as_str(), info.manual_away);
+        let changed = match self.redis.clone() {
+            Some(mut r) => {
+                let old: Option<String> =
+                    redis::cmd("SET").arg(format!("ts:pa:{member}")).arg(&shown).arg("GET").arg("EX").arg(86_400)
+                        .query_async(&mut r)
+                        .await
+                        .unwrap_or(None);
+                old.as_deref() != Some(shown.as_str())
+            }
+            None => {
+                let mut a = self.announced.lock().unwrap();
+                let now = (info.presence, info.manual_away);
+                let old = if info.presence == Presence::Offline { a.remove(&member) } else { a.insert(member, now) };
+                old.map(|o| o.0) != Some(info.presence) && !(old.is_none() && info.presence == Presence::Offline)
+                    || old.is_some_and(|o| o != now)
+            }
+        };
+        if changed {
+            let ev = Event::Presence { user: member, presence: info.presence, manual_away: info.manual_away };
+            self.bus.publish(Topic::Workspace(workspace), &ev).await;
+        }
+    }
+
+    /// Runs forever: idle transitions every second; with Redis, the
+    /// heartbeat and the reaping of dead nodes.
+    pub async fn run(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut n: u64 = 0;
+        loop {
+            tick.tick().await;
+            self.evaluate().await;
+            if self.redis.is_some() {
+                if n % 2 == 0 {
+                    if let Err(e) = self.heartbeat().await {
+                        tracing::warn!(error = %e, "presence heartbeat failed");
+                    }
+                }
+                if let Err(e) = self.reap().await {
+                    tracing::warn!(error = %e, "reaping dead nodes failed");
+                }
+            }
+            n += 1;
+        }
+    }
+
+    async fn heartbeat(&self) -> redis::RedisResult<()> {
+        let Some(mut r) = self.redis.clone() else { return Ok(()) };
+        let present = self.tracker.lock().unwrap().present();
+        let mut pipe = redis::pipe();
+        pipe.zadd("ts:nodes", self.node.to_string(), now_ms());
+        for (member, _, p) in present {
+            pipe.cmd("SET").arg(format!("ts:p:{member}:{}", self.node)).arg(p.as_str()).arg("PX").arg(KEY_TTL_MS);
+        }
+        pipe.query_async::<()>(&mut r).await
+    }
+
+    /// Finds nodes that stopped heartbeating and announces their members'
+    /// new presence (one node does it, under a lock).
+    async fn reap(&self) -> redis::RedisResult<()> {
+        let Some(mut r) = self.redis.clone() else { return Ok(()) };
+        let dead: Vec<String> = r.zrangebyscore("ts:nodes", 0, now_ms().saturating_sub(NODE_DEAD_MS)).await?;
+        for node in dead {
+            let lock: Option<String> = redis::cmd("SET")
+                .arg(format!("ts:reap:{node}"))
+                .arg(self.node.to_string())
+                .arg("NX")
+                .arg("PX")
+                .arg(10_000)
+                .query_async(&mut r)
+                .await?;
+            if lock.is_none() {
+                continue;
+            }
+            let tags: Vec<String> = r.smembers(format!("ts:nm:{node}")).await?;
+            tracing::info!(%node, members = tags.len(), "reaping a dead node");
+            for tag in &tags {
+                let Some((ws, member)) = tag.split_once(':') else { continue };
+                let (Ok(ws), Ok(member)) = (Uuid::parse_str(ws), Uuid::parse_str(member)) else { continue };
+                redis::pipe()
+                    .del(format!("ts:p:{member}:{node}"))
+                    .srem(format!("ts:pn:{member}"), &node)
+                    .query_async::<()>(&mut r)
+                    .await?;
+                self.announce(member, ws).await;
+            }
+            redis::pipe().del(format!("ts:nm:{node}")).zrem("ts:nodes", &node).query_async::<()>(&mut r).await?;
+        }
+        Ok(())
+    }
+
+    /// On clean shutdown: this node's members go offline now, not in 8 s.
+    pub async fn shutdown(&self) {
+        let present = self.tracker.lock().unwrap().present();
+        for (member, ws, _) in &present {
+            self.tracker.lock().unwrap().members.remove(member);
+            self.tracker.lock().unwrap().shown.remove(member);
+            let _ = self.write_local(*member, *ws, Presence::Offline).await;
+            self.announce(*member, *ws).await;
+        }
+        if let Some(mut r) = self.redis.clone() {
+            let _: redis::RedisResult<()> = r.zrem("ts:nodes", self.node.to_string()).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn members_go_idle_after_the_quiet_spell_and_back_on_input() {
+        let (m, ws) = (Uuid::from_u128(1), Uuid::from_u128(9));
+        let mut t = Tracker::new();
+        let five = Duration::from_secs(300);
+        t.connect(m, ws, 1, five);
+        assert_eq!(t.changes(), vec![(m, ws, Presence::Online)]);
+        tokio::time::advance(Duration::from_secs(299)).await;
+        assert!(t.changes().is_empty());
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(t.changes(), vec![(m, ws, Presence::Idle)]);
+        t.activity(m, 1, true);
+        assert_eq!(t.changes(), vec![(m, ws, Presence::Online)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_member_is_online_while_any_tab_is() {
+        let (m, ws) = (Uuid::from_u128(1), Uuid::from_u128(9));
+        let mut t = Tracker::new();
+        let five = Duration::from_secs(300);
+        t.connect(m, ws, 1, five);
+        tokio::time::advance(Duration::from_secs(200)).await;
+        t.connect(m, ws, 2, five);
+        t.changes();
+        tokio::time::advance(Duration::from_secs(200)).await;
+        assert!(t.changes().is_empty(), "tab 2 was used 200 s ago: still online");
+        t.activity(m, 2, false);
+        assert_eq!(t.changes(), vec![(m, ws, Presence::Idle)], "both tabs quiet or hidden");
+        t.disconnect(m, 1);
+        assert!(t.changes().is_empty());
+        t.disconnect(m, 2);
+        assert_eq!(t.changes(), vec![(m, ws, Presence::Offline)]);
+        assert_eq!(t.get(m), Presence::Offline);
+    }
+}

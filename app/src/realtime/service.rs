@@ -1,0 +1,126 @@
+//! The realtime service as the rest of the server sees it: publish events
+//! after a commit, hand out connection tickets, and run the background work.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::bus::{EventBus, LocalBus, RedisBus, Topic};
+use super::hub::Hub;
+use super::presence::PresenceService;
+use super::Event;
+use crate::auth::server::{hash_secret, new_secret};
+use crate::error::{AppError, AppResult};
+
+/// Tunables, from the server's configuration.
+#[derive(Debug, Clone)]
+pub struct RealtimeConfig {
+    pub redis_url: Option<String>,
+    /// Undelivered events a socket may queue before it must resync.
+    pub socket_queue: usize,
+    pub heartbeat: Duration,
+}
+
+impl Default for RealtimeConfig {
+    fn default() -> Self {
+        RealtimeConfig {
+            redis_url: None,
+            socket_queue: 256,
+            heartbeat: Duration::from_secs(30),
+        }
+    }
+}
+
+pub struct Realtime {
+    pub node: Uuid,
+    pub hub: Arc<Hub>,
+    pub presence: Arc<PresenceService>,
+    pub config: RealtimeConfig,
+    shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+/// How long an `rtm.connect` ticket is valid.
+pub const TICKET_SECS: i64 = 30;
+
+impl Realtime {
+    /// Connects the bus (Redis when configured) and starts the background
+    /// tasks: presence ticks and topic sweeping.
+    pub async fn start(db: PgPool, config: RealtimeConfig) -> Result<Arc<Realtime>, String> {
+        let node = Uuid::now_v7();
+        let (bus, redis): (Arc<dyn EventBus>, _) = match &config.redis_url {
+            Some(url) => {
+                let bus = RedisBus::connect(url).await?;
+                let client = redis::Client::open(url.as_str()).map_err(|e| e.to_string())?;
+                let conn = redis::aio::ConnectionManager::new(client).await.map_err(|e| e.to_string())?;
+                (bus, Some(conn))
+            }
+            None => (Arc::new(LocalBus::default()), None),
+        };
+        tracing::info!(%node, bus = bus.name(), "realtime started");
+        let hub = Hub::new(bus.clone(), config.socket_queue);
+        let presence = PresenceService::new(node, db, bus, redis);
+        tokio::spawn(presence.clone().run());
+        let sweeper = Arc::downgrade(&hub);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(10));
+            loop {
+                tick.tick().await;
+                let Some(hub) = sweeper.upgrade() else { return };
+                hub.sweep().await;
+            }
+        });
+        let (shutdown, _) = tokio::sync::watch::channel(false);
+        Ok(Arc::new(Realtime { node, hub, presence, config, shutdown }))
+    }
+
+    /// Changes when the server shuts down: sockets close with 1001.
+    pub fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// Closes every socket and takes this node's members offline now.
+    pub async fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+        self.presence.shutdown().await;
+    }
+
+    pub async fn publish(&self, topic: Topic, event: &Event) {
+        self.hub.bus().publish(topic, event).await;
+    }
+
+    pub async fn to_channel(&self, channel: Uuid, event: Event) {
+        self.publish(Topic::Channel(channel), &event).await;
+    }
+
+    /// A single-use ticket for `/ws?ticket=…`, valid for 30 s.
+    pub async fn issue_ticket(db: &PgPool, member: Uuid) -> AppResult<String> {
+        let (raw, hash) = new_secret("wst-");
+        sqlx::query!(
+            "insert into ws_ticket (ticket_hash, member_id, expires_at)
+             values ($1, $2, now() + make_interval(secs => $3))",
+            hash,
+            member,
+            TICKET_SECS as f64
+        )
+        .execute(db)
+        .await?;
+        sqlx::query!("delete from ws_ticket where expires_at < now() - interval '1 minute'").execute(db).await?;
+        Ok(raw)
+    }
+
+    /// Uses up a ticket; `invalid_auth` when unknown, used or expired.
+    pub async fn redeem_ticket(db: &PgPool, raw: &str) -> AppResult<Uuid> {
+        let row = sqlx::query!(
+            "delete from ws_ticket where ticket_hash = $1 returning member_id, expires_at > now() as \"live!\"",
+            hash_secret(raw)
+        )
+        .fetch_optional(db)
+        .await?;
+        match row {
+            Some(r) if r.live => Ok(r.member_id),
+            _ => Err(AppError::InvalidAuth),
+        }
+    }
+}

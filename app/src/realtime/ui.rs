@@ -1,0 +1,1 @@
+//! Realtime UI pieces: the connection banner, presence dots and the typing line.

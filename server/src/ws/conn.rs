@@ -1,0 +1,337 @@
+//! One task per socket: a single `select!` over events from the hub, frames
+//! from the client, the heartbeat and shutdown.
+//!
+//! Resume without gaps: the socket is subscribed to all its topics *before*
+//! `hello` is sent, and live events queue (bounded) while the task waits for
+//! the client's `resume` and replays what the client lacks from Postgres.
+//! Queued `message_created` events the replay already covered are dropped,
+//! so each message arrives exactly once and in order.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::auth::Actor;
+use app::realtime::bus::Topic;
+use app::realtime::hub::{Delivery, SocketHandle, SocketId};
+use app::realtime::service::Realtime;
+use app::realtime::{close, ClientFrame, Control, Event, PROTOCOL_VERSION, TYPING_INTERVAL_SECS};
+use app::state::AppState;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use super::frames;
+
+/// How long the server waits for `resume` after `hello`.
+const RESUME_WAIT: Duration = Duration::from_secs(10);
+/// A send that takes longer means the client is not reading.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+const REPLAY_PAGE: i64 = 200;
+
+/// How a connection ends.
+enum Exit {
+    /// The client closed, or the connection broke.
+    Gone,
+    Close(u16, &'static str),
+    Resync,
+}
+
+struct Conn {
+    st: AppState,
+    rt: Arc<Realtime>,
+    actor: Actor,
+    name: String,
+    id: SocketId,
+    channels: HashSet<Uuid>,
+    /// Per channel, the highest seq sent by the last replay.
+    replayed: HashMap<Uuid, i64>,
+    typing: HashMap<(Uuid, Option<i64>), Instant>,
+    tx: SplitSink<WebSocket, Message>,
+    last_heard: Instant,
+}
+
+/// Removes the socket from the hub and presence however the task ends,
+/// including when it is aborted.
+struct Cleanup {
+    rt: Arc<Realtime>,
+    id: SocketId,
+    member: Uuid,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        self.rt.hub.remove(self.id);
+        let (rt, id, member) = (self.rt.clone(), self.id, self.member);
+        tokio::spawn(async move { rt.presence.disconnect(member, id).await });
+    }
+}
+
+pub async fn run(socket: WebSocket, st: AppState, actor: Actor) {
+    let rt = st.rt.clone();
+    let mut h = rt.hub.register(actor.member_id);
+    let _cleanup = Cleanup { rt: rt.clone(), id: h.id, member: actor.member_id };
+    let (tx, mut rx) = socket.split();
+    let mut c = Conn {
+        st,
+        rt,
+        actor,
+        name: String::new(),
+        id: h.id,
+        channels: HashSet::new(),
+        replayed: HashMap::new(),
+        typing: HashMap::new(),
+        tx,
+        last_heard: Instant::now(),
+    };
+    let exit = c.serve(&mut h, &mut rx).await;
+    let (code, reason) = match exit {
+        Exit::Gone => return,
+        Exit::Close(code, reason) => (code, reason),
+        Exit::Resync => {
+            let frame = Control::ResyncRequired { reason: "the connection fell behind".into() };
+            let _ = c.send_json(&frame).await;
+            (close::RESYNC_REQUIRED, "resync_required")
+        }
+    };
+    let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
+    let _ = tokio::time::timeout(SEND_TIMEOUT, c.tx.send(Message::Close(Some(frame)))).await;
+}
+
+impl Conn {
+    async fn serve(&mut self, h: &mut SocketHandle, rx: &mut SplitStream<WebSocket>) -> Exit {
+        if let Err(e) = self.setup().await {
+            tracing::warn!(error = %e, "socket setup failed");
+            return Exit::Close(1011, "server_error");
+        }
+        // Wait for `resume`, answering other frames meanwhile.
+        let deadline = tokio::time::sleep(RESUME_WAIT);
+        tokio::pin!(deadline);
+        let since = loop {
+            tokio::select! {
+                _ = &mut deadline => return Exit::Close(close::RESUME_TIMEOUT, "resume_timeout"),
+                msg = rx.next() => match self.read(msg).await {
+                    Ok(Some(ClientFrame::Resume { channels })) => break channels,
+                    Ok(Some(frame)) => self.handle(frame).await,
+                    Ok(None) => {}
+                    Err(exit) => return exit,
+                },
+            }
+        };
+        if let Err(exit) = self.replay(since).await {
+            return exit;
+        }
+        let heartbeat = self.rt.config.heartbeat;
+        let mut beat = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
+        let mut shutdown = self.rt.shutdown_signal();
+        loop {
+            tokio::select! {
+                d = h.rx.recv() => match d {
+                    Some(d) => {
+                        if h.lagged.load(Ordering::Acquire) {
+                            return Exit::Resync;
+                        }
+                        if let Err(exit) = self.deliver(&d).await {
+                            return exit;
+                        }
+                    }
+                    None if h.lagged.load(Ordering::Acquire) => return Exit::Resync,
+                    None => return Exit::Close(close::GOING_AWAY, "removed"),
+                },
+                msg = rx.next() => match self.read(msg).await {
+                    Ok(Some(ClientFrame::Resume { channels })) => {
+                        if let Err(exit) = self.replay(channels).await {
+                            return exit;
+                        }
+                    }
+                    Ok(Some(frame)) => self.handle(frame).await,
+                    Ok(None) => {}
+                    Err(exit) => return exit,
+                },
+                _ = beat.tick() => {
+                    if self.last_heard.elapsed() > heartbeat * 2 + Duration::from_secs(5) {
+                        return Exit::Gone;
+                    }
+                    if self.send(Message::Ping(Default::default())).await.is_err() {
+                        return Exit::Gone;
+                    }
+                }
+                _ = shutdown.changed() => return Exit::Close(close::GOING_AWAY, "server_shutdown"),
+            }
+        }
+    }
+
+    /// Subscribes to everything this member may receive, then says hello.
+    async fn setup(&mut self) -> Result<(), String> {
+        let db = &self.st.db;
+        let me = self.actor.member_id;
+        let row = sqlx::query!(
+            r#"select m.display_name, w.idle_after_secs,
+                      array(select channel_id from channel_member c where c.member_id = m.member_id) as "channels!"
+               from member m join workspace w using (workspace_id) where m.member_id = $1"#,
+            me
+        )
+        .fetch_one(db)
+        .await
+        .map_err(|e| e.to_string())?;
+        self.name = row.display_name;
+        let hub = &self.rt.hub;
+        hub.subscribe(self.id, Topic::Member(me)).await?;
+        hub.subscribe(self.id, Topic::Workspace(self.actor.workspace_id)).await?;
+        for c in row.channels {
+            hub.subscribe(self.id, Topic::Channel(c)).await?;
+            self.channels.insert(c);
+        }
+        let idle = Duration::from_secs(row.idle_after_secs.max(30) as u64);
+        self.rt.presence.connect(me, self.actor.workspace_id, self.id, idle).await;
+        let hello = Control::Hello {
+            version: PROTOCOL_VERSION,
+            user: me,
+            workspace: self.actor.workspace_id,
+            heartbeat_secs: self.rt.config.heartbeat.as_secs(),
+        };
+        self.send_json(&hello).await.map_err(|_| "client went away".to_string())
+    }
+
+    /// Sends what each channel gained after the client's seq, oldest first.
+    async fn replay(&mut self, since: HashMap<Uuid, i64>) -> Result<(), Exit> {
+        let mut replayed = 0u64;
+        for (channel, mut after) in since {
+            if !self.channels.contains(&channel) {
+                continue;
+            }
+            loop {
+                let page = app::messages::server::replay(&self.st.db, &self.actor, channel, after, REPLAY_PAGE)
+                    .await
+                    .map_err(|_| Exit::Close(1011, "server_error"))?;
+                let n = page.len() as i64;
+                for message in page {
+                    after = message.seq;
+                    replayed += 1;
+                    self.send_json(&Event::MessageCreated { message }).await.map_err(|_| Exit::Gone)?;
+                }
+                self.replayed.insert(channel, after);
+                if n < REPLAY_PAGE {
+                    break;
+                }
+            }
+        }
+        self.send_json(&Control::Resumed { replayed }).await.map_err(|_| Exit::Gone)
+    }
+
+    /// Sends one event from the hub, unless the replay already did, and
+    /// follows membership changes.
+    async fn deliver(&mut self, d: &Delivery) -> Result<(), Exit> {
+        let me = self.actor.member_id;
+        if let Some((c, seq)) = d.event.message_seq() {
+            if self.replayed.get(&c).is_some_and(|max| seq <= *max) {
+                return Ok(());
+            }
+        }
+        match &d.event {
+            Event::MemberJoined { channel, user } if *user == me => self.join(*channel).await,
+            Event::ChannelCreated { channel } if d.topic == Topic::Member(me) => self.join(channel.id).await,
+            Event::MemberLeft { channel, user } if *user == me => {
+                if self.channels.remove(channel) {
+                    self.rt.hub.unsubscribe(self.id, Topic::Channel(*channel));
+                } else if d.topic == Topic::Member(me) {
+                    // Already told on the channel's own topic.
+                    return Ok(());
+                }
+            }
+            _ => {}
+        }
+        self.send(Message::Text(d.json.clone())).await.map_err(|_| Exit::Gone)
+    }
+
+    async fn join(&mut self, channel: Uuid) {
+        if self.channels.insert(channel) {
+            if let Err(e) = self.rt.hub.subscribe(self.id, Topic::Channel(channel)).await {
+                tracing::warn!(error = %e, "subscribing a socket to a new channel failed");
+            }
+        }
+    }
+
+    /// Reads one frame: `Ok(Some)` for a protocol frame, `Ok(None)` for one
+    /// already dealt with, `Err` to end the connection.
+    async fn read(
+        &mut self,
+        msg: Option<Result<Message, axum::Error>>,
+    ) -> Result<Option<ClientFrame>, Exit> {
+        let msg = match msg {
+            None => return Err(Exit::Gone),
+            Some(Ok(m)) => m,
+            Some(Err(e)) => {
+                let text = e.to_string();
+                return Err(if text.contains("Space limit") || text.contains("too long") || text.contains("too big") {
+                    Exit::Close(close::TOO_BIG, "frame_too_large")
+                } else {
+                    tracing::debug!(error = %text, "WebSocket read error");
+                    Exit::Close(close::PROTOCOL_ERROR, "protocol_error")
+                });
+            }
+        };
+        self.last_heard = Instant::now();
+        match msg {
+            Message::Text(text) => match frames::parse(text.as_str()) {
+                Ok(frame) => Ok(Some(frame)),
+                Err((code, message)) => {
+                    let e = Control::Error { code: code.into(), message };
+                    self.send_json(&e).await.map_err(|_| Exit::Gone)?;
+                    Ok(None)
+                }
+            },
+            Message::Binary(_) => {
+                let e = Control::Error { code: "binary_not_supported".into(), message: "send JSON text frames".into() };
+                let _ = self.send_json(&e).await;
+                Err(Exit::Close(1003, "binary_not_supported"))
+            }
+            Message::Close(_) => Err(Exit::Gone),
+            Message::Ping(_) | Message::Pong(_) => Ok(None),
+        }
+    }
+
+    async fn handle(&mut self, frame: ClientFrame) {
+        match frame {
+            ClientFrame::Resume { .. } => {}
+            ClientFrame::Ping { id } => {
+                let _ = self.send_json(&Control::Pong { id }).await;
+            }
+            ClientFrame::Activity { active } => {
+                self.rt.presence.activity(self.actor.member_id, self.id, active).await;
+            }
+            ClientFrame::Typing { channel, thread_seq } => {
+                if !self.channels.contains(&channel) {
+                    let e = Control::Error { code: "channel_not_found".into(), message: "not a member".into() };
+                    let _ = self.send_json(&e).await;
+                    return;
+                }
+                // Composers send one frame per 3 s; allow some jitter.
+                let min = Duration::from_millis(TYPING_INTERVAL_SECS * 1000 - 500);
+                let now = Instant::now();
+                if self.typing.get(&(channel, thread_seq)).is_some_and(|t| now.duration_since(*t) < min) {
+                    return;
+                }
+                self.typing.retain(|_, t| now.duration_since(*t) < min);
+                self.typing.insert((channel, thread_seq), now);
+                let ev = Event::Typing { channel, thread_seq, user: self.actor.member_id, user_name: self.name.clone() };
+                self.rt.to_channel(channel, ev).await;
+            }
+        }
+    }
+
+    async fn send_json<T: serde::Serialize>(&mut self, v: &T) -> Result<(), ()> {
+        let json = serde_json::to_string(v).map_err(|_| ())?;
+        self.send(Message::Text(json.into())).await
+    }
+
+    async fn send(&mut self, m: Message) -> Result<(), ()> {
+        match tokio::time::timeout(SEND_TIMEOUT, self.tx.send(m)).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(()),
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! `GET /ws`: the WebSocket upgrade. Browsers authenticate with the session
+//! cookie, and their Origin must be this site's (a cross-site page must not
+//! open a socket with the user's cookie); other clients use a single-use
+//! ticket from `rtm.connect`. Failures answer with the API's JSON error
+//! before any upgrade happens.
+
+mod conn;
+mod frames;
+
+use app::auth::server::{actor_for_member, actor_from_request};
+use app::auth::AuthVia;
+use app::error::AppError;
+use app::realtime::service::Realtime;
+use app::realtime::MAX_CLIENT_FRAME;
+use app::state::AppState;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::api_gateway::error_response;
+use crate::guard::origin_allowed;
+
+#[derive(Debug, Deserialize)]
+pub struct WsQuery {
+    ticket: Option<String>,
+}
+
+/// Per-connection buffer sizes, kept small on purpose: an idle connection
+/// should cost kilobytes, not the 128 KiB tungstenite reserves by default.
+const READ_BUFFER: usize = 4 * 1024;
+const MAX_WRITE_BUFFER: usize = 1024 * 1024;
+
+pub async fn upgrade(
+    State(st): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Query(q): Query<WsQuery>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let actor = match &q.ticket {
+        Some(ticket) => match Realtime::redeem_ticket(&st.db, ticket).await {
+            Ok(member) => actor_for_member(&st.db, member, AuthVia::Token).await,
+            Err(e) => Err(e),
+        },
+        None => {
+            let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
+            match origin {
+                Some(o) if !origin_allowed(o, &headers, &st.public_url) => Err(AppError::BadOrigin),
+                _ => actor_from_request(&st.db, &headers, Some(&session)).await,
+            }
+        }
+    };
+    let actor = match actor {
+        Ok(a) => a,
+        Err(e) => return error_response(&e),
+    };
+    ws.read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
+        .max_message_size(MAX_CLIENT_FRAME)
+        .max_frame_size(MAX_CLIENT_FRAME)
+        .on_upgrade(move |socket| conn::run(socket, st, actor))
+}
