@@ -9,7 +9,9 @@
 mod common;
 
 use app::auth::Role;
-use common::ws::{connect, general, next, next_event, next_of, open, post, send, ticket_url, token, until_close};
+use common::ws::{
+    connect, general, next, next_event, next_of, open, post, send, ticket_url, token, until_close,
+};
 use common::{member, owner, Srv};
 use futures_util::SinkExt;
 use serde_json::json;
@@ -24,8 +26,10 @@ async fn members_receive_events_and_outsiders_receive_nothing(db: PgPool) {
     let bob = member(&db, &alice, "Bob", Role::Member).await;
     let carol = member(&db, &alice, "Carol", Role::Member).await;
     let eve = owner(&db, "eve@y.io", "Other").await;
-    let (ta, tb, tc, te) = (token(&db, &alice).await, token(&db, &bob).await, token(&db, &carol).await, token(&db, &eve).await);
-    let (s, b) = srv.call_bearer(&ta, "conversations.create", json!({"name": "secret", "is_private": true})).await;
+    let (ta, tb, tc, te) =
+        (token(&db, &alice).await, token(&db, &bob).await, token(&db, &carol).await, token(&db, &eve).await);
+    let (s, b) =
+        srv.call_bearer(&ta, "conversations.create", json!({"name": "secret", "is_private": true})).await;
     assert_eq!(s, 200, "{b}");
     let secret = b["channel"]["id"].as_str().unwrap().to_string();
     srv.call_bearer(&ta, "conversations.invite", json!({"channel": secret, "users": [bob.member_id]})).await;
@@ -36,7 +40,11 @@ async fn members_receive_events_and_outsiders_receive_nothing(db: PgPool) {
     let mut e = connect(&srv, &te, json!({})).await;
 
     let (_, sent) = srv
-        .call_bearer(&ta, "chat.postMessage", json!({"channel": secret, "text": "hi <b>bob</b>", "client_msg_id": "m-1"}))
+        .call_bearer(
+            &ta,
+            "chat.postMessage",
+            json!({"channel": secret, "text": "hi <b>bob</b>", "client_msg_id": "m-1"}),
+        )
         .await;
     for ws in [&mut a, &mut b] {
         let ev = next_event(ws).await;
@@ -47,7 +55,8 @@ async fn members_receive_events_and_outsiders_receive_nothing(db: PgPool) {
     }
     srv.call_bearer(&ta, "chat.update", json!({"channel": secret, "seq": 1, "text": "edited"})).await;
     srv.call_bearer(&tb, "reactions.add", json!({"channel": secret, "seq": 1, "emoji": "tada"})).await;
-    srv.call_bearer(&ta, "chat.postMessage", json!({"channel": secret, "text": "reply", "thread_seq": 1})).await;
+    srv.call_bearer(&ta, "chat.postMessage", json!({"channel": secret, "text": "reply", "thread_seq": 1}))
+        .await;
     srv.call_bearer(&ta, "chat.delete", json!({"channel": secret, "seq": 2})).await;
     let kinds: Vec<String> = {
         let mut v = Vec::new();
@@ -56,7 +65,10 @@ async fn members_receive_events_and_outsiders_receive_nothing(db: PgPool) {
         }
         v
     };
-    assert_eq!(kinds, ["message_updated", "reaction_added", "message_created", "thread_reply", "message_deleted"]);
+    assert_eq!(
+        kinds,
+        ["message_updated", "reaction_added", "message_created", "thread_reply", "message_deleted"]
+    );
 
     // Sentinels: a message in #general reaches Carol, one in Other reaches Eve.
     let g = general(&db, &alice).await;
@@ -101,7 +113,8 @@ async fn the_socket_authenticates_by_cookie_with_origin_or_by_single_use_ticket(
     let err = tokio_tungstenite::connect_async(ws_url.as_str()).await.unwrap_err();
     assert!(err.to_string().contains("401"), "{err}");
 
-    let alice = sqlx::query_scalar::<_, uuid::Uuid>("select member_id from member").fetch_one(&db).await.unwrap();
+    let alice =
+        sqlx::query_scalar::<_, uuid::Uuid>("select member_id from member").fetch_one(&db).await.unwrap();
     let actor = app::auth::server::actor_for_member(&db, alice, app::auth::AuthVia::Token).await.unwrap();
     let url = ticket_url(&srv, &token(&db, &actor).await).await;
     assert!(url.starts_with("ws://") && url.contains("/ws?ticket=wst-"), "{url}");
@@ -118,14 +131,16 @@ async fn a_kicked_member_stops_receiving_at_once(db: PgPool) {
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let bob = member(&db, &alice, "Bob", Role::Member).await;
     let (ta, tb) = (token(&db, &alice).await, token(&db, &bob).await);
-    let (_, b) = srv.call_bearer(&ta, "conversations.create", json!({"name": "ops", "is_private": true})).await;
+    let (_, b) =
+        srv.call_bearer(&ta, "conversations.create", json!({"name": "ops", "is_private": true})).await;
     let ops = b["channel"]["id"].as_str().unwrap().to_string();
     srv.call_bearer(&ta, "conversations.invite", json!({"channel": ops, "users": [bob.member_id]})).await;
     let mut ws = connect(&srv, &tb, json!({})).await;
     post(&srv, &ta, &ops, "before").await;
     assert_eq!(next_event(&mut ws).await["message"]["text"], "before");
 
-    let (s, body) = srv.call_bearer(&ta, "conversations.kick", json!({"channel": ops, "user": bob.member_id})).await;
+    let (s, body) =
+        srv.call_bearer(&ta, "conversations.kick", json!({"channel": ops, "user": bob.member_id})).await;
     assert_eq!(s, 200, "{body}");
     let ev = next_event(&mut ws).await;
     assert_eq!(ev["type"], "member_left", "{ev}");
@@ -313,7 +328,9 @@ async fn presence_follows_connections_and_the_away_setting(db: PgPool) {
     let p = presence_of(&mut a, &bob_id).await;
     assert_eq!((p["presence"].as_str(), p["manual_away"].as_bool()), (Some("online"), Some(false)));
     assert_eq!(get(ta.clone()).await["presence"], "online");
-    let (_, many) = srv.call_bearer(&ta, "users.presence", json!({"users": [bob_id, alice.member_id, uuid::Uuid::now_v7()]})).await;
+    let (_, many) = srv
+        .call_bearer(&ta, "users.presence", json!({"users": [bob_id, alice.member_id, uuid::Uuid::now_v7()]}))
+        .await;
     assert_eq!(many["presence"].as_array().unwrap().len(), 2, "unknown ids are left out: {many}");
 
     srv.call_bearer(&tb, "users.setPresence", json!({"presence": "away"})).await;

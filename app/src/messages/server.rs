@@ -402,7 +402,13 @@ pub async fn replies(
 
 /// Every message after `after` (thread replies included), oldest first, for
 /// a reconnecting socket. The caller has checked that `actor` may read it.
-pub async fn replay(db: &PgPool, actor: &Actor, channel: Uuid, after: i64, limit: i64) -> AppResult<Vec<Message>> {
+pub async fn replay(
+    db: &PgPool,
+    actor: &Actor,
+    channel: Uuid,
+    after: i64,
+    limit: i64,
+) -> AppResult<Vec<Message>> {
     access(db, actor, channel).await?;
     let rows = sqlx::query_as!(
         Row,

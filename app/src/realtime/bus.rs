@@ -186,7 +186,8 @@ impl EventBus for RedisBus {
         Box::pin(async move {
             let Ok(json) = serde_json::to_string(event) else { return };
             let mut conn = self.publisher.clone();
-            let res: redis::RedisResult<i64> = redis::cmd("PUBLISH").arg(topic.key()).arg(json).query_async(&mut conn).await;
+            let res: redis::RedisResult<i64> =
+                redis::cmd("PUBLISH").arg(topic.key()).arg(json).query_async(&mut conn).await;
             if let Err(e) = res {
                 metrics::counter!("realtime_publish_failures_total").increment(1);
                 tracing::warn!(error = %e, "publishing an event failed; clients will catch up on resume");

@@ -62,7 +62,8 @@ impl Hub {
     /// `queue`: how many undelivered events a socket may have before it is
     /// considered lagging.
     pub fn new(bus: Arc<dyn EventBus>, queue: usize) -> Arc<Hub> {
-        let hub = Arc::new(Hub { bus: bus.clone(), inner: Mutex::default(), next_id: AtomicU64::new(1), queue });
+        let hub =
+            Arc::new(Hub { bus: bus.clone(), inner: Mutex::default(), next_id: AtomicU64::new(1), queue });
         bus.attach(Arc::downgrade(&hub));
         hub
     }
@@ -151,8 +152,12 @@ impl Hub {
         // A member removed from a channel stops receiving it at once: this
         // event is the last one their sockets get from it.
         if let (Event::MemberLeft { user, .. }, Topic::Channel(_)) = (&d.event, topic) {
-            let leaving: Vec<SocketId> =
-                entry.sockets.iter().copied().filter(|id| inner.sockets.get(id).is_some_and(|s| s.member == *user)).collect();
+            let leaving: Vec<SocketId> = entry
+                .sockets
+                .iter()
+                .copied()
+                .filter(|id| inner.sockets.get(id).is_some_and(|s| s.member == *user))
+                .collect();
             entry.sockets.retain(|id| !leaving.contains(id));
             for id in leaving {
                 if let Some(s) = inner.sockets.get_mut(&id) {
@@ -183,7 +188,8 @@ impl Hub {
     pub async fn sweep(&self) {
         let pick = Box::new(|| {
             let mut guard = self.inner.lock().unwrap();
-            let empty: Vec<Topic> = guard.topics.iter().filter(|(_, e)| e.sockets.is_empty()).map(|(t, _)| *t).collect();
+            let empty: Vec<Topic> =
+                guard.topics.iter().filter(|(_, e)| e.sockets.is_empty()).map(|(t, _)| *t).collect();
             for t in &empty {
                 guard.topics.remove(t);
             }

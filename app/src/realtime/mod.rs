@@ -41,6 +41,15 @@ pub const TYPING_INTERVAL_SECS: u64 = 3;
 /// How long a typing indicator stays without a refresh.
 pub const TYPING_EXPIRY_SECS: u64 = 6;
 
+/// How long the browser waits before reconnect attempt `attempt` (1, 2, …):
+/// exponential from 0.5 s, capped at 30 s, times a jitter factor in
+/// [0.5, 1.5) from `random01` ∈ [0, 1), so that clients dropped together do
+/// not all come back at the same instant.
+pub fn backoff_ms(attempt: u32, random01: f64) -> u64 {
+    let base = (500.0 * 2f64.powi(attempt.clamp(1, 16) as i32 - 1)).min(30_000.0);
+    (base * (0.5 + random01.clamp(0.0, 1.0))) as u64
+}
+
 /// WebSocket close codes the server uses (besides 1000/1001/1009/1011).
 pub mod close {
     /// The client sent something that is not a frame of this protocol.
@@ -104,11 +113,32 @@ pub struct ChannelSummary {
 pub enum Event {
     /// A new message or thread reply (`message.thread_seq` set). Carries the
     /// sender's `client_msg_id`, so its optimistic copy can be replaced.
-    MessageCreated { message: Message },
-    MessageUpdated { message: Message },
-    MessageDeleted { channel: Uuid, seq: i64, thread_seq: Option<i64> },
-    ReactionAdded { channel: Uuid, seq: i64, reaction: String, emoji: String, user: Uuid, user_name: String },
-    ReactionRemoved { channel: Uuid, seq: i64, reaction: String, emoji: String, user: Uuid },
+    MessageCreated {
+        message: Message,
+    },
+    MessageUpdated {
+        message: Message,
+    },
+    MessageDeleted {
+        channel: Uuid,
+        seq: i64,
+        thread_seq: Option<i64>,
+    },
+    ReactionAdded {
+        channel: Uuid,
+        seq: i64,
+        reaction: String,
+        emoji: String,
+        user: Uuid,
+        user_name: String,
+    },
+    ReactionRemoved {
+        channel: Uuid,
+        seq: i64,
+        reaction: String,
+        emoji: String,
+        user: Uuid,
+    },
     /// A thread's root changed because a reply arrived.
     ThreadReply {
         channel: Uuid,
@@ -118,18 +148,127 @@ pub enum Event {
         last_reply_at: Option<OffsetDateTime>,
         user: Uuid,
     },
-    ChannelCreated { channel: ChannelSummary },
-    ChannelUpdated { channel: ChannelSummary },
-    ChannelArchived { channel: Uuid, archived: bool },
-    MemberJoined { channel: Uuid, user: Uuid },
-    MemberLeft { channel: Uuid, user: Uuid },
+    ChannelCreated {
+        channel: ChannelSummary,
+    },
+    ChannelUpdated {
+        channel: ChannelSummary,
+    },
+    ChannelArchived {
+        channel: Uuid,
+        archived: bool,
+    },
+    MemberJoined {
+        channel: Uuid,
+        user: Uuid,
+    },
+    MemberLeft {
+        channel: Uuid,
+        user: Uuid,
+    },
     /// The caller (in another tab) read up to `seq`.
-    ReadMarker { channel: Uuid, seq: i64 },
-    Typing { channel: Uuid, thread_seq: Option<i64>, user: Uuid, user_name: String },
-    Presence { user: Uuid, presence: Presence, manual_away: bool },
+    ReadMarker {
+        channel: Uuid,
+        seq: i64,
+    },
+    Typing {
+        channel: Uuid,
+        thread_seq: Option<i64>,
+        user: Uuid,
+        user_name: String,
+    },
+    Presence {
+        user: Uuid,
+        presence: Presence,
+        manual_away: bool,
+    },
 }
 
 impl Event {
+    /// Applies an edit, delete, reaction or reply count to a loaded copy of
+    /// the message it is about; says whether it changed anything.
+    pub fn apply_to(&self, m: &mut Message) -> bool {
+        match self {
+            Event::MessageUpdated { message } if message.channel == m.channel && message.seq == m.seq => {
+                *m = message.clone();
+                true
+            }
+            Event::MessageDeleted { channel, seq, .. } if *channel == m.channel && *seq == m.seq => {
+                m.is_deleted = true;
+                m.text.clear();
+                m.html.clear();
+                m.reactions.clear();
+                true
+            }
+            Event::ThreadReply { channel, thread_seq, reply_count, last_reply_at, .. }
+                if *channel == m.channel && *thread_seq == m.seq =>
+            {
+                m.reply_count = *reply_count;
+                m.last_reply_at = *last_reply_at;
+                true
+            }
+            Event::ReactionAdded { channel, seq, reaction, emoji, user, user_name }
+                if *channel == m.channel && *seq == m.seq =>
+            {
+                match m.reactions.iter_mut().find(|r| r.emoji == *emoji) {
+                    Some(r) if r.users.contains(user) => return false,
+                    Some(r) => {
+                        r.count += 1;
+                        r.users.push(*user);
+                        r.names.push(user_name.clone());
+                    }
+                    None => m.reactions.push(crate::messages::Reaction {
+                        name: reaction.clone(),
+                        emoji: emoji.clone(),
+                        count: 1,
+                        users: vec![*user],
+                        names: vec![user_name.clone()],
+                    }),
+                }
+                true
+            }
+            Event::ReactionRemoved { channel, seq, emoji, user, .. }
+                if *channel == m.channel && *seq == m.seq =>
+            {
+                let Some(i) = m.reactions.iter().position(|r| r.emoji == *emoji && r.users.contains(user))
+                else {
+                    return false;
+                };
+                let r = &mut m.reactions[i];
+                if let Some(j) = r.users.iter().position(|u| u == user) {
+                    r.users.remove(j);
+                    if j < r.names.len() {
+                        r.names.remove(j);
+                    }
+                }
+                r.count -= 1;
+                if r.count <= 0 {
+                    m.reactions.remove(i);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The channel an event is about, if any.
+    pub fn channel(&self) -> Option<Uuid> {
+        match self {
+            Event::MessageCreated { message } | Event::MessageUpdated { message } => Some(message.channel),
+            Event::MessageDeleted { channel, .. }
+            | Event::ReactionAdded { channel, .. }
+            | Event::ReactionRemoved { channel, .. }
+            | Event::ThreadReply { channel, .. }
+            | Event::ChannelArchived { channel, .. }
+            | Event::MemberJoined { channel, .. }
+            | Event::MemberLeft { channel, .. }
+            | Event::ReadMarker { channel, .. }
+            | Event::Typing { channel, .. } => Some(*channel),
+            Event::ChannelCreated { channel } | Event::ChannelUpdated { channel } => Some(channel.id),
+            Event::Presence { .. } => None,
+        }
+    }
+
     /// The channel and seq of a new message, for gap and duplicate checks.
     pub fn message_seq(&self) -> Option<(Uuid, i64)> {
         match self {
@@ -145,19 +284,36 @@ impl Event {
 pub enum Control {
     /// First frame from the server. Nothing is delivered until the client
     /// answers with `resume`.
-    Hello { version: u32, user: Uuid, workspace: Uuid, heartbeat_secs: u64 },
+    Hello {
+        version: u32,
+        user: Uuid,
+        workspace: Uuid,
+        heartbeat_secs: u64,
+    },
     /// Replay is done: `replayed` messages were sent from history; live
     /// events follow.
-    Resumed { replayed: u64 },
-    Pong { id: Option<u64> },
+    Resumed {
+        replayed: u64,
+    },
+    Pong {
+        id: Option<u64>,
+    },
     /// The client fell behind; the socket closes with 4008. Reload, then
     /// reconnect and resume.
-    ResyncRequired { reason: String },
+    ResyncRequired {
+        reason: String,
+    },
     /// A frame was refused; the connection stays open unless a close follows.
-    Error { code: String, message: String },
+    Error {
+        code: String,
+        message: String,
+    },
 }
 
-/// A frame from the server: an event or a control frame.
+/// A frame from the server: an event or a control frame. (Frames are
+/// parsed one at a time and never stored, so the size gap between the
+/// variants costs nothing worth a box.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ServerFrame {
@@ -208,6 +364,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reconnect_backoff_doubles_with_jitter_up_to_a_cap() {
+        assert_eq!(backoff_ms(1, 0.5), 500);
+        assert_eq!(backoff_ms(2, 0.5), 1000);
+        assert_eq!(backoff_ms(5, 0.5), 8000);
+        assert_eq!(backoff_ms(40, 0.5), 30_000);
+        assert_eq!(backoff_ms(1, 0.0), 250);
+        assert_eq!(backoff_ms(40, 0.999_999), 44_999);
+    }
+
+    #[test]
     fn frames_are_tagged_by_type() {
         let e = Event::MemberLeft { channel: Uuid::nil(), user: Uuid::nil() };
         let json = serde_json::to_value(ServerFrame::Event(e.clone())).unwrap();
@@ -216,6 +382,63 @@ mod tests {
         assert_eq!(back, ServerFrame::Event(e));
         let c: ServerFrame = serde_json::from_str(r#"{"type":"pong","id":7}"#).unwrap();
         assert_eq!(c, ServerFrame::Control(Control::Pong { id: Some(7) }));
+    }
+
+    fn msg() -> Message {
+        Message {
+            channel: Uuid::from_u128(1),
+            seq: 5,
+            user: Uuid::from_u128(2),
+            user_name: "Alice".into(),
+            text: "hi".into(),
+            html: "<p>hi</p>".into(),
+            thread_seq: None,
+            also_in_channel: false,
+            reply_count: 0,
+            last_reply_at: None,
+            reactions: vec![],
+            mentions: vec![],
+            mentions_all: false,
+            client_msg_id: None,
+            is_deleted: false,
+            edited_at: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn reactions_apply_once_per_person_and_vanish_at_zero() {
+        let mut m = msg();
+        let (c, bob, eve) = (m.channel, Uuid::from_u128(3), Uuid::from_u128(4));
+        let add = |user, name: &str| Event::ReactionAdded {
+            channel: c,
+            seq: 5,
+            reaction: "tada".into(),
+            emoji: "🎉".into(),
+            user,
+            user_name: name.into(),
+        };
+        assert!(add(bob, "Bob").apply_to(&mut m));
+        assert!(!add(bob, "Bob").apply_to(&mut m), "a repeat changes nothing");
+        assert!(add(eve, "Eve").apply_to(&mut m));
+        assert_eq!(
+            (m.reactions[0].count, m.reactions[0].names.clone()),
+            (2, vec!["Bob".to_string(), "Eve".into()])
+        );
+        let remove = |user| Event::ReactionRemoved {
+            channel: c,
+            seq: 5,
+            reaction: "tada".into(),
+            emoji: "🎉".into(),
+            user,
+        };
+        assert!(remove(bob).apply_to(&mut m));
+        assert!(!remove(bob).apply_to(&mut m));
+        assert!(remove(eve).apply_to(&mut m));
+        assert!(m.reactions.is_empty());
+        assert!(!add(bob, "Bob").apply_to(&mut Message { seq: 6, ..msg() }), "another message is untouched");
+        assert!(Event::MessageDeleted { channel: c, seq: 5, thread_seq: None }.apply_to(&mut m));
+        assert!(m.is_deleted && m.text.is_empty() && m.html.is_empty());
     }
 
     #[test]

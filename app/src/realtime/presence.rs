@@ -37,7 +37,7 @@ struct Member {
 }
 
 /// This node's sockets per member, and what that makes them.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Tracker {
     members: HashMap<Uuid, Member>,
     /// What each member was at the last evaluation.
@@ -45,10 +45,6 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    pub fn new() -> Tracker {
-        Tracker { members: HashMap::new(), shown: HashMap::new() }
-    }
-
     fn state(m: &Member, now: Instant) -> Presence {
         if m.conns.is_empty() {
             Presence::Offline
@@ -60,7 +56,11 @@ impl Tracker {
     }
 
     pub fn connect(&mut self, member: Uuid, workspace: Uuid, socket: SocketId, idle_after: Duration) {
-        let m = self.members.entry(member).or_insert_with(|| Member { workspace, idle_after, conns: HashMap::new() });
+        let m = self.members.entry(member).or_insert_with(|| Member {
+            workspace,
+            idle_after,
+            conns: HashMap::new(),
+        });
         m.idle_after = idle_after;
         m.conns.insert(socket, Instant::now());
     }
@@ -124,7 +124,10 @@ pub struct PresenceService {
 }
 
 fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 impl PresenceService {
@@ -138,7 +141,7 @@ impl PresenceService {
             node,
             db,
             bus,
-            tracker: Mutex::new(Tracker::new()),
+            tracker: Mutex::new(Tracker::default()),
             redis,
             announced: Mutex::new(HashMap::new()),
         })
@@ -183,7 +186,11 @@ impl PresenceService {
                 .await
         } else {
             redis::pipe()
-                .cmd("SET").arg(&key).arg(p.as_str()).arg("PX").arg(KEY_TTL_MS)
+                .cmd("SET")
+                .arg(&key)
+                .arg(p.as_str())
+                .arg("PX")
+                .arg(KEY_TTL_MS)
                 .sadd(format!("ts:pn:{member}"), self.node.to_string())
                 .sadd(format!("ts:nm:{}", self.node), &tag)
                 .query_async::<()>(&mut r)
@@ -244,18 +251,27 @@ impl PresenceService {
         let shown = format!("{}:{}", info.presence.as_str(), info.manual_away);
         let changed = match self.redis.clone() {
             Some(mut r) => {
-                let old: Option<String> =
-                    redis::cmd("SET").arg(format!("ts:pa:{member}")).arg(&shown).arg("GET").arg("EX").arg(86_400)
-                        .query_async(&mut r)
-                        .await
-                        .unwrap_or(None);
+                let old: Option<String> = redis::cmd("SET")
+                    .arg(format!("ts:pa:{member}"))
+                    .arg(&shown)
+                    .arg("GET")
+                    .arg("EX")
+                    .arg(86_400)
+                    .query_async(&mut r)
+                    .await
+                    .unwrap_or(None);
                 old.as_deref() != Some(shown.as_str())
             }
             None => {
                 let mut a = self.announced.lock().unwrap();
                 let now = (info.presence, info.manual_away);
-                let old = if info.presence == Presence::Offline { a.remove(&member) } else { a.insert(member, now) };
-                old.map(|o| o.0) != Some(info.presence) && !(old.is_none() && info.presence == Presence::Offline)
+                let old = if info.presence == Presence::Offline {
+                    a.remove(&member)
+                } else {
+                    a.insert(member, now)
+                };
+                old.map(|o| o.0) != Some(info.presence)
+                    && !(old.is_none() && info.presence == Presence::Offline)
                     || old.is_some_and(|o| o != now)
             }
         };
@@ -274,7 +290,7 @@ impl PresenceService {
             tick.tick().await;
             self.evaluate().await;
             if self.redis.is_some() {
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     if let Err(e) = self.heartbeat().await {
                         tracing::warn!(error = %e, "presence heartbeat failed");
                     }
@@ -293,7 +309,11 @@ impl PresenceService {
         let mut pipe = redis::pipe();
         pipe.zadd("ts:nodes", self.node.to_string(), now_ms());
         for (member, _, p) in present {
-            pipe.cmd("SET").arg(format!("ts:p:{member}:{}", self.node)).arg(p.as_str()).arg("PX").arg(KEY_TTL_MS);
+            pipe.cmd("SET")
+                .arg(format!("ts:p:{member}:{}", self.node))
+                .arg(p.as_str())
+                .arg("PX")
+                .arg(KEY_TTL_MS);
         }
         pipe.query_async::<()>(&mut r).await
     }
@@ -327,7 +347,11 @@ impl PresenceService {
                     .await?;
                 self.announce(member, ws).await;
             }
-            redis::pipe().del(format!("ts:nm:{node}")).zrem("ts:nodes", &node).query_async::<()>(&mut r).await?;
+            redis::pipe()
+                .del(format!("ts:nm:{node}"))
+                .zrem("ts:nodes", &node)
+                .query_async::<()>(&mut r)
+                .await?;
         }
         Ok(())
     }
@@ -354,7 +378,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn members_go_idle_after_the_quiet_spell_and_back_on_input() {
         let (m, ws) = (Uuid::from_u128(1), Uuid::from_u128(9));
-        let mut t = Tracker::new();
+        let mut t = Tracker::default();
         let five = Duration::from_secs(300);
         t.connect(m, ws, 1, five);
         assert_eq!(t.changes(), vec![(m, ws, Presence::Online)]);
@@ -369,7 +393,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_member_is_online_while_any_tab_is() {
         let (m, ws) = (Uuid::from_u128(1), Uuid::from_u128(9));
-        let mut t = Tracker::new();
+        let mut t = Tracker::default();
         let five = Duration::from_secs(300);
         t.connect(m, ws, 1, five);
         tokio::time::advance(Duration::from_secs(200)).await;

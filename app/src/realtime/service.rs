@@ -25,11 +25,7 @@ pub struct RealtimeConfig {
 
 impl Default for RealtimeConfig {
     fn default() -> Self {
-        RealtimeConfig {
-            redis_url: None,
-            socket_queue: 256,
-            heartbeat: Duration::from_secs(30),
-        }
+        RealtimeConfig { redis_url: None, socket_queue: 256, heartbeat: Duration::from_secs(30) }
     }
 }
 
@@ -106,7 +102,9 @@ impl Realtime {
         )
         .execute(db)
         .await?;
-        sqlx::query!("delete from ws_ticket where expires_at < now() - interval '1 minute'").execute(db).await?;
+        sqlx::query!("delete from ws_ticket where expires_at < now() - interval '1 minute'")
+            .execute(db)
+            .await?;
         Ok(raw)
     }
 

@@ -79,7 +79,22 @@ pub fn Shell() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let convs = Resource::new(move || version.get(), |_| async { crate::channels::api::mine().await });
     provide_context(ConvsCtx { list: convs, version });
-    provide_context(crate::messages::ui::CurrentFeed(RwSignal::new(None)));
+    let current = crate::messages::ui::CurrentFeed(RwSignal::new(None));
+    provide_context(current);
+    let live = crate::realtime::ui::Live::provide();
+    #[cfg(feature = "hydrate")]
+    {
+        let ctx = crate::realtime::client::Ctx {
+            live,
+            current,
+            convs: ConvsCtx { list: convs, version },
+            toasts: toast::toasts(),
+        };
+        // Effects run only in the browser, after hydration.
+        Effect::new(move |_| crate::realtime::client::start(ctx));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = live;
     let detail = RwSignal::new(None::<Detail>);
     provide_context(DetailCtx(detail));
     let nav_open = RwSignal::new(false);
@@ -134,6 +149,7 @@ pub fn Shell() -> impl IntoView {
             </Transition>
             <div class="scrim" on:click=move |_| nav_open.set(false)></div>
             <main id="main" class="main" tabindex="-1">
+                <crate::realtime::ui::ConnectionBanner/>
                 <Outlet/>
             </main>
             <switcher::QuickSwitcher open=switcher/>

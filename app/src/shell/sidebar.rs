@@ -57,7 +57,10 @@ fn ConversationNav(on_navigate: impl Fn() + Copy + Send + Sync + 'static) -> imp
         view! {
             <li>
                 <A href=href attr:class=if unread { "conv unread" } else { "conv" } on:click=move |_| on_navigate()>
-                    <span class="conv-icon" aria-hidden="true">{icon}</span>
+                    {match (c.kind.is_dm(), c.users.as_slice()) {
+                        (true, [other]) => view! { <span class="conv-icon"><crate::realtime::ui::PresenceDot user=*other/></span> }.into_any(),
+                        _ => view! { <span class="conv-icon" aria-hidden="true">{icon}</span> }.into_any(),
+                    }}
                     <span class="conv-name">{label}</span>
                     {badge}
                 </A>

@@ -7,11 +7,17 @@ use uuid::Uuid;
 use super::{avatar_hue, initials, MemberInfo};
 use crate::shell::{Detail, DetailCtx};
 
-/// A round avatar with initials on a colour derived from the member id.
+/// A round avatar with initials on a colour derived from the member id, and
+/// the member's presence dot.
 #[component]
 pub fn Avatar(id: Uuid, name: String, #[prop(default = "avatar")] class: &'static str) -> impl IntoView {
     let style = format!("--hue: {}", avatar_hue(&id));
-    view! { <span class=class style=style aria-hidden="true">{initials(&name)}</span> }
+    view! {
+        <span class="avatar-wrap">
+            <span class=class style=style aria-hidden="true">{initials(&name)}</span>
+            <crate::realtime::ui::PresenceDot user=id/>
+        </span>
+    }
 }
 
 /// `/people`: everyone in the workspace, with a search box.

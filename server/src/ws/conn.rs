@@ -204,9 +204,10 @@ impl Conn {
                 continue;
             }
             loop {
-                let page = app::messages::server::replay(&self.st.db, &self.actor, channel, after, REPLAY_PAGE)
-                    .await
-                    .map_err(|_| Exit::Close(1011, "server_error"))?;
+                let page =
+                    app::messages::server::replay(&self.st.db, &self.actor, channel, after, REPLAY_PAGE)
+                        .await
+                        .map_err(|_| Exit::Close(1011, "server_error"))?;
                 let n = page.len() as i64;
                 for message in page {
                     after = message.seq;
@@ -257,21 +258,20 @@ impl Conn {
 
     /// Reads one frame: `Ok(Some)` for a protocol frame, `Ok(None)` for one
     /// already dealt with, `Err` to end the connection.
-    async fn read(
-        &mut self,
-        msg: Option<Result<Message, axum::Error>>,
-    ) -> Result<Option<ClientFrame>, Exit> {
+    async fn read(&mut self, msg: Option<Result<Message, axum::Error>>) -> Result<Option<ClientFrame>, Exit> {
         let msg = match msg {
             None => return Err(Exit::Gone),
             Some(Ok(m)) => m,
             Some(Err(e)) => {
                 let text = e.to_string();
-                return Err(if text.contains("Space limit") || text.contains("too long") || text.contains("too big") {
-                    Exit::Close(close::TOO_BIG, "frame_too_large")
-                } else {
-                    tracing::debug!(error = %text, "WebSocket read error");
-                    Exit::Close(close::PROTOCOL_ERROR, "protocol_error")
-                });
+                return Err(
+                    if text.contains("Space limit") || text.contains("too long") || text.contains("too big") {
+                        Exit::Close(close::TOO_BIG, "frame_too_large")
+                    } else {
+                        tracing::debug!(error = %text, "WebSocket read error");
+                        Exit::Close(close::PROTOCOL_ERROR, "protocol_error")
+                    },
+                );
             }
         };
         self.last_heard = Instant::now();
@@ -285,7 +285,10 @@ impl Conn {
                 }
             },
             Message::Binary(_) => {
-                let e = Control::Error { code: "binary_not_supported".into(), message: "send JSON text frames".into() };
+                let e = Control::Error {
+                    code: "binary_not_supported".into(),
+                    message: "send JSON text frames".into(),
+                };
                 let _ = self.send_json(&e).await;
                 Err(Exit::Close(1003, "binary_not_supported"))
             }
@@ -305,7 +308,8 @@ impl Conn {
             }
             ClientFrame::Typing { channel, thread_seq } => {
                 if !self.channels.contains(&channel) {
-                    let e = Control::Error { code: "channel_not_found".into(), message: "not a member".into() };
+                    let e =
+                        Control::Error { code: "channel_not_found".into(), message: "not a member".into() };
                     let _ = self.send_json(&e).await;
                     return;
                 }
@@ -317,7 +321,12 @@ impl Conn {
                 }
                 self.typing.retain(|_, t| now.duration_since(*t) < min);
                 self.typing.insert((channel, thread_seq), now);
-                let ev = Event::Typing { channel, thread_seq, user: self.actor.member_id, user_name: self.name.clone() };
+                let ev = Event::Typing {
+                    channel,
+                    thread_seq,
+                    user: self.actor.member_id,
+                    user_name: self.name.clone(),
+                };
                 self.rt.to_channel(channel, ev).await;
             }
         }

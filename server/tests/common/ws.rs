@@ -107,10 +107,12 @@ pub async fn post(srv: &Srv, token: &str, channel: &str, text: &str) -> Value {
 
 /// The id of the workspace's #general.
 pub async fn general(db: &PgPool, actor: &Actor) -> String {
-    sqlx::query_scalar::<_, uuid::Uuid>("select channel_id from channel where workspace_id = $1 and is_general")
-        .bind(actor.workspace_id)
-        .fetch_one(db)
-        .await
-        .unwrap()
-        .to_string()
+    sqlx::query_scalar::<_, uuid::Uuid>(
+        "select channel_id from channel where workspace_id = $1 and is_general",
+    )
+    .bind(actor.workspace_id)
+    .fetch_one(db)
+    .await
+    .unwrap()
+    .to_string()
 }

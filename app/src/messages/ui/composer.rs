@@ -14,6 +14,9 @@ pub fn Composer(
     placeholder: String,
     on_send: Callback<(String, bool)>,
     also_label: Option<String>,
+    /// Called on each input (the caller throttles `typing` frames).
+    #[prop(optional)]
+    on_typing: Option<Callback<()>>,
 ) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let also = RwSignal::new(false);
@@ -33,7 +36,12 @@ pub fn Composer(
             <label class="sr-only" for=id>{label}</label>
             <textarea id=id rows="1" placeholder=placeholder
                 prop:value=move || text.get()
-                on:input=move |ev| text.set(event_target_value(&ev))
+                on:input=move |ev| {
+                    text.set(event_target_value(&ev));
+                    if let Some(t) = on_typing {
+                        t.run(());
+                    }
+                }
                 on:keydown=move |ev| {
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                         ev.prevent_default();

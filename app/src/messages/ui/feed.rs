@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::Composer;
 use crate::messages::Message;
+use crate::realtime::ui::{Live, Status, TypingLine};
 use crate::shell::toast::{toasts, ToastList};
 use crate::shell::{use_convs, ConvsCtx};
 
@@ -131,9 +132,14 @@ pub async fn post(
     Ok(r.data.message)
 }
 
+/// What a failed send shows while the connection is down; such messages
+/// are sent again automatically on reconnect (the offline outbox).
+pub const WAITING: &str = "waiting for the connection; it will be sent when you are back online";
+
 /// Sends a pending message of the feed and settles it. Toasts and the
 /// sidebar come from the caller (event handlers run without context).
-pub fn send_pending(feed: Feed, p: Pending, toasts: ToastList, convs: ConvsCtx) {
+pub fn send_pending(feed: Feed, p: Pending, toasts: ToastList, convs: ConvsCtx, live: Live) {
+    live.sent();
     leptos::task::spawn_local(async move {
         let id = p.client_msg_id.clone();
         match post(feed.channel, p.text.clone(), id.clone(), None, false).await {
@@ -146,10 +152,16 @@ pub fn send_pending(feed: Feed, p: Pending, toasts: ToastList, convs: ConvsCtx) 
                 }
             }
             Err(e) => {
-                toasts.error(&e);
+                // A request that fails while the socket is down failed for
+                // want of a network: it waits in the outbox, without a toast.
+                let offline = live.status.get_untracked() != Status::Online;
+                if !offline {
+                    toasts.error(&e);
+                }
+                let why = if offline { WAITING.to_string() } else { e.detail() };
                 feed.pending.try_update(|v| {
                     if let Some(x) = v.iter_mut().find(|x| x.client_msg_id == id) {
-                        x.error = Some(e.detail());
+                        x.error = Some(why);
                     }
                 });
             }
@@ -161,14 +173,17 @@ pub fn send_pending(feed: Feed, p: Pending, toasts: ToastList, convs: ConvsCtx) 
 #[component]
 pub fn ChannelComposer(channel: Uuid, label: String) -> impl IntoView {
     let current = expect_context::<CurrentFeed>().0;
-    let (toasts, convs) = (toasts(), use_convs());
+    let (toasts, convs, live) = (toasts(), use_convs(), expect_context::<Live>());
     let on_send = Callback::new(move |(text, _also): (String, bool)| {
         let Some(feed) = current.get_untracked().filter(|f| f.channel == channel) else { return };
         let p = Pending { client_msg_id: super::new_client_msg_id(), text, error: None };
         feed.pending.update(|v| v.push(p.clone()));
-        send_pending(feed, p, toasts, convs);
+        send_pending(feed, p, toasts, convs, live);
     });
+    let on_typing = Callback::new(move |_: ()| live.typing_in(channel, None));
     view! {
-        <Composer id="composer" placeholder=format!("Message {label}") on_send=on_send also_label=None/>
+        <TypingLine channel=channel/>
+        <Composer id="composer" placeholder=format!("Message {label}") on_send=on_send also_label=None
+            on_typing=on_typing/>
     }
 }

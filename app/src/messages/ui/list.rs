@@ -242,7 +242,7 @@ pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Memo<Opti
 /// A message still being sent, or one that failed with Retry/Discard.
 #[component]
 fn PendingRow(feed: Feed, p: super::Pending) -> impl IntoView {
-    let (toasts, convs) = (toasts(), use_convs());
+    let (toasts, convs, live) = (toasts(), use_convs(), expect_context::<crate::realtime::ui::Live>());
     let failed = p.error.clone();
     let is_failed = failed.is_some();
     let retry = p.clone();
@@ -260,7 +260,7 @@ fn PendingRow(feed: Feed, p: super::Pending) -> impl IntoView {
                             let mut r = retry.clone();
                             r.error = None;
                             feed.pending.update(|v| if let Some(x) = v.iter_mut().find(|x| x.client_msg_id == r.client_msg_id) { x.error = None; });
-                            send_pending(feed, r, toasts, convs);
+                            send_pending(feed, r, toasts, convs, live);
                         }>"Retry"</button>
                         <button class="btn subtle small" on:click=move |_| {
                             let id = id.clone();

@@ -13,7 +13,7 @@ mod thread;
 pub mod time_fmt;
 
 pub use composer::Composer;
-pub use feed::{CurrentFeed, Feed, Pending};
+pub use feed::{send_pending, CurrentFeed, Feed, Pending};
 pub use thread::ThreadPane;
 
 use leptos::prelude::*;

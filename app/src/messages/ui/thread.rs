@@ -10,6 +10,8 @@ use super::feed::{post, Pending};
 use super::row::MessageRow;
 use super::{Composer, CurrentFeed};
 use crate::messages::Message;
+use crate::realtime::ui::{Live, TypingLine};
+use crate::realtime::Event;
 use crate::shell::{toast::toasts, use_me, DetailCtx};
 
 /// Re-renders a row whenever what it shows changes.
@@ -49,6 +51,37 @@ pub fn ThreadPane(channel: Uuid, seq: i64) -> impl IntoView {
     });
     let numbered = move || -> Vec<(usize, Message)> { msgs.get().into_iter().enumerate().collect() };
     let root_seq = move || msgs.with(|m| m.first().map(|r| r.seq));
+    // Live: new replies (deduplicated by seq), edits, deletes, reactions.
+    let live = expect_context::<Live>();
+    live.listen(Callback::new(move |ev: Event| {
+        let Some(root) = msgs.with_untracked(|m| m.first().map(|r| r.seq)) else { return };
+        match &ev {
+            Event::MessageCreated { message }
+                if message.channel == channel && message.thread_seq == Some(root) =>
+            {
+                if let Some(id) = &message.client_msg_id {
+                    pending.update(|v| v.retain(|p| &p.client_msg_id != id));
+                }
+                msgs.try_update(|v| {
+                    if !v.iter().any(|m| m.seq == message.seq) {
+                        v.push(message.clone());
+                        v.sort_by_key(|m| m.seq);
+                    }
+                });
+            }
+            _ if ev.channel() == Some(channel) => {
+                let hit = msgs.with_untracked(|v| v.iter().any(|m| ev.apply_to(&mut m.clone())));
+                if hit {
+                    msgs.update(|v| {
+                        for m in v.iter_mut() {
+                            ev.apply_to(m);
+                        }
+                    });
+                }
+            }
+            _ => {}
+        }
+    }));
     // Keeps the channel list in step with what happens here.
     let sync_feed = move |m: &Message| {
         if let Some(feed) = current.get_untracked().filter(|f| f.channel == channel) {
@@ -74,6 +107,10 @@ pub fn ThreadPane(channel: Uuid, seq: i64) -> impl IntoView {
                     pending.update(|v| v.retain(|x| x.client_msg_id != id));
                     let mut root_msg = None;
                     msgs.update(|v| {
+                        // The live event may have brought it already.
+                        if v.iter().any(|m| m.seq == reply.seq) {
+                            return;
+                        }
                         if let Some(r) = v.first_mut() {
                             r.reply_count += 1;
                             r.last_reply_at = Some(reply.created_at);
@@ -126,8 +163,10 @@ pub fn ThreadPane(channel: Uuid, seq: i64) -> impl IntoView {
             </For>
         </div>
         <Show when=move || !loading.get() && error.get().is_none()>
+            {move || root_seq().map(|r| view! { <TypingLine channel=channel thread_seq=r/> })}
             <Composer id="thread-composer" placeholder="Reply…".to_string() on_send=on_send
-                also_label=Some("Also send to channel".to_string())/>
+                also_label=Some("Also send to channel".to_string())
+                on_typing=Callback::new(move |_: ()| if let Some(r) = root_seq() { live.typing_in(channel, Some(r)) })/>
         </Show>
     }
 }

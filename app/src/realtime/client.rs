@@ -1,0 +1,354 @@
+//! The browser's socket: connect with the session cookie, resume, apply
+//! events to what is on screen, and reconnect with exponential backoff and
+//! jitter when the connection drops (or the browser goes offline).
+//!
+//! WASM is single-threaded, so the socket and its callbacks live in a
+//! thread-local; a generation number makes callbacks of a replaced socket
+//! harmless.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use leptos::prelude::*;
+use uuid::Uuid;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+use super::ui::{Live, Status};
+use super::{close, ClientFrame, Control, Event, ServerFrame};
+use crate::messages::ui::CurrentFeed;
+use crate::shell::toast::ToastList;
+use crate::shell::ConvsCtx;
+
+/// What the dispatcher updates.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    pub live: Live,
+    pub current: CurrentFeed,
+    pub convs: ConvsCtx,
+    pub toasts: ToastList,
+}
+
+#[derive(Default)]
+struct State {
+    ctx: Option<Ctx>,
+    ws: Option<WebSocket>,
+    closures: Vec<Box<dyn std::any::Any>>,
+    generation: u32,
+    attempt: u32,
+    me: Option<Uuid>,
+    ever_resumed: bool,
+    refresh_due: bool,
+    last_activity: f64,
+}
+
+thread_local! {
+    static STATE: RefCell<State> = RefCell::new(State::default());
+}
+
+/// Starts the socket once per page (the shell calls it on the client).
+pub fn start(ctx: Ctx) {
+    let first = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        let first = s.ctx.is_none();
+        s.ctx = Some(ctx);
+        first
+    });
+    if !first {
+        return;
+    }
+    connect();
+    // The browser knows about network loss before the socket does.
+    let off = window_event_listener(leptos::ev::offline, |_| {
+        if let Some(ws) = STATE.with(|s| s.borrow().ws.clone()) {
+            let _ = ws.close();
+        }
+    });
+    let on = window_event_listener(leptos::ev::online, |_| {
+        STATE.with(|s| s.borrow_mut().attempt = 0);
+        connect();
+    });
+    let key = window_event_listener(leptos::ev::keydown, |_| activity());
+    let click = window_event_listener(leptos::ev::pointerdown, |_| activity());
+    std::mem::forget((off, on, key, click));
+    // Typing indicators expire 6 s after their last refresh.
+    let live = ctx.live;
+    let _ = set_interval_with_handle(
+        move || {
+            let now = js_sys::Date::now() as u64;
+            if live.typing.with_untracked(|t| !t.is_empty()) {
+                live.typing.update(|t| {
+                    t.retain(|_, s| {
+                        s.expire(now);
+                        !s.is_empty()
+                    })
+                });
+            }
+        },
+        Duration::from_secs(1),
+    );
+}
+
+/// Sends a frame if the socket is up; says whether it went.
+pub fn send(frame: &ClientFrame) -> bool {
+    let Some(ws) = STATE.with(|s| s.borrow().ws.clone()) else { return false };
+    if ws.ready_state() != WebSocket::OPEN {
+        return false;
+    }
+    serde_json::to_string(frame).ok().is_some_and(|json| ws.send_with_str(&json).is_ok())
+}
+
+/// Input happened: tell the server at most once a minute.
+fn activity() {
+    let now = js_sys::Date::now();
+    let due = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        let due = now - s.last_activity > 60_000.0;
+        if due {
+            s.last_activity = now;
+        }
+        due
+    });
+    if due {
+        send(&ClientFrame::Activity { active: true });
+    }
+}
+
+fn ws_url() -> Option<String> {
+    let loc = window().location();
+    let scheme = if loc.protocol().ok()? == "https:" { "wss" } else { "ws" };
+    Some(format!("{scheme}://{}/ws", loc.host().ok()?))
+}
+
+fn connect() {
+    let busy = STATE.with(|s| {
+        s.borrow().ws.as_ref().is_some_and(|ws| {
+            ws.ready_state() == WebSocket::OPEN || ws.ready_state() == WebSocket::CONNECTING
+        })
+    });
+    if busy {
+        return;
+    }
+    let Some(url) = ws_url() else { return };
+    let ws = match WebSocket::new(&url) {
+        Ok(ws) => ws,
+        Err(_) => return schedule_reconnect(),
+    };
+    let generation = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.generation += 1;
+        s.generation
+    });
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        if current_generation() != generation {
+            return;
+        }
+        if let Some(text) = ev.data().as_string() {
+            match serde_json::from_str::<ServerFrame>(&text) {
+                Ok(frame) => on_frame(frame),
+                Err(e) => leptos::logging::warn!("unreadable frame: {e}"),
+            }
+        }
+    });
+    let onclose = Closure::<dyn FnMut(CloseEvent)>::new(move |ev: CloseEvent| {
+        if current_generation() != generation {
+            return;
+        }
+        let ctx = STATE.with(|s| {
+            let mut s = s.borrow_mut();
+            s.ws = None;
+            s.ctx
+        });
+        if let Some(ctx) = ctx {
+            ctx.live.status.set(Status::Reconnecting);
+        }
+        if ev.code() == close::AUTH_REVOKED {
+            let _ = window().location().set_href("/login");
+            return;
+        }
+        schedule_reconnect();
+    });
+    ws.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    ws.set_onclose(Some(onclose.as_ref().unchecked_ref()));
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.ws = Some(ws);
+        s.closures = vec![Box::new(onmessage), Box::new(onclose)];
+    });
+}
+
+fn current_generation() -> u32 {
+    STATE.with(|s| s.borrow().generation)
+}
+
+/// Exponential backoff with full jitter: 0.5–1.5 × min(30 s, 0.5 s × 2^n).
+fn schedule_reconnect() {
+    let attempt = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.attempt += 1;
+        s.attempt
+    });
+    let delay = super::backoff_ms(attempt, js_sys::Math::random());
+    set_timeout(connect, Duration::from_millis(delay));
+}
+
+fn ctx() -> Option<Ctx> {
+    STATE.with(|s| s.borrow().ctx)
+}
+
+fn on_frame(frame: ServerFrame) {
+    let Some(ctx) = ctx() else { return };
+    match frame {
+        ServerFrame::Control(Control::Hello { user, .. }) => {
+            STATE.with(|s| s.borrow_mut().me = Some(user));
+            // Resume the open channel from its newest message, unless an
+            // older window is on screen (it loads newer pages itself).
+            let mut channels = HashMap::new();
+            if let Some(feed) = ctx.current.0.get_untracked() {
+                if !feed.has_newer.get_untracked() {
+                    channels.insert(feed.channel, feed.newest_seq().unwrap_or(0));
+                }
+            }
+            send(&ClientFrame::Resume { channels });
+        }
+        ServerFrame::Control(Control::Resumed { .. }) => {
+            let again = STATE.with(|s| {
+                let mut s = s.borrow_mut();
+                s.attempt = 0;
+                std::mem::replace(&mut s.ever_resumed, true)
+            });
+            ctx.live.status.set(Status::Online);
+            ctx.live.was_online.set(true);
+            ctx.live.connected_epoch.update(|e| *e += 1);
+            if again {
+                ctx.live.refetch_presence();
+                ctx.convs.refresh();
+                flush_outbox(ctx);
+                refresh_open_channel(ctx);
+            }
+        }
+        ServerFrame::Control(Control::ResyncRequired { .. }) => {
+            // Too far behind to patch: start from a fresh page.
+            let _ = window().location().reload();
+        }
+        ServerFrame::Control(_) => {}
+        ServerFrame::Event(ev) => {
+            apply(ctx, &ev);
+            ctx.live.emit(&ev);
+        }
+    }
+}
+
+/// Messages that failed while offline go out again, with the same
+/// `client_msg_id`, so the server stores each once.
+fn flush_outbox(ctx: Ctx) {
+    let Some(feed) = ctx.current.0.get_untracked() else { return };
+    let failed: Vec<_> =
+        feed.pending.with_untracked(|v| v.iter().filter(|p| p.error.is_some()).cloned().collect());
+    for mut p in failed {
+        p.error = None;
+        feed.pending.update(|v| {
+            if let Some(x) = v.iter_mut().find(|x| x.client_msg_id == p.client_msg_id) {
+                x.error = None;
+            }
+        });
+        crate::messages::ui::send_pending(feed, p, ctx.toasts, ctx.convs, ctx.live);
+    }
+}
+
+/// Edits, deletes and reactions missed while disconnected are not replayed:
+/// reload the newest page of the open channel instead.
+fn refresh_open_channel(ctx: Ctx) {
+    let Some(feed) = ctx.current.0.get_untracked() else { return };
+    if feed.has_newer.get_untracked() {
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        if let Ok(r) = crate::messages::api::history(feed.channel.to_string(), None, None, Some(50)).await {
+            feed.upsert(r.data.messages);
+        }
+    });
+}
+
+/// The sidebar reloads at most every 1.5 s however many events arrive.
+fn refresh_sidebar(ctx: Ctx) {
+    let due = STATE.with(|s| !std::mem::replace(&mut s.borrow_mut().refresh_due, true));
+    if due {
+        set_timeout(
+            move || {
+                STATE.with(|s| s.borrow_mut().refresh_due = false);
+                ctx.convs.refresh();
+            },
+            Duration::from_millis(1500),
+        );
+    }
+}
+
+fn apply(ctx: Ctx, ev: &Event) {
+    let me = STATE.with(|s| s.borrow().me);
+    let feed = ctx.current.0.get_untracked().filter(|f| Some(f.channel) == ev.channel());
+    match ev {
+        Event::MessageCreated { message } => {
+            ctx.live.typing.update(|t| {
+                for key in [(message.channel, None), (message.channel, message.thread_seq)] {
+                    if let Some(s) = t.get_mut(&key) {
+                        s.stopped(message.user);
+                    }
+                }
+            });
+            match feed {
+                Some(feed) => {
+                    if let Some(id) = &message.client_msg_id {
+                        feed.pending.update(|v| v.retain(|p| &p.client_msg_id != id));
+                    }
+                    let visible = message.thread_seq.is_none() || message.also_in_channel;
+                    feed.upsert(vec![message.clone()]);
+                    if visible && Some(message.user) != me {
+                        let (channel, seq) = (message.channel.to_string(), message.seq);
+                        leptos::task::spawn_local(async move {
+                            let _ = crate::channels::api::mark(channel, seq).await;
+                        });
+                    }
+                }
+                None if Some(message.user) != me => refresh_sidebar(ctx),
+                None => {}
+            }
+        }
+        Event::MessageUpdated { message } => {
+            if let Some(feed) = feed {
+                feed.upsert(vec![message.clone()]);
+            }
+        }
+        Event::MessageDeleted { seq, .. }
+        | Event::ReactionAdded { seq, .. }
+        | Event::ReactionRemoved { seq, .. }
+        | Event::ThreadReply { thread_seq: seq, .. } => {
+            if let Some(feed) = feed {
+                feed.patch(*seq, |m| {
+                    ev.apply_to(m);
+                });
+            }
+        }
+        Event::Typing { channel, thread_seq, user, user_name } => {
+            if Some(*user) != me {
+                let now = js_sys::Date::now() as u64;
+                ctx.live
+                    .typing
+                    .update(|t| t.entry((*channel, *thread_seq)).or_default().typing(*user, user_name, now));
+            }
+        }
+        Event::Presence { user, presence, .. } => {
+            ctx.live.presence.update(|p| {
+                p.insert(*user, *presence);
+            });
+        }
+        Event::ReadMarker { .. }
+        | Event::ChannelCreated { .. }
+        | Event::ChannelUpdated { .. }
+        | Event::ChannelArchived { .. }
+        | Event::MemberJoined { .. }
+        | Event::MemberLeft { .. } => refresh_sidebar(ctx),
+    }
+}
