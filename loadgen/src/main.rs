@@ -5,6 +5,8 @@
 //! loadgen api --url http://127.0.0.1:3000 --token tsp_… --method users.list \
 //!             --body '{"limit":50}' --concurrency 16 --seconds 20 [--pid <server pid>]
 //! loadgen history --url … --token … --targets channels.txt [--deep] [--limit 50] …
+//! loadgen ws idle --url … --tokens tokens.txt --connections 10000 --pid <server pid>
+//! loadgen ws fanout --url … --plan plan.txt --rate 600 --seconds 30 --pid <server pid>
 //! ```
 //!
 //! `history` calls `conversations.history` for a random channel from the
@@ -15,6 +17,10 @@
 //! as soon as the previous one answers (closed loop), so the figures describe
 //! service time at that concurrency; throughput is requests per second. With
 //! `--pid`, the server's CPU time and peak RSS over the run are read from /proc.
+//!
+//! `ws idle` and `ws fanout` measure the WebSocket gateway instead: what an
+//! open connection costs the server, and how fast a posted message reaches
+//! every socket of its channel (see `ws.rs`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,6 +29,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use hdrhistogram::Histogram;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+
+mod ws;
 
 struct Args {
     history: bool,
@@ -45,7 +53,9 @@ fn parse() -> Result<Args> {
         Some("history") => true,
         _ => bail!(
             "usage: loadgen api --url URL --token TOKEN --method METHOD [--body JSON] [--concurrency N] [--seconds S] [--pid PID]\n\
-             \x20      loadgen history --url URL --token TOKEN --targets FILE [--deep] [--limit N] [--concurrency N] [--seconds S] [--pid PID]"
+             \x20      loadgen history --url URL --token TOKEN --targets FILE [--deep] [--limit N] [--concurrency N] [--seconds S] [--pid PID]\n\
+             \x20      {}",
+            ws::USAGE
         ),
     };
     let mut a = Args {
@@ -92,19 +102,44 @@ fn parse() -> Result<Args> {
     Ok(a)
 }
 
-/// CPU seconds (user + system) and peak RSS in KiB of a process.
-fn proc_usage(pid: u32) -> Result<(f64, u64)> {
+/// A process's counters from /proc: CPU seconds (user + system), and its
+/// resident set now and at its peak, in KiB (/proc's "kB").
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Usage {
+    pub cpu_secs: f64,
+    pub rss_kib: u64,
+    pub hwm_kib: u64,
+}
+
+/// Clock ticks per second, the unit of utime/stime in /proc/PID/stat.
+fn clk_tck() -> f64 {
+    static TCK: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TCK.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .filter(|t: &f64| *t > 0.0)
+            .unwrap_or(100.0)
+    })
+}
+
+pub(crate) fn proc_usage(pid: u32) -> Result<Usage> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     let fields: Vec<&str> = stat.rsplit_once(')').context("stat format")?.1.split_whitespace().collect();
     let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let hwm = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    Ok((ticks / 100.0, hwm))
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    Ok(Usage { cpu_secs: ticks / clk_tck(), rss_kib: kib("VmRSS:"), hwm_kib: kib("VmHWM:") })
 }
 
 /// Makes each request's body.
@@ -137,6 +172,9 @@ fn history_bodies(a: &Args) -> Result<BodyFn> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("ws") {
+        return ws::main(std::env::args().skip(2).collect()).await;
+    }
     let a = parse()?;
     let body_fn: BodyFn = if a.history {
         history_bodies(&a)?
@@ -213,12 +251,12 @@ async fn main() -> Result<()> {
         ms(0.999),
         all.max() as f64 / 1000.0
     );
-    if let (Some(pid), Some((cpu0, _))) = (a.pid, before) {
-        let (cpu1, hwm) = proc_usage(pid)?;
+    if let (Some(pid), Some(u0)) = (a.pid, before) {
+        let u1 = proc_usage(pid)?;
         println!(
             "server pid={pid} cpu={:.0}% (of one core) peak_rss={} MiB",
-            (cpu1 - cpu0) / elapsed * 100.0,
-            hwm / 1024
+            (u1.cpu_secs - u0.cpu_secs) / elapsed * 100.0,
+            u1.hwm_kib / 1024
         );
     }
     if errors > 0 {

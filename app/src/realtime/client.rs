@@ -206,9 +206,10 @@ fn on_frame(frame: ServerFrame) {
             // Resume the open channel from its newest message, unless an
             // older window is on screen (it loads newer pages itself).
             let mut channels = HashMap::new();
+            // (A feed still loading its first page gets it from history.)
             if let Some(feed) = ctx.current.0.get_untracked() {
-                if !feed.has_newer.get_untracked() {
-                    channels.insert(feed.channel, feed.newest_seq().unwrap_or(0));
+                if let Some(seq) = feed.newest_seq().filter(|_| !feed.has_newer.get_untracked()) {
+                    channels.insert(feed.channel, seq);
                 }
             }
             send(&ClientFrame::Resume { channels });
@@ -299,6 +300,8 @@ fn apply(ctx: Ctx, ev: &Event) {
                 }
             });
             match feed {
+                // An older window is on screen: "Jump to recent" loads it.
+                Some(feed) if feed.has_newer.get_untracked() => {}
                 Some(feed) => {
                     if let Some(id) = &message.client_msg_id {
                         feed.pending.update(|v| v.retain(|p| &p.client_msg_id != id));

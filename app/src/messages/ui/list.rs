@@ -149,8 +149,16 @@ pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Memo<Opti
                 }
             };
             match result {
-                Ok((msgs, has_older, has_newer)) => {
+                Ok((mut msgs, has_older, has_newer)) => {
                     let found = target.is_none_or(|s| msgs.iter().any(|m| m.seq == s));
+                    // Messages that arrived live while this page loaded are
+                    // newer than it: keep them.
+                    if !has_newer {
+                        let max = msgs.iter().map(|m| m.seq).max().unwrap_or(0);
+                        feed.items.with_untracked(|v| {
+                            msgs.extend(v.iter().filter(|i| i.msg.seq > max).map(|i| i.msg.clone()))
+                        });
+                    }
                     feed.reset(msgs);
                     feed.has_older.set(has_older);
                     feed.has_newer.set(has_newer);
