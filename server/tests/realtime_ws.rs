@@ -53,6 +53,15 @@ async fn members_receive_events_and_outsiders_receive_nothing(db: PgPool) {
         assert_eq!(ev["message"]["client_msg_id"], "m-1", "the sender reconciles by client_msg_id");
         assert!(!ev["message"]["html"].as_str().unwrap().contains("<b>"));
     }
+    // A retry with the same client_msg_id is the same message, announced once.
+    let (_, again) = srv
+        .call_bearer(
+            &ta,
+            "chat.postMessage",
+            json!({"channel": secret, "text": "hi <b>bob</b>", "client_msg_id": "m-1"}),
+        )
+        .await;
+    assert_eq!(again["message"]["seq"], sent["message"]["seq"]);
     srv.call_bearer(&ta, "chat.update", json!({"channel": secret, "seq": 1, "text": "edited"})).await;
     srv.call_bearer(&tb, "reactions.add", json!({"channel": secret, "seq": 1, "emoji": "tada"})).await;
     srv.call_bearer(&ta, "chat.postMessage", json!({"channel": secret, "text": "reply", "thread_seq": 1}))

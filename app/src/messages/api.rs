@@ -51,8 +51,10 @@ pub async fn post_message(
         thread_seq,
         also_send_to_channel: also_send_to_channel.unwrap_or(false),
     };
-    let message = super::server::send(&db, &actor, input).await?;
-    crate::realtime::publish::message_created(&message).await;
+    let (message, created) = super::server::send_new(&db, &actor, input).await?;
+    if created {
+        crate::realtime::publish::message_created(&message).await;
+    }
     Ok(Reply::new(MessageReply { channel: message.channel, seq: message.seq, message }))
 }
 

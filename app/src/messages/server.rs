@@ -139,15 +139,21 @@ async fn by_client_msg_id(db: &PgPool, actor: &Actor, channel: Uuid, id: &str) -
 /// Posts a message (or a thread reply). A retry with the same
 /// `client_msg_id` returns the original message and stores nothing new.
 pub async fn send(db: &PgPool, actor: &Actor, input: SendInput) -> AppResult<Message> {
+    send_new(db, actor, input).await.map(|(m, _)| m)
+}
+
+/// Like [`send`], and says whether the message is new (`false` for a retry
+/// that found the original), so that only new messages are announced.
+///
+/// No lookup before the insert: the unique `client_msg_id` constraint
+/// catches a retry inside the transaction (which then rolls back and gives
+/// its seq back), and the new message is built from what was written
+/// instead of read back, so a send costs one round trip per statement.
+pub async fn send_new(db: &PgPool, actor: &Actor, input: SendInput) -> AppResult<(Message, bool)> {
     validate_text(&input.text)?;
     let client_msg_id = validate_client_msg_id(input.client_msg_id.as_deref())?;
     let a = access(db, actor, input.channel).await?;
     a.require_writable()?;
-    if let Some(id) = &client_msg_id {
-        if let Some(m) = by_client_msg_id(db, actor, input.channel, id).await? {
-            return Ok(m);
-        }
-    }
     let rendered = render_for(db, actor, &input.text).await?;
     let mut tx = db.begin().await?;
     let root = match input.thread_seq {
@@ -155,17 +161,37 @@ pub async fn send(db: &PgPool, actor: &Actor, input: SendInput) -> AppResult<Mes
         None => None,
     };
     match insert(&mut tx, actor, &input, root, client_msg_id.as_deref(), &rendered).await {
-        Ok(seq) => {
+        Ok((seq, created_at, user_name)) => {
             tx.commit().await?;
-            get(db, input.channel, seq).await
+            let message = Message {
+                channel: input.channel,
+                seq,
+                user: actor.member_id,
+                user_name,
+                text: input.text,
+                html: rendered.html,
+                thread_seq: root,
+                also_in_channel: root.is_some() && input.also_send_to_channel,
+                reply_count: 0,
+                last_reply_at: None,
+                reactions: Vec::new(),
+                mentions: rendered.mentions,
+                mentions_all: rendered.mentions_all,
+                client_msg_id,
+                is_deleted: false,
+                edited_at: None,
+                created_at,
+            };
+            Ok((message, true))
         }
         // On a partitioned table the violated constraint is named after the
         // partition's index (`message_p3_channel_id_member_id_client_msg_id_key`).
         Err(e) if unique_violation(&e).is_some_and(|c| c.contains("client_msg_id")) => {
-            // A concurrent retry won the race; the rollback returned our seq.
+            // A retry (or a concurrent one won the race); the rollback returned our seq.
             drop(tx);
             let id = client_msg_id.as_deref().unwrap_or_default();
-            by_client_msg_id(db, actor, input.channel, id).await?.ok_or(AppError::Internal)
+            let original = by_client_msg_id(db, actor, input.channel, id).await?.ok_or(AppError::Internal)?;
+            Ok((original, false))
         }
         Err(e) => Err(e.into()),
     }
@@ -190,7 +216,7 @@ async fn insert(
     root: Option<i64>,
     client_msg_id: Option<&str>,
     r: &Rendered,
-) -> Result<i64, sqlx::Error> {
+) -> Result<(i64, OffsetDateTime, String), sqlx::Error> {
     // The row lock on the channel serialises sends per channel until commit,
     // which is what makes seqs gap-free and unique.
     let seq = sqlx::query_scalar!(
@@ -199,10 +225,11 @@ async fn insert(
     )
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query!(
-        "insert into message (channel_id, seq, member_id, thread_seq, also_in_channel, client_msg_id, body, html,
+    let row = sqlx::query!(
+        r#"insert into message (channel_id, seq, member_id, thread_seq, also_in_channel, client_msg_id, body, html,
                               mentions, mentions_all)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         returning created_at, (select display_name from member where member_id = $3) as "user_name!""#,
         input.channel,
         seq,
         actor.member_id,
@@ -214,7 +241,7 @@ async fn insert(
         &r.mentions,
         r.mentions_all
     )
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
     if let Some(root) = root {
         sqlx::query!(
@@ -225,7 +252,7 @@ async fn insert(
         .execute(&mut *tx)
         .await?;
     }
-    Ok(seq)
+    Ok((seq, row.created_at, row.user_name))
 }
 
 /// The author and state of a live message; deleted ones are `message_not_found`.
