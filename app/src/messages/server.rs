@@ -155,12 +155,14 @@ pub async fn send_new(db: &PgPool, actor: &Actor, input: SendInput) -> AppResult
     let a = access(db, actor, input.channel).await?;
     a.require_writable()?;
     let rendered = render_for(db, actor, &input.text).await?;
+    let mut tx = db.begin().await?;
     let root = match input.thread_seq {
-        Some(seq) => Some(thread_root(&mut *db.acquire().await?, input.channel, seq).await?),
+        Some(seq) => Some(thread_root(&mut tx, input.channel, seq).await?),
         None => None,
     };
-    match insert(db, actor, &input, root, client_msg_id.as_deref(), &rendered).await {
+    match insert(&mut tx, actor, &input, root, client_msg_id.as_deref(), &rendered).await {
         Ok((seq, created_at, user_name)) => {
+            tx.commit().await?;
             let message = Message {
                 channel: input.channel,
                 seq,
@@ -186,6 +188,7 @@ pub async fn send_new(db: &PgPool, actor: &Actor, input: SendInput) -> AppResult
         // partition's index (`message_p3_channel_id_member_id_client_msg_id_key`).
         Err(e) if unique_violation(&e).is_some_and(|c| c.contains("client_msg_id")) => {
             // A retry (or a concurrent one won the race); the rollback returned our seq.
+            drop(tx);
             let id = client_msg_id.as_deref().unwrap_or_default();
             let original = by_client_msg_id(db, actor, input.channel, id).await?.ok_or(AppError::Internal)?;
             Ok((original, false))
@@ -206,36 +209,29 @@ async fn thread_root(tx: &mut PgConnection, channel: Uuid, seq: i64) -> AppResul
     .ok_or(AppError::NotFound("thread_not_found"))
 }
 
-/// Allocates the seq and inserts the message (and bumps the thread root's
-/// reply count) in one statement: atomic without an explicit transaction,
-/// and one round trip. The `update channel` row lock serialises sends per
-/// channel until the statement commits, which keeps seqs gap-free and
-/// unique; a failed insert (a duplicate `client_msg_id`) rolls the seq back.
 async fn insert(
-    db: &PgPool,
+    tx: &mut PgConnection,
     actor: &Actor,
     input: &SendInput,
     root: Option<i64>,
     client_msg_id: Option<&str>,
     r: &Rendered,
 ) -> Result<(i64, OffsetDateTime, String), sqlx::Error> {
+    // The row lock on the channel serialises sends per channel until commit,
+    // which is what makes seqs gap-free and unique.
+    let seq = sqlx::query_scalar!(
+        "update channel set last_seq = last_seq + 1, last_message_at = now() where channel_id = $1 returning last_seq",
+        input.channel
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let row = sqlx::query!(
-        r#"with s as (
-             update channel set last_seq = last_seq + 1, last_message_at = now()
-             where channel_id = $1 returning last_seq
-           ), m as (
-             insert into message (channel_id, seq, member_id, thread_seq, also_in_channel, client_msg_id, body, html,
-                                  mentions, mentions_all)
-             select $1, s.last_seq, $2, $3, $4, $5, $6, $7, $8, $9 from s
-             returning seq, created_at
-           ), r as (
-             update message set reply_count = reply_count + 1, last_reply_at = now()
-             where $3::bigint is not null and channel_id = $1 and seq = $3
-           )
-           select m.seq as "seq!", m.created_at as "created_at!",
-                  (select display_name from member where member_id = $2) as "user_name!"
-           from m"#,
+        r#"insert into message (channel_id, seq, member_id, thread_seq, also_in_channel, client_msg_id, body, html,
+                              mentions, mentions_all)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         returning created_at, (select display_name from member where member_id = $3) as "user_name!""#,
         input.channel,
+        seq,
         actor.member_id,
         root,
         root.is_some() && input.also_send_to_channel,
@@ -245,9 +241,18 @@ async fn insert(
         &r.mentions,
         r.mentions_all
     )
-    .fetch_one(db)
+    .fetch_one(&mut *tx)
     .await?;
-    Ok((row.seq, row.created_at, row.user_name))
+    if let Some(root) = root {
+        sqlx::query!(
+            "update message set reply_count = reply_count + 1, last_reply_at = now() where channel_id = $1 and seq = $2",
+            input.channel,
+            root
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok((seq, row.created_at, row.user_name))
 }
 
 /// The author and state of a live message; deleted ones are `message_not_found`.
