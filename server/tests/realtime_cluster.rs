@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use app::auth::Role;
-use common::ws::{connect, general, next_of, post, send, token};
+use common::ws::{connect, general, next_of, post, presence_of, send, token};
 use common::{member, owner, Srv};
 use serde_json::json;
 use sqlx::PgPool;
@@ -93,13 +93,4 @@ async fn presence_is_shared_and_a_killed_node_takes_its_members_offline(db: PgPo
     assert!(took <= Duration::from_secs(10), "offline after {took:?}");
     println!("node killed: presence went offline after {} ms", took.as_millis());
     drop(on_c);
-}
-
-async fn presence_of(ws: &mut common::ws::Ws, user: &str) -> serde_json::Value {
-    loop {
-        let p = next_of(ws, "presence").await;
-        if p["user"] == user {
-            return p;
-        }
-    }
 }

@@ -10,7 +10,8 @@ mod common;
 
 use app::auth::Role;
 use common::ws::{
-    connect, general, next, next_event, next_of, open, post, send, ticket_url, token, until_close,
+    connect, general, next, next_event, next_of, open, post, presence_of, send, ticket_url, token,
+    until_close,
 };
 use common::{member, owner, Srv};
 use futures_util::SinkExt;
@@ -356,14 +357,4 @@ async fn presence_follows_connections_and_the_away_setting(db: PgPool) {
     let te = token(&db, &outsider).await;
     let hidden = srv.call_bearer(&te, "users.getPresence", json!({"user": bob_id})).await;
     common::assert_error(&hidden, 404, "user_not_found");
-}
-
-/// The next presence event about `user`.
-async fn presence_of(ws: &mut common::ws::Ws, user: &str) -> serde_json::Value {
-    loop {
-        let p = next_of(ws, "presence").await;
-        if p["user"] == user {
-            return p;
-        }
-    }
 }

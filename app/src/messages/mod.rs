@@ -12,6 +12,8 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
+mod history;
+#[cfg(feature = "ssr")]
 pub mod markdown;
 #[cfg(feature = "ssr")]
 pub mod reactions;
@@ -63,6 +65,49 @@ impl Message {
     /// Whether this message mentions `me` (directly or with @channel/@here).
     pub fn mentions_me(&self, me: Uuid) -> bool {
         self.user != me && (self.mentions_all || self.mentions.contains(&me))
+    }
+
+    /// Counts `user`'s reaction with `emoji`; `false` if it was already there.
+    pub fn add_reaction(&mut self, name: &str, emoji: &str, user: Uuid, user_name: &str) -> bool {
+        match self.reactions.iter_mut().find(|r| r.emoji == emoji) {
+            Some(r) if r.users.contains(&user) => false,
+            Some(r) => {
+                r.count += 1;
+                r.users.push(user);
+                r.names.push(user_name.to_string());
+                true
+            }
+            None => {
+                self.reactions.push(Reaction {
+                    name: name.to_string(),
+                    emoji: emoji.to_string(),
+                    count: 1,
+                    users: vec![user],
+                    names: vec![user_name.to_string()],
+                });
+                true
+            }
+        }
+    }
+
+    /// Takes `user`'s reaction with `emoji` away (the reaction goes at zero);
+    /// `false` if they had none.
+    pub fn remove_reaction(&mut self, emoji: &str, user: Uuid) -> bool {
+        let Some(i) = self.reactions.iter().position(|r| r.emoji == emoji && r.users.contains(&user)) else {
+            return false;
+        };
+        let r = &mut self.reactions[i];
+        if let Some(j) = r.users.iter().position(|u| *u == user) {
+            r.users.remove(j);
+            if j < r.names.len() {
+                r.names.remove(j);
+            }
+        }
+        r.count -= 1;
+        if r.count <= 0 {
+            self.reactions.remove(i);
+        }
+        true
     }
 }
 

@@ -7,6 +7,7 @@
 //! `docs/realtime.md` documents the same frames for other clients.
 
 pub mod api;
+mod apply;
 #[cfg(feature = "ssr")]
 pub mod bus;
 #[cfg(feature = "hydrate")]
@@ -19,6 +20,8 @@ pub mod presence;
 pub mod publish;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod tracker;
 pub mod typing;
 pub mod ui;
 
@@ -185,90 +188,6 @@ pub enum Event {
 }
 
 impl Event {
-    /// Applies an edit, delete, reaction or reply count to a loaded copy of
-    /// the message it is about; says whether it changed anything.
-    pub fn apply_to(&self, m: &mut Message) -> bool {
-        match self {
-            Event::MessageUpdated { message } if message.channel == m.channel && message.seq == m.seq => {
-                *m = message.clone();
-                true
-            }
-            Event::MessageDeleted { channel, seq, .. } if *channel == m.channel && *seq == m.seq => {
-                m.is_deleted = true;
-                m.text.clear();
-                m.html.clear();
-                m.reactions.clear();
-                true
-            }
-            Event::ThreadReply { channel, thread_seq, reply_count, last_reply_at, .. }
-                if *channel == m.channel && *thread_seq == m.seq =>
-            {
-                m.reply_count = *reply_count;
-                m.last_reply_at = *last_reply_at;
-                true
-            }
-            Event::ReactionAdded { channel, seq, reaction, emoji, user, user_name }
-                if *channel == m.channel && *seq == m.seq =>
-            {
-                match m.reactions.iter_mut().find(|r| r.emoji == *emoji) {
-                    Some(r) if r.users.contains(user) => return false,
-                    Some(r) => {
-                        r.count += 1;
-                        r.users.push(*user);
-                        r.names.push(user_name.clone());
-                    }
-                    None => m.reactions.push(crate::messages::Reaction {
-                        name: reaction.clone(),
-                        emoji: emoji.clone(),
-                        count: 1,
-                        users: vec![*user],
-                        names: vec![user_name.clone()],
-                    }),
-                }
-                true
-            }
-            Event::ReactionRemoved { channel, seq, emoji, user, .. }
-                if *channel == m.channel && *seq == m.seq =>
-            {
-                let Some(i) = m.reactions.iter().position(|r| r.emoji == *emoji && r.users.contains(user))
-                else {
-                    return false;
-                };
-                let r = &mut m.reactions[i];
-                if let Some(j) = r.users.iter().position(|u| u == user) {
-                    r.users.remove(j);
-                    if j < r.names.len() {
-                        r.names.remove(j);
-                    }
-                }
-                r.count -= 1;
-                if r.count <= 0 {
-                    m.reactions.remove(i);
-                }
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// The channel an event is about, if any.
-    pub fn channel(&self) -> Option<Uuid> {
-        match self {
-            Event::MessageCreated { message } | Event::MessageUpdated { message } => Some(message.channel),
-            Event::MessageDeleted { channel, .. }
-            | Event::ReactionAdded { channel, .. }
-            | Event::ReactionRemoved { channel, .. }
-            | Event::ThreadReply { channel, .. }
-            | Event::ChannelArchived { channel, .. }
-            | Event::MemberJoined { channel, .. }
-            | Event::MemberLeft { channel, .. }
-            | Event::ReadMarker { channel, .. }
-            | Event::Typing { channel, .. } => Some(*channel),
-            Event::ChannelCreated { channel } | Event::ChannelUpdated { channel } => Some(channel.id),
-            Event::Presence { .. } => None,
-        }
-    }
-
     /// The channel and seq of a new message, for gap and duplicate checks.
     pub fn message_seq(&self) -> Option<(Uuid, i64)> {
         match self {
@@ -382,63 +301,6 @@ mod tests {
         assert_eq!(back, ServerFrame::Event(e));
         let c: ServerFrame = serde_json::from_str(r#"{"type":"pong","id":7}"#).unwrap();
         assert_eq!(c, ServerFrame::Control(Control::Pong { id: Some(7) }));
-    }
-
-    fn msg() -> Message {
-        Message {
-            channel: Uuid::from_u128(1),
-            seq: 5,
-            user: Uuid::from_u128(2),
-            user_name: "Alice".into(),
-            text: "hi".into(),
-            html: "<p>hi</p>".into(),
-            thread_seq: None,
-            also_in_channel: false,
-            reply_count: 0,
-            last_reply_at: None,
-            reactions: vec![],
-            mentions: vec![],
-            mentions_all: false,
-            client_msg_id: None,
-            is_deleted: false,
-            edited_at: None,
-            created_at: OffsetDateTime::UNIX_EPOCH,
-        }
-    }
-
-    #[test]
-    fn reactions_apply_once_per_person_and_vanish_at_zero() {
-        let mut m = msg();
-        let (c, bob, eve) = (m.channel, Uuid::from_u128(3), Uuid::from_u128(4));
-        let add = |user, name: &str| Event::ReactionAdded {
-            channel: c,
-            seq: 5,
-            reaction: "tada".into(),
-            emoji: "🎉".into(),
-            user,
-            user_name: name.into(),
-        };
-        assert!(add(bob, "Bob").apply_to(&mut m));
-        assert!(!add(bob, "Bob").apply_to(&mut m), "a repeat changes nothing");
-        assert!(add(eve, "Eve").apply_to(&mut m));
-        assert_eq!(
-            (m.reactions[0].count, m.reactions[0].names.clone()),
-            (2, vec!["Bob".to_string(), "Eve".into()])
-        );
-        let remove = |user| Event::ReactionRemoved {
-            channel: c,
-            seq: 5,
-            reaction: "tada".into(),
-            emoji: "🎉".into(),
-            user,
-        };
-        assert!(remove(bob).apply_to(&mut m));
-        assert!(!remove(bob).apply_to(&mut m));
-        assert!(remove(eve).apply_to(&mut m));
-        assert!(m.reactions.is_empty());
-        assert!(!add(bob, "Bob").apply_to(&mut Message { seq: 6, ..msg() }), "another message is untouched");
-        assert!(Event::MessageDeleted { channel: c, seq: 5, thread_seq: None }.apply_to(&mut m));
-        assert!(m.is_deleted && m.text.is_empty() && m.html.is_empty());
     }
 
     #[test]

@@ -15,102 +15,17 @@ use std::time::Duration;
 
 use redis::AsyncCommands;
 use sqlx::PgPool;
-use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::bus::{EventBus, Topic};
 use super::hub::SocketId;
+use super::tracker::Tracker;
 use super::{Event, Presence, PresenceInfo};
 
 /// How long a node's view of a member lives in Redis without a refresh.
 const KEY_TTL_MS: u64 = 8_000;
 /// A node silent for this long is considered dead.
 const NODE_DEAD_MS: u64 = 6_000;
-
-#[derive(Debug)]
-struct Member {
-    workspace: Uuid,
-    /// The workspace's idle setting.
-    idle_after: Duration,
-    /// Socket → when it last reported input.
-    conns: HashMap<SocketId, Instant>,
-}
-
-/// This node's sockets per member, and what that makes them.
-#[derive(Debug, Default)]
-pub struct Tracker {
-    members: HashMap<Uuid, Member>,
-    /// What each member was at the last evaluation.
-    shown: HashMap<Uuid, Presence>,
-}
-
-impl Tracker {
-    fn state(m: &Member, now: Instant) -> Presence {
-        if m.conns.is_empty() {
-            Presence::Offline
-        } else if m.conns.values().any(|t| now.saturating_duration_since(*t) < m.idle_after) {
-            Presence::Online
-        } else {
-            Presence::Idle
-        }
-    }
-
-    pub fn connect(&mut self, member: Uuid, workspace: Uuid, socket: SocketId, idle_after: Duration) {
-        let m = self.members.entry(member).or_insert_with(|| Member {
-            workspace,
-            idle_after,
-            conns: HashMap::new(),
-        });
-        m.idle_after = idle_after;
-        m.conns.insert(socket, Instant::now());
-    }
-
-    pub fn disconnect(&mut self, member: Uuid, socket: SocketId) {
-        if let Some(m) = self.members.get_mut(&member) {
-            m.conns.remove(&socket);
-        }
-    }
-
-    /// Input in a tab (`active`), or the tab went to the background.
-    pub fn activity(&mut self, member: Uuid, socket: SocketId, active: bool) {
-        if let Some(m) = self.members.get_mut(&member) {
-            let idle_after = m.idle_after;
-            let Some(t) = m.conns.get_mut(&socket) else { return };
-            let now = Instant::now();
-            *t = if active { now } else { now.checked_sub(idle_after).unwrap_or(now) };
-        }
-    }
-
-    /// Re-evaluates everyone; returns (member, workspace, new state) for
-    /// each change since the last call, and forgets offline members.
-    pub fn changes(&mut self) -> Vec<(Uuid, Uuid, Presence)> {
-        let now = Instant::now();
-        let mut out = Vec::new();
-        let states: Vec<(Uuid, Uuid, Presence)> =
-            self.members.iter().map(|(id, m)| (*id, m.workspace, Tracker::state(m, now))).collect();
-        for (id, ws, p) in states {
-            if self.shown.get(&id).copied().unwrap_or(Presence::Offline) != p {
-                out.push((id, ws, p));
-            }
-            if p == Presence::Offline {
-                self.members.remove(&id);
-                self.shown.remove(&id);
-            } else {
-                self.shown.insert(id, p);
-            }
-        }
-        out
-    }
-
-    pub fn get(&self, member: Uuid) -> Presence {
-        self.shown.get(&member).copied().unwrap_or(Presence::Offline)
-    }
-
-    /// Everyone this node shows as present.
-    pub fn present(&self) -> Vec<(Uuid, Uuid, Presence)> {
-        self.shown.iter().filter_map(|(id, p)| Some((*id, self.members.get(id)?.workspace, *p))).collect()
-    }
-}
 
 /// Presence for the whole deployment, as seen from this node.
 pub struct PresenceService {
@@ -359,54 +274,13 @@ impl PresenceService {
     /// On clean shutdown: this node's members go offline now, not in 8 s.
     pub async fn shutdown(&self) {
         let present = self.tracker.lock().unwrap().present();
+        self.tracker.lock().unwrap().forget_all();
         for (member, ws, _) in &present {
-            self.tracker.lock().unwrap().members.remove(member);
-            self.tracker.lock().unwrap().shown.remove(member);
             let _ = self.write_local(*member, *ws, Presence::Offline).await;
             self.announce(*member, *ws).await;
         }
         if let Some(mut r) = self.redis.clone() {
             let _: redis::RedisResult<()> = r.zrem("ts:nodes", self.node.to_string()).await;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn members_go_idle_after_the_quiet_spell_and_back_on_input() {
-        let (m, ws) = (Uuid::from_u128(1), Uuid::from_u128(9));
-        let mut t = Tracker::default();
-        let five = Duration::from_secs(300);
-        t.connect(m, ws, 1, five);
-        assert_eq!(t.changes(), vec![(m, ws, Presence::Online)]);
-        tokio::time::advance(Duration::from_secs(299)).await;
-        assert!(t.changes().is_empty());
-        tokio::time::advance(Duration::from_secs(1)).await;
-        assert_eq!(t.changes(), vec![(m, ws, Presence::Idle)]);
-        t.activity(m, 1, true);
-        assert_eq!(t.changes(), vec![(m, ws, Presence::Online)]);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_member_is_online_while_any_tab_is() {
-        let (m, ws) = (Uuid::from_u128(1), Uuid::from_u128(9));
-        let mut t = Tracker::default();
-        let five = Duration::from_secs(300);
-        t.connect(m, ws, 1, five);
-        tokio::time::advance(Duration::from_secs(200)).await;
-        t.connect(m, ws, 2, five);
-        t.changes();
-        tokio::time::advance(Duration::from_secs(200)).await;
-        assert!(t.changes().is_empty(), "tab 2 was used 200 s ago: still online");
-        t.activity(m, 2, false);
-        assert_eq!(t.changes(), vec![(m, ws, Presence::Idle)], "both tabs quiet or hidden");
-        t.disconnect(m, 1);
-        assert!(t.changes().is_empty());
-        t.disconnect(m, 2);
-        assert_eq!(t.changes(), vec![(m, ws, Presence::Offline)]);
-        assert_eq!(t.get(m), Presence::Offline);
     }
 }

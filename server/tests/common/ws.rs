@@ -84,6 +84,16 @@ pub async fn next_of(ws: &mut Ws, kind: &str) -> Value {
     }
 }
 
+/// The next presence event about `user`.
+pub async fn presence_of(ws: &mut Ws, user: &str) -> Value {
+    loop {
+        let p = next_of(ws, "presence").await;
+        if p["user"] == user {
+            return p;
+        }
+    }
+}
+
 /// Reads until the server closes; returns the frames before it and the code.
 pub async fn until_close(ws: &mut Ws) -> (Vec<Value>, Option<u16>) {
     let mut frames = Vec::new();

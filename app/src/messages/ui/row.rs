@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use super::time_fmt::{clock, local, short_datetime};
-use crate::messages::{Message, Reaction};
+use crate::messages::Message;
 use crate::shell::{toast::toasts, Detail, DetailCtx};
 use crate::users::ui::Avatar;
 
@@ -15,31 +15,8 @@ pub const QUICK_EMOJI: [&str; 12] = ["👍", "❤️", "😂", "🎉", "👀", "
 
 /// The message after the caller toggled `emoji`.
 fn toggled(mut m: Message, emoji: &str, me: Uuid, my_name: &str) -> Message {
-    match m.reactions.iter().position(|r| r.emoji == emoji) {
-        Some(i) => {
-            let r = &mut m.reactions[i];
-            if let Some(j) = r.users.iter().position(|u| *u == me) {
-                r.users.remove(j);
-                if j < r.names.len() {
-                    r.names.remove(j);
-                }
-                r.count -= 1;
-                if r.count <= 0 {
-                    m.reactions.remove(i);
-                }
-            } else {
-                r.users.push(me);
-                r.names.push(my_name.to_string());
-                r.count += 1;
-            }
-        }
-        None => m.reactions.push(Reaction {
-            name: emoji.to_string(),
-            emoji: emoji.to_string(),
-            count: 1,
-            users: vec![me],
-            names: vec![my_name.to_string()],
-        }),
+    if !m.remove_reaction(emoji, me) {
+        m.add_reaction(emoji, emoji, me, my_name);
     }
     m
 }
