@@ -97,6 +97,20 @@ ensure_redis() {
   echo "Redis did not come up on 127.0.0.1:6379" >&2; return 1
 }
 
+# moto, an S3-protocol server from PyPI, for the S3 storage tests; in its own
+# virtualenv under the cache. The tests start it themselves (THREADSPACE_MOTO).
+MOTO_VERSION=5.2.5
+ensure_moto() {
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/threadspace/moto"
+  export THREADSPACE_MOTO="$venv/bin/moto_server"
+  if [ -x "$THREADSPACE_MOTO" ] && "$venv/bin/pip" show moto 2>/dev/null | grep -q "^Version: $MOTO_VERSION"; then return 0; fi
+  command -v python3 >/dev/null || apt_install python3
+  python3 -m venv --help >/dev/null 2>&1 || apt_install python3-venv
+  log "installing moto $MOTO_VERSION (S3 test server, PyPI)"
+  python3 -m venv "$venv" || { apt_install python3-venv; python3 -m venv "$venv"; }
+  "$venv/bin/pip" install -q "moto[server]==$MOTO_VERSION"
+}
+
 pg_url() { echo "$PG_ADMIN_URL/$1"; }
 psql_admin() { psql "$(pg_url postgres)" -v ON_ERROR_STOP=1 "$@"; }
 

@@ -15,6 +15,7 @@ pub mod channels;
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod error;
+pub mod files;
 pub mod invites;
 pub mod messages;
 pub mod realtime;

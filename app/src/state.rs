@@ -24,6 +24,8 @@ pub struct AppState {
     pub trust_proxy: bool,
     /// Sockets, the event bus and presence.
     pub rt: Arc<crate::realtime::service::Realtime>,
+    /// File storage, thumbnails and the storage sweeper.
+    pub files: Arc<crate::files::upload::FileService>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -18,6 +18,9 @@ use axum::response::{IntoResponse, Response};
 /// Largest accepted API request body. File uploads have their own route.
 pub const API_BODY_LIMIT: usize = 1024 * 1024;
 
+/// The one API method that is a plain route (multipart, streamed).
+pub const UPLOAD_PATH: &str = "/api/files.upload";
+
 /// The registered server-function paths, e.g. `/api/auth.test`.
 fn known_paths() -> &'static HashSet<&'static str> {
     static PATHS: OnceLock<HashSet<&'static str>> = OnceLock::new();
@@ -26,7 +29,7 @@ fn known_paths() -> &'static HashSet<&'static str> {
 
 /// Whether `path` is an API method (used by metrics to label requests).
 pub fn is_method(path: &str) -> bool {
-    known_paths().contains(path)
+    path == UPLOAD_PATH || known_paths().contains(path)
 }
 
 /// Renders an error as the JSON envelope with its status.
@@ -43,7 +46,7 @@ pub fn error_response(e: &AppError) -> Response {
 /// function; this middleware runs in front of them.
 pub async fn gateway(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
-    if !path.starts_with("/api/") {
+    if !path.starts_with("/api/") || path == UPLOAD_PATH {
         return next.run(req).await;
     }
     if !known_paths().contains(path.as_str()) {

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use app::files::store::StorageConfig;
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use rand::RngCore;
 
@@ -39,6 +40,16 @@ pub struct Config {
     pub ws_queue: usize,
     /// `THREADSPACE_WS_HEARTBEAT_SECS`: ping interval on idle sockets.
     pub ws_heartbeat_secs: u64,
+    /// `THREADSPACE_S3_BUCKET`: store files in this S3 bucket instead of
+    /// `<data dir>/files`. With `THREADSPACE_S3_ENDPOINT` (any S3-compatible
+    /// service), `THREADSPACE_S3_REGION` (default `us-east-1`) and the usual
+    /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (or
+    /// `THREADSPACE_S3_ACCESS_KEY_ID` / `THREADSPACE_S3_SECRET_ACCESS_KEY`).
+    pub s3_bucket: Option<String>,
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<String>,
 }
 
 fn var(key: &str) -> Option<String> {
@@ -76,7 +87,26 @@ impl Config {
             log_json: var("THREADSPACE_LOG_FORMAT").is_some_and(|v| v == "json"),
             ws_queue: parsed("THREADSPACE_WS_QUEUE", 256)?,
             ws_heartbeat_secs: parsed("THREADSPACE_WS_HEARTBEAT_SECS", 30)?,
+            s3_bucket: var("THREADSPACE_S3_BUCKET"),
+            s3_endpoint: var("THREADSPACE_S3_ENDPOINT"),
+            s3_region: var("THREADSPACE_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+            s3_access_key_id: var("THREADSPACE_S3_ACCESS_KEY_ID"),
+            s3_secret_access_key: var("THREADSPACE_S3_SECRET_ACCESS_KEY"),
         })
+    }
+
+    /// Where files are stored.
+    pub fn storage(&self) -> StorageConfig {
+        match &self.s3_bucket {
+            Some(bucket) => StorageConfig::S3 {
+                bucket: bucket.clone(),
+                endpoint: self.s3_endpoint.clone(),
+                region: self.s3_region.clone(),
+                access_key_id: self.s3_access_key_id.clone(),
+                secret_access_key: self.s3_secret_access_key.clone(),
+            },
+            None => StorageConfig::Local { root: self.data_dir.join("files") },
+        }
     }
 
     /// The 64-byte key that signs session cookies. Generated on first start

@@ -5,6 +5,7 @@
 
 pub mod api_gateway;
 pub mod config;
+pub mod files;
 pub mod forms;
 pub mod guard;
 pub mod observability;
@@ -17,6 +18,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::auth::limiter::LoginLimiter;
+use app::files::store::Storage;
+use app::files::upload::FileService;
 use app::realtime::service::{Realtime, RealtimeConfig};
 use app::state::AppState;
 use app::{shell, App};
@@ -65,9 +68,13 @@ pub async fn state(cfg: &Config, db: PgPool) -> anyhow::Result<AppState> {
         heartbeat: Duration::from_secs(cfg.ws_heartbeat_secs),
     };
     let rt = Realtime::start(db.clone(), rt_config).await.map_err(|e| anyhow::anyhow!("realtime: {e}"))?;
+    let storage = Storage::open(&cfg.storage()).map_err(|e| anyhow::anyhow!("file storage: {e}"))?;
+    let files = FileService::new(storage, cfg.data_dir.join("tmp")).map_err(|e| anyhow::anyhow!("{e}"))?;
+    files.start(db.clone());
     Ok(AppState {
         db,
         rt,
+        files,
         leptos_options,
         login_limiter: Arc::new(LoginLimiter::new(cfg.login_limit_account, cfg.login_limit_ip)),
         public_url: cfg.public_url.clone(),
@@ -110,6 +117,9 @@ pub async fn router(cfg: &Config, state: AppState) -> anyhow::Result<Router> {
         .route("/invite/{token}", post(forms::accept_invite))
         .route("/logout", post(forms::logout))
         .route("/ws", get(ws::upgrade))
+        .route("/api/files.upload", post(files::upload).layer(files::body_limit()))
+        .route("/files/{id}/{name}", get(files::download))
+        .route("/files/{id}/thumb/{size}", get(files::thumbnail))
         .leptos_routes_with_context(
             &state,
             routes,

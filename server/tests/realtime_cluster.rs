@@ -76,8 +76,14 @@ async fn presence_is_shared_and_a_killed_node_takes_its_members_offline(db: PgPo
             _ => tokio::task::yield_now().await,
         }
     }
-    let c =
-        Srv { url: c_url, db: db.clone(), client: common::client(), cfg: a.cfg.clone(), rt: a.rt.clone() };
+    let c = Srv {
+        url: c_url,
+        db: db.clone(),
+        client: common::client(),
+        cfg: a.cfg.clone(),
+        rt: a.rt.clone(),
+        files: a.files.clone(),
+    };
     let on_c = connect(&c, &tb, json!({})).await;
     let p = presence_of(&mut watcher, &bob_id).await;
     assert_eq!(p["presence"], "online");

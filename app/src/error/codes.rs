@@ -12,6 +12,7 @@ pub const NOT_FOUND_CODES: &[&str] = &[
     "message_not_found",
     "thread_not_found",
     "no_reaction",
+    "file_not_found",
 ];
 /// Codes carried by `AlreadyExists` (409).
 pub const CONFLICT_CODES: &[&str] = &["email_taken", "already_member", "name_taken", "already_reacted"];
@@ -26,10 +27,21 @@ pub const REFUSED_CODES: &[&str] = &[
     "cant_update_message",
     "cant_delete_message",
     "restricted_action",
+    "cant_delete_file",
 ];
 /// Codes carried by `Invalid` (400).
-pub const INVALID_CODES: &[&str] =
-    &["msg_too_long", "no_text", "too_many_users", "invalid_name", "cant_kick_self", "invalid_emoji"];
+pub const INVALID_CODES: &[&str] = &[
+    "msg_too_long",
+    "no_text",
+    "too_many_users",
+    "invalid_name",
+    "cant_kick_self",
+    "invalid_emoji",
+    "no_file",
+    "file_empty",
+    "too_many_files",
+    "invalid_multipart",
+];
 
 pub(super) fn refused_detail(code: &str) -> &'static str {
     match code {
@@ -41,6 +53,7 @@ pub(super) fn refused_detail(code: &str) -> &'static str {
         "cant_leave_dm" => "Direct messages can't be left.",
         "cant_update_message" => "Only the author can edit a message.",
         "cant_delete_message" => "Only the author or an admin can delete a message.",
+        "cant_delete_file" => "Only the person who shared a file, or an admin, can delete it.",
         _ => "Your role doesn't allow that here.",
     }
 }
@@ -53,6 +66,10 @@ pub(super) fn invalid_detail(code: &str) -> &'static str {
         "invalid_name" => "Channel names use lowercase letters, digits, - and _, and at most 80 characters.",
         "cant_kick_self" => "To leave a channel, use leave instead.",
         "invalid_emoji" => "That is not an emoji we know.",
+        "no_file" => "Attach at least one file.",
+        "file_empty" => "That file is empty.",
+        "too_many_files" => "A message can carry at most 10 files.",
+        "invalid_multipart" => "The upload is not a valid multipart/form-data body.",
         _ => "Invalid arguments.",
     }
 }

@@ -56,6 +56,8 @@ pub enum AppError {
     InviteRevoked,
     /// The request body is larger than the endpoint accepts.
     TooLarge,
+    /// An uploaded file is over 25 MB.
+    FileTooLarge,
     /// Too many attempts; retry after the given number of seconds.
     RateLimited { retry_after_secs: u64 },
     /// The API method does not exist.
@@ -86,6 +88,7 @@ impl AppError {
             AppError::InviteUsedUp => "invite_used_up",
             AppError::InviteRevoked => "invite_revoked",
             AppError::TooLarge => "request_too_large",
+            AppError::FileTooLarge => "file_too_large",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::UnknownMethod => "unknown_method",
             AppError::MethodNotAllowed => "method_not_allowed",
@@ -106,7 +109,7 @@ impl AppError {
             AppError::MethodNotAllowed => 405,
             AppError::AlreadyExists(_) => 409,
             AppError::InviteExpired | AppError::InviteUsedUp | AppError::InviteRevoked => 410,
-            AppError::TooLarge => 413,
+            AppError::TooLarge | AppError::FileTooLarge => 413,
             AppError::RateLimited { .. } => 429,
             AppError::Internal => 500,
         }
@@ -133,6 +136,7 @@ impl AppError {
             AppError::NotFound("channel_not_found") => "No such channel, or you can't see it.".into(),
             AppError::NotFound("message_not_found") => "No such message.".into(),
             AppError::NotFound("thread_not_found") => "No such thread.".into(),
+            AppError::NotFound("file_not_found") => "No such file, or you can't see it.".into(),
             AppError::NotFound("no_reaction") => "You haven't reacted with that emoji.".into(),
             AppError::NotFound(what) => format!("Not found ({what})."),
             AppError::AlreadyExists("email_taken") => {
@@ -148,6 +152,7 @@ impl AppError {
             AppError::InviteUsedUp => "This invite link has already been used up.".into(),
             AppError::InviteRevoked => "This invite link was revoked.".into(),
             AppError::TooLarge => "The request is too large.".into(),
+            AppError::FileTooLarge => "Files can be at most 25 MB.".into(),
             AppError::RateLimited { retry_after_secs } => {
                 format!("Too many attempts. Try again in {retry_after_secs} s.")
             }
@@ -173,6 +178,7 @@ impl AppError {
             "invite_used_up" => AppError::InviteUsedUp,
             "invite_revoked" => AppError::InviteRevoked,
             "request_too_large" => AppError::TooLarge,
+            "file_too_large" => AppError::FileTooLarge,
             "rate_limited" => AppError::RateLimited { retry_after_secs: retry_after.unwrap_or(1) },
             "unknown_method" => AppError::UnknownMethod,
             "method_not_allowed" => AppError::MethodNotAllowed,
@@ -304,6 +310,7 @@ mod tests {
             AppError::InviteUsedUp,
             AppError::InviteRevoked,
             AppError::TooLarge,
+            AppError::FileTooLarge,
             AppError::RateLimited { retry_after_secs: 7 },
             AppError::UnknownMethod,
             AppError::MethodNotAllowed,

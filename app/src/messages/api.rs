@@ -50,6 +50,7 @@ pub async fn post_message(
         client_msg_id,
         thread_seq,
         also_send_to_channel: also_send_to_channel.unwrap_or(false),
+        files: Vec::new(),
     };
     let (message, created) = super::server::send_new(&db, &actor, input).await?;
     if created {
@@ -73,6 +74,11 @@ pub async fn delete(channel: String, seq: i64) -> Result<Reply<Empty>, AppError>
     let (actor, db) = ctx().await?;
     let id = parse_channel_id(&channel)?;
     let thread_seq = super::server::delete(&db, &actor, id, seq).await?;
+    // Files shared nowhere else were queued for removal: remove them now.
+    let files = crate::state::state()?.files;
+    if files.sweep_now(&db).await.is_err() {
+        files.nudge_sweeper();
+    }
     crate::realtime::publish::message_deleted(id, seq, thread_seq).await;
     Ok(Reply::new(Empty {}))
 }

@@ -37,7 +37,7 @@ pub async fn history(
             Row,
             r#"select g.channel_id, g.seq, g.member_id, m.display_name as user_name, g.thread_seq,
                       g.also_in_channel, g.client_msg_id, g.body, g.html, g.mentions, g.mentions_all,
-                      g.reply_count, g.last_reply_at, g.edited_at, g.deleted_at, g.created_at
+                      g.reply_count, g.last_reply_at, g.edited_at, g.deleted_at, g.created_at, g.file_count
                from message g join member m using (member_id)
                where g.channel_id = $1 and g.seq > $2 and (g.thread_seq is null or g.also_in_channel)
                order by g.seq limit $3"#,
@@ -52,7 +52,7 @@ pub async fn history(
             Row,
             r#"select g.channel_id, g.seq, g.member_id, m.display_name as user_name, g.thread_seq,
                       g.also_in_channel, g.client_msg_id, g.body, g.html, g.mentions, g.mentions_all,
-                      g.reply_count, g.last_reply_at, g.edited_at, g.deleted_at, g.created_at
+                      g.reply_count, g.last_reply_at, g.edited_at, g.deleted_at, g.created_at, g.file_count
                from message g join member m using (member_id)
                where g.channel_id = $1 and g.seq < $2 and g.seq > $3
                  and (g.thread_seq is null or g.also_in_channel)
@@ -91,7 +91,7 @@ pub async fn replies(
         Row,
         r#"select g.channel_id, g.seq, g.member_id, m.display_name as user_name, g.thread_seq,
                   g.also_in_channel, g.client_msg_id, g.body, g.html, g.mentions, g.mentions_all,
-                  g.reply_count, g.last_reply_at, g.edited_at, g.deleted_at, g.created_at
+                  g.reply_count, g.last_reply_at, g.edited_at, g.deleted_at, g.created_at, g.file_count
            from message g join member m using (member_id)
            where g.channel_id = $1 and (g.seq = $2 or g.thread_seq = $2)
            order by g.seq limit $3"#,
@@ -120,7 +120,7 @@ pub async fn replay(
         Row,
         r#"select g.channel_id, g.seq, g.member_id, m.display_name as user_name, g.thread_seq,
                   g.also_in_channel, g.client_msg_id, g.body, g.html, g.mentions, g.mentions_all,
-                  g.reply_count, g.last_reply_at, g.edited_at, g.deleted_at, g.created_at
+                  g.reply_count, g.last_reply_at, g.edited_at, g.deleted_at, g.created_at, g.file_count
            from message g join member m using (member_id)
            where g.channel_id = $1 and g.seq > $2
            order by g.seq limit $3"#,

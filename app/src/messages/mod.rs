@@ -55,6 +55,9 @@ pub struct Message {
     pub mentions_all: bool,
     pub client_msg_id: Option<String>,
     pub is_deleted: bool,
+    /// Files shared with the message (none once it is deleted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<crate::files::FileInfo>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub edited_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
@@ -65,6 +68,15 @@ impl Message {
     /// Whether this message mentions `me` (directly or with @channel/@here).
     pub fn mentions_me(&self, me: Uuid) -> bool {
         self.user != me && (self.mentions_all || self.mentions.contains(&me))
+    }
+
+    /// Turns the message into its tombstone, as the server stores it.
+    pub fn tombstone(&mut self) {
+        self.is_deleted = true;
+        self.text.clear();
+        self.html.clear();
+        self.reactions.clear();
+        self.files.clear();
     }
 
     /// Counts `user`'s reaction with `emoji`; `false` if it was already there.
@@ -125,11 +137,17 @@ pub struct Reaction {
 
 /// Checks message text: not blank, not over the limit.
 pub fn validate_text(text: &str) -> Result<(), AppError> {
-    if text.chars().count() > MAX_MESSAGE_CHARS {
-        return Err(AppError::Invalid("msg_too_long"));
-    }
+    validate_caption(text)?;
     if text.trim().is_empty() {
         return Err(AppError::Invalid("no_text"));
+    }
+    Ok(())
+}
+
+/// Checks the text that goes with files: may be blank, not over the limit.
+pub fn validate_caption(text: &str) -> Result<(), AppError> {
+    if text.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(AppError::Invalid("msg_too_long"));
     }
     Ok(())
 }

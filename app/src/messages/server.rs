@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 pub use super::history::{history, replay, replies, HistoryPage};
 use super::markdown::{mention_fragments, render, Rendered};
-use super::{validate_client_msg_id, validate_text, Message};
+use super::{validate_caption, validate_client_msg_id, validate_text, Message};
 use crate::auth::Actor;
 use crate::channels::server::access;
 use crate::db::unique_violation;
@@ -32,6 +32,7 @@ pub(super) struct Row {
     pub edited_at: Option<OffsetDateTime>,
     pub deleted_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
+    pub file_count: i16,
 }
 
 impl Row {
@@ -52,21 +53,26 @@ impl Row {
             mentions_all: self.mentions_all,
             client_msg_id: self.client_msg_id,
             is_deleted: self.deleted_at.is_some(),
+            files: Vec::new(),
             edited_at: self.edited_at,
             created_at: self.created_at,
         }
     }
 }
 
-/// Turns rows into messages with their reactions (one query for the page).
+/// Turns rows into messages with their reactions and files (one query each
+/// for the page).
 pub(super) async fn with_reactions(db: &PgPool, channel: Uuid, rows: Vec<Row>) -> AppResult<Vec<Message>> {
     let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
     let mut by_seq = super::reactions::for_messages(db, channel, &seqs).await?;
+    let with_files: Vec<i64> = rows.iter().filter(|r| r.file_count > 0).map(|r| r.seq).collect();
+    let mut files = crate::files::server::for_messages(db, channel, &with_files).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
             let mut m = r.into_message();
             m.reactions = by_seq.remove(&m.seq).unwrap_or_default();
+            m.files = files.remove(&m.seq).unwrap_or_default();
             m
         })
         .collect())
@@ -78,7 +84,7 @@ pub async fn get(db: &PgPool, channel: Uuid, seq: i64) -> AppResult<Message> {
         Row,
         r#"select g.channel_id, g.seq, g.member_id, m.display_name as user_name, g.thread_seq,
                   g.also_in_channel, g.client_msg_id, g.body, g.html, g.mentions, g.mentions_all,
-                  g.reply_count, g.last_reply_at, g.edited_at, g.deleted_at, g.created_at
+                  g.reply_count, g.last_reply_at, g.edited_at, g.deleted_at, g.created_at, g.file_count
            from message g join member m using (member_id) where g.channel_id = $1 and g.seq = $2"#,
         channel,
         seq
@@ -120,6 +126,8 @@ pub struct SendInput {
     pub client_msg_id: Option<String>,
     pub thread_seq: Option<i64>,
     pub also_send_to_channel: bool,
+    /// Stored uploads to share with the message (then `text` may be blank).
+    pub files: Vec<crate::files::server::NewFile>,
 }
 
 async fn by_client_msg_id(db: &PgPool, actor: &Actor, channel: Uuid, id: &str) -> AppResult<Option<Message>> {
@@ -151,7 +159,14 @@ pub async fn send(db: &PgPool, actor: &Actor, input: SendInput) -> AppResult<Mes
 /// its seq back), and the new message is built from what was written
 /// instead of read back, so a send costs one round trip per statement.
 pub async fn send_new(db: &PgPool, actor: &Actor, input: SendInput) -> AppResult<(Message, bool)> {
-    validate_text(&input.text)?;
+    if input.files.is_empty() {
+        validate_text(&input.text)?;
+    } else {
+        validate_caption(&input.text)?;
+    }
+    if input.files.len() > crate::files::MAX_FILES_PER_MESSAGE {
+        return Err(AppError::Invalid("too_many_files"));
+    }
     let client_msg_id = validate_client_msg_id(input.client_msg_id.as_deref())?;
     let a = access(db, actor, input.channel).await?;
     a.require_writable()?;
@@ -163,6 +178,11 @@ pub async fn send_new(db: &PgPool, actor: &Actor, input: SendInput) -> AppResult
     };
     match insert(&mut tx, actor, &input, root, client_msg_id.as_deref(), &rendered).await {
         Ok((seq, created_at, user_name)) => {
+            let files = if input.files.is_empty() {
+                Vec::new()
+            } else {
+                crate::files::server::attach(&mut tx, actor, input.channel, seq, &input.files).await?
+            };
             tx.commit().await?;
             let message = Message {
                 channel: input.channel,
@@ -180,6 +200,7 @@ pub async fn send_new(db: &PgPool, actor: &Actor, input: SendInput) -> AppResult
                 mentions_all: rendered.mentions_all,
                 client_msg_id,
                 is_deleted: false,
+                files,
                 edited_at: None,
                 created_at,
             };
@@ -303,6 +324,21 @@ pub async fn delete(db: &PgPool, actor: &Actor, channel: Uuid, seq: i64) -> AppR
     if author != actor.member_id && !actor.role.is_admin() {
         return Err(AppError::Refused("cant_delete_message"));
     }
+    tombstone(db, channel, seq, thread_seq).await?;
+    Ok(thread_seq)
+}
+
+/// Deletes a message without checking who asks: for a message whose last
+/// file was just deleted by someone allowed to. Returns its thread.
+pub async fn delete_as_system(db: &PgPool, channel: Uuid, seq: i64) -> AppResult<Option<i64>> {
+    let (_, thread_seq) = live_author(db, channel, seq).await?;
+    tombstone(db, channel, seq, thread_seq).await?;
+    Ok(thread_seq)
+}
+
+/// Replaces a message with a tombstone: text, reactions and files go (files
+/// shared nowhere else are queued for removal from storage).
+async fn tombstone(db: &PgPool, channel: Uuid, seq: i64, thread_seq: Option<i64>) -> AppResult<()> {
     let mut tx = db.begin().await?;
     let done = sqlx::query!(
         "update message set body = '', html = '', mentions = '{}', mentions_all = false, deleted_at = now()
@@ -319,6 +355,7 @@ pub async fn delete(db: &PgPool, actor: &Actor, channel: Uuid, seq: i64) -> AppR
     sqlx::query!("delete from reaction where channel_id = $1 and seq = $2", channel, seq)
         .execute(&mut *tx)
         .await?;
+    crate::files::server::detach_message(&mut tx, channel, seq).await?;
     if let Some(root) = thread_seq {
         sqlx::query!(
             "update message set reply_count = greatest(reply_count - 1, 0) where channel_id = $1 and seq = $2",
@@ -329,5 +366,5 @@ pub async fn delete(db: &PgPool, actor: &Actor, channel: Uuid, seq: i64) -> AppR
         .await?;
     }
     tx.commit().await?;
-    Ok(thread_seq)
+    Ok(())
 }

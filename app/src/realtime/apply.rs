@@ -16,10 +16,7 @@ impl Event {
                 true
             }
             Event::MessageDeleted { channel, seq, .. } if *channel == m.channel && *seq == m.seq => {
-                m.is_deleted = true;
-                m.text.clear();
-                m.html.clear();
-                m.reactions.clear();
+                m.tombstone();
                 true
             }
             Event::ThreadReply { channel, thread_seq, reply_count, last_reply_at, .. }
@@ -85,6 +82,7 @@ mod tests {
             mentions_all: false,
             client_msg_id: None,
             is_deleted: false,
+            files: vec![],
             edited_at: None,
             created_at: OffsetDateTime::UNIX_EPOCH,
         }

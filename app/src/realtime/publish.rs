@@ -21,6 +21,11 @@ fn rt() -> Option<(Arc<Realtime>, PgPool)> {
 /// A new message, plus the thread root's new reply count for a reply.
 pub async fn message_created(m: &Message) {
     let Some((rt, db)) = rt() else { return };
+    message_created_on(&rt, &db, m).await;
+}
+
+/// [`message_created`] outside a server function (the upload route).
+pub async fn message_created_on(rt: &Realtime, db: &PgPool, m: &Message) {
     rt.to_channel(m.channel, Event::MessageCreated { message: m.clone() }).await;
     if let Some(root) = m.thread_seq {
         let r = sqlx::query!(
@@ -28,7 +33,7 @@ pub async fn message_created(m: &Message) {
             m.channel,
             root
         )
-        .fetch_optional(&db)
+        .fetch_optional(db)
         .await;
         if let Ok(Some(r)) = r {
             let ev = Event::ThreadReply {

@@ -31,6 +31,8 @@ pub enum Detail {
     Thread(Uuid, i64),
     /// A channel's details and members.
     Channel(Uuid),
+    /// A channel's shared files.
+    Files(Uuid),
 }
 
 /// The right-hand pane's content; `None` closes it.
@@ -158,6 +160,7 @@ pub fn Shell() -> impl IntoView {
                     Detail::Member(id) => view! { <crate::users::ui::MemberProfile id=id/> }.into_any(),
                     Detail::Thread(ch, seq) => view! { <crate::messages::ui::ThreadPane channel=ch seq=seq/> }.into_any(),
                     Detail::Channel(ch) => view! { <crate::channels::ui::ChannelDetails id=ch/> }.into_any(),
+                    Detail::Files(ch) => view! { <crate::files::ui::FilesPane channel=ch/> }.into_any(),
                 })}
             </aside>
         </div>

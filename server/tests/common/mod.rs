@@ -9,6 +9,8 @@ use reqwest::{redirect::Policy, Client, StatusCode};
 use serde_json::Value;
 use server::Config;
 
+pub mod file_cases;
+pub mod files;
 pub mod ws;
 use sqlx::PgPool;
 
@@ -42,6 +44,7 @@ pub struct Srv {
     pub client: Client,
     pub cfg: Config,
     pub rt: std::sync::Arc<app::realtime::service::Realtime>,
+    pub files: std::sync::Arc<app::files::upload::FileService>,
 }
 
 /// A configuration for tests: a throwaway data directory, generous IP limit.
@@ -61,6 +64,11 @@ pub fn test_config(addr: std::net::SocketAddr) -> Config {
         log_json: false,
         ws_queue: 256,
         ws_heartbeat_secs: 30,
+        s3_bucket: None,
+        s3_endpoint: None,
+        s3_region: "us-east-1".into(),
+        s3_access_key_id: None,
+        s3_secret_access_key: None,
     }
 }
 
@@ -89,9 +97,10 @@ impl Srv {
         tweak(&mut cfg);
         let state = server::state(&cfg, db.clone()).await.unwrap();
         let rt = state.rt.clone();
+        let files = state.files.clone();
         let app = server::router(&cfg, state).await.unwrap();
         tokio::spawn(server::serve(listener, app, rt.clone()));
-        Srv { url: format!("http://{addr}"), db, client: client(), cfg, rt }
+        Srv { url: format!("http://{addr}"), db, client: client(), cfg, rt, files }
     }
 
     /// Calls an API method as a browser would (same-origin, with cookies).

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use super::Composer;
+use crate::files::tray::{Tray, UploadForm};
 use crate::messages::Message;
 use crate::realtime::ui::{Live, Status, TypingLine};
 use crate::shell::toast::{toasts, ToastList};
@@ -169,13 +170,43 @@ pub fn send_pending(feed: Feed, p: Pending, toasts: ToastList, convs: ConvsCtx, 
     });
 }
 
-/// The composer at the bottom of a channel.
+/// Uploads the tray's files with `text` as one message.
+fn send_files(feed: Feed, tray: Tray, text: String, toasts: ToastList, convs: ConvsCtx) {
+    let form =
+        UploadForm { channel: feed.channel.to_string(), text, client_msg_id: super::new_client_msg_id() };
+    tray.upload(
+        form,
+        Callback::new(move |r: Result<Message, crate::error::AppError>| match r {
+            Ok(m) => {
+                let seq = m.seq;
+                feed.upsert(vec![m]);
+                let channel = feed.channel;
+                leptos::task::spawn_local(async move {
+                    if crate::channels::api::mark(channel.to_string(), seq).await.is_ok() {
+                        convs.refresh();
+                    }
+                });
+            }
+            Err(e) => {
+                tray.notice.set(Some(e.detail()));
+                toasts.error(&e);
+            }
+        }),
+    );
+}
+
+/// The composer at the bottom of a channel; `tray` holds its attachments
+/// (the page's drop zone adds to it too).
 #[component]
-pub fn ChannelComposer(channel: Uuid, label: String) -> impl IntoView {
+pub fn ChannelComposer(channel: Uuid, label: String, tray: Tray) -> impl IntoView {
     let current = expect_context::<CurrentFeed>().0;
     let (toasts, convs, live) = (toasts(), use_convs(), expect_context::<Live>());
     let on_send = Callback::new(move |(text, _also): (String, bool)| {
         let Some(feed) = current.get_untracked().filter(|f| f.channel == channel) else { return };
+        if !tray.is_empty() {
+            send_files(feed, tray, text, toasts, convs);
+            return;
+        }
         let p = Pending { client_msg_id: super::new_client_msg_id(), text, error: None };
         feed.pending.update(|v| v.push(p.clone()));
         send_pending(feed, p, toasts, convs, live);
@@ -184,6 +215,6 @@ pub fn ChannelComposer(channel: Uuid, label: String) -> impl IntoView {
     view! {
         <TypingLine channel=channel/>
         <Composer id="composer" placeholder=format!("Message {label}") on_send=on_send also_label=None
-            on_typing=on_typing/>
+            on_typing=on_typing tray=tray/>
     }
 }

@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use crate::auth::Me;
 use crate::channels::Channel;
+use crate::files::tray::{files_of, Tray};
 use crate::shell::{use_me, Detail, DetailCtx};
 
 /// A new idempotency key for a message about to be sent.
@@ -88,6 +89,10 @@ fn ChannelView(channel: Channel, me: Me, target: Memo<Option<i64>>, info: InfoRe
             Err(e) => toasts.error(&e),
         }
     });
+    let tray = Tray::new();
+    let dragging = RwSignal::new(false);
+    let can_post = !archived && is_member;
+    let drop_label = format!("Drop files to share in {label}");
     view! {
         <Title text=title/>
         <div class="pane-header channel-header">
@@ -95,6 +100,8 @@ fn ChannelView(channel: Channel, me: Me, target: Memo<Option<i64>>, info: InfoRe
                 <h1>{label.clone()}</h1>
                 {(!topic.is_empty()).then(|| view! { <p class="topic muted" title=topic.clone()>{topic.clone()}</p> })}
             </div>
+            <button class="btn subtle files-btn" title="Files" aria-label="Files in this channel"
+                on:click=move |_| detail.set(Some(Detail::Files(id)))>"📁"</button>
             <button class="btn subtle members-btn" aria-label=format!("Details and {} members", channel.member_count)
                 on:click=move |_| detail.set(Some(Detail::Channel(id)))>
                 "👥 "{channel.member_count}
@@ -103,6 +110,14 @@ fn ChannelView(channel: Channel, me: Me, target: Memo<Option<i64>>, info: InfoRe
         {archived.then(|| view! {
             <div class="banner" role="note">"This channel is archived. You can read and search it, but nobody can post."</div>
         })}
+        <div class="drop-zone" class:dragging=move || dragging.get() data-drop-label=drop_label
+            on:dragover=move |ev| if can_post { ev.prevent_default(); dragging.set(true); }
+            on:dragleave=move |_| dragging.set(false)
+            on:drop=move |ev| if can_post {
+                ev.prevent_default();
+                dragging.set(false);
+                tray.add(files_of(ev.data_transfer().and_then(|d| d.files())));
+            }>
         <list::MessageList channel=channel.clone() me=me.user_id is_admin=me.role.is_admin() target=target/>
         {move || if archived {
             view! { <div class="composer-off muted">"Archived: read-only."</div> }.into_any()
@@ -115,7 +130,8 @@ fn ChannelView(channel: Channel, me: Me, target: Memo<Option<i64>>, info: InfoRe
                 </div>
             }.into_any()
         } else {
-            view! { <feed::ChannelComposer channel=id label=label.clone()/> }.into_any()
+            view! { <feed::ChannelComposer channel=id label=label.clone() tray=tray/> }.into_any()
         }}
+        </div>
     }
 }

@@ -74,10 +74,7 @@ pub fn MessageRow(
             match crate::messages::api::delete(channel.to_string(), seq).await {
                 Ok(_) => {
                     let mut t = m.get_value();
-                    t.is_deleted = true;
-                    t.text.clear();
-                    t.html.clear();
-                    t.reactions.clear();
+                    t.tombstone();
                     on_update.run(t);
                 }
                 Err(e) => toasts.error(&e),
@@ -136,8 +133,9 @@ pub fn MessageRow(
                 } else {
                     let v = m.get_value();
                     view! {
-                        <div class="msg-text" inner_html=v.html.clone()></div>
+                        {(!v.html.is_empty()).then(|| view! { <div class="msg-text" inner_html=v.html.clone()></div> })}
                         {v.edited_at.map(|t| view! { <span class="edited muted small" title=short_datetime(t)>"(edited)"</span> })}
+                        {(!v.files.is_empty()).then(|| view! { <crate::files::ui::FileList files=v.files.clone()/> })}
                     }.into_any()
                 }}
                 {(!reactions.is_empty()).then(|| view! {
