@@ -7,6 +7,7 @@
 //! loadgen history --url … --token … --targets channels.txt [--deep] [--limit 50] …
 //! loadgen ws idle --url … --tokens tokens.txt --connections 10000 --pid <server pid>
 //! loadgen ws fanout --url … --plan plan.txt --rate 600 --seconds 30 --pid <server pid>
+//! loadgen upload --url … --token … --channel <id> --clients 10 --size-mb 25 --pid <server pid>
 //! ```
 //!
 //! `history` calls `conversations.history` for a random channel from the
@@ -30,6 +31,7 @@ use hdrhistogram::Histogram;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
+mod upload;
 mod ws;
 
 struct Args {
@@ -54,8 +56,9 @@ fn parse() -> Result<Args> {
         _ => bail!(
             "usage: loadgen api --url URL --token TOKEN --method METHOD [--body JSON] [--concurrency N] [--seconds S] [--pid PID]\n\
              \x20      loadgen history --url URL --token TOKEN --targets FILE [--deep] [--limit N] [--concurrency N] [--seconds S] [--pid PID]\n\
-             \x20      {}",
-            ws::USAGE
+             \x20      {}\n\x20      {}",
+            ws::USAGE,
+            upload::USAGE
         ),
     };
     let mut a = Args {
@@ -174,6 +177,9 @@ fn history_bodies(a: &Args) -> Result<BodyFn> {
 async fn main() -> Result<()> {
     if std::env::args().nth(1).as_deref() == Some("ws") {
         return ws::main(std::env::args().skip(2).collect()).await;
+    }
+    if std::env::args().nth(1).as_deref() == Some("upload") {
+        return upload::main(std::env::args().skip(2).collect()).await;
     }
     let a = parse()?;
     let body_fn: BodyFn = if a.history {

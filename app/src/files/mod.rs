@@ -113,7 +113,8 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
-/// A short label for a file card's icon.
+/// A short label for a file card's icon, from the type (or, before upload,
+/// when the type is not known yet, from the name's extension).
 pub fn kind_label(mimetype: &str, name: &str) -> &'static str {
     let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
     match mimetype {
@@ -122,14 +123,19 @@ pub fn kind_label(mimetype: &str, name: &str) -> &'static str {
         m if m.starts_with("video/") => "VID",
         m if m.starts_with("audio/") => "AUD",
         "application/zip" | "application/gzip" | "application/x-tar" | "application/x-7z-compressed" => "ZIP",
-        "text/plain" | "text/csv" => match ext.as_str() {
-            "csv" => "CSV",
-            "md" => "MD",
-            _ => "TXT",
-        },
         m if m.contains("spreadsheet") || m.contains("excel") => "XLS",
         m if m.contains("word") => "DOC",
         m if m.contains("presentation") || m.contains("powerpoint") => "PPT",
+        "" | "text/plain" | "text/csv" | "application/octet-stream" => match ext.as_str() {
+            "pdf" if mimetype.is_empty() => "PDF",
+            "png" | "jpg" | "jpeg" | "gif" | "webp" if mimetype.is_empty() => "IMG",
+            "zip" | "gz" | "tgz" | "7z" if mimetype.is_empty() => "ZIP",
+            "csv" => "CSV",
+            "md" => "MD",
+            "txt" | "log" => "TXT",
+            _ if mimetype.starts_with("text/") => "TXT",
+            _ => "FILE",
+        },
         _ => "FILE",
     }
 }
@@ -179,5 +185,11 @@ mod tests {
         assert!(precheck("e.txt", 0).is_err());
         assert_eq!(kind_label("application/pdf", "x.pdf"), "PDF");
         assert_eq!(kind_label("text/plain", "notes.csv"), "CSV");
+        assert_eq!(kind_label("", "Report.PDF"), "PDF");
+        assert_eq!(
+            kind_label("application/octet-stream", "x.pdf"),
+            "FILE",
+            "a sniffed type wins over the name"
+        );
     }
 }

@@ -217,7 +217,7 @@ pub fn TrayView(tray: Tray) -> impl IntoView {
                     let id = a.id;
                     view! {
                     <li class="tray-item">
-                        <span class="file-icon small" aria-hidden="true">{super::kind_label("", &a.name)}</span>
+                        <span class="file-icon small" aria-hidden="true" data-kind=super::kind_label("", &a.name)>{super::kind_label("", &a.name)}</span>
                         <span class="tray-name" title=a.name.clone()>{a.name.clone()}</span>
                         <span class="muted small">{human_size(a.size)}</span>
                         <Show when=move || tray.uploading() fallback=move || view! {

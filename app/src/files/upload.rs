@@ -115,10 +115,14 @@ impl FileService {
     /// Opens the service; `tmp_dir` should be on the same disk as a local store.
     pub fn new(storage: Storage, tmp_dir: PathBuf) -> Result<Arc<FileService>, String> {
         std::fs::create_dir_all(&tmp_dir).map_err(|e| format!("cannot create {}: {e}", tmp_dir.display()))?;
-        // Leftovers of a crash: nothing refers to them.
+        // Leftovers of a crash: nothing refers to them. Only old ones, in
+        // case another node shares this directory and is uploading now.
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
         if let Ok(dir) = std::fs::read_dir(&tmp_dir) {
             for e in dir.flatten() {
-                let _ = std::fs::remove_file(e.path());
+                if e.metadata().and_then(|m| m.modified()).is_ok_and(|t| t < hour_ago) {
+                    let _ = std::fs::remove_file(e.path());
+                }
             }
         }
         Ok(Arc::new(FileService { storage, tmp_dir, thumbs: Semaphore::new(1), sweep: Notify::new() }))

@@ -79,15 +79,15 @@ pub fn Composer(
                 }></textarea>
             <div class="composer-bar">
                 {tray.map(|t| view! {
-                    <label class="icon-btn attach" for=file_input.clone() title="Attach files (up to 25 MB each)">
-                        "📎"<span class="sr-only">"Attach files"</span>
-                    </label>
                     <input id=file_input.clone() class="sr-only" type="file" multiple
                         on:change=move |ev| {
                             let input = event_target::<web_sys::HtmlInputElement>(&ev);
                             t.add(files_of(input.files()));
                             input.set_value("");
                         }/>
+                    <label class="icon-btn attach" for=file_input.clone() title="Attach files (up to 25 MB each)">
+                        <crate::files::ui::Icon name="clip"/><span class="sr-only">"Attach files"</span>
+                    </label>
                 }.into_any())}
                 {also_label.map(|l| view! {
                     <label class="also">

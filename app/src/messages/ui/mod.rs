@@ -101,7 +101,7 @@ fn ChannelView(channel: Channel, me: Me, target: Memo<Option<i64>>, info: InfoRe
                 {(!topic.is_empty()).then(|| view! { <p class="topic muted" title=topic.clone()>{topic.clone()}</p> })}
             </div>
             <button class="btn subtle files-btn" title="Files" aria-label="Files in this channel"
-                on:click=move |_| detail.set(Some(Detail::Files(id)))>"📁"</button>
+                on:click=move |_| detail.set(Some(Detail::Files(id)))><crate::files::ui::Icon name="folder"/></button>
             <button class="btn subtle members-btn" aria-label=format!("Details and {} members", channel.member_count)
                 on:click=move |_| detail.set(Some(Detail::Channel(id)))>
                 "👥 "{channel.member_count}
