@@ -19,6 +19,7 @@ pub mod files;
 pub mod invites;
 pub mod messages;
 pub mod realtime;
+pub mod search;
 pub mod shell;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -78,6 +79,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=shell::Shell>
                     <Route path=path!("") view=shell::HomePage/>
                     <Route path=path!("people") view=users::ui::PeoplePage/>
+                    <Route path=path!("search") view=search::ui::SearchPage/>
                     <Route path=path!("channels") view=channels::ui::BrowseChannelsPage/>
                     <Route path=path!("dms/new") view=channels::dm_ui::NewDmPage/>
                     <Route path=path!("c/:channel") view=messages::ui::ChannelPage/>

@@ -26,6 +26,8 @@ pub struct AppState {
     pub rt: Arc<crate::realtime::service::Realtime>,
     /// File storage, thumbnails and the storage sweeper.
     pub files: Arc<crate::files::upload::FileService>,
+    /// Meilisearch, when `MEILI_URL` is set.
+    pub meili: Option<Arc<crate::search::meili::Meili>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -50,6 +50,11 @@ pub struct Config {
     pub s3_region: String,
     pub s3_access_key_id: Option<String>,
     pub s3_secret_access_key: Option<String>,
+    /// `MEILI_URL`: search with Meilisearch (typo-tolerant), fed through
+    /// the outbox; unset, Postgres full-text search answers everything.
+    pub meili_url: Option<String>,
+    /// `MEILI_API_KEY` (or `MEILI_MASTER_KEY`).
+    pub meili_key: Option<String>,
 }
 
 fn var(key: &str) -> Option<String> {
@@ -92,6 +97,8 @@ impl Config {
             s3_region: var("THREADSPACE_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
             s3_access_key_id: var("THREADSPACE_S3_ACCESS_KEY_ID"),
             s3_secret_access_key: var("THREADSPACE_S3_SECRET_ACCESS_KEY"),
+            meili_url: var("MEILI_URL"),
+            meili_key: var("MEILI_API_KEY").or_else(|| var("MEILI_MASTER_KEY")),
         })
     }
 

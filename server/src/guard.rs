@@ -16,7 +16,7 @@ use crate::api_gateway::error_response;
 pub const SESSION_COOKIE: &str = "ts_session";
 
 /// Paths rendered inside the signed-in app shell.
-const SHELL_PREFIXES: &[&str] = &["/people", "/admin", "/settings"];
+const SHELL_PREFIXES: &[&str] = &["/people", "/admin", "/settings", "/search"];
 
 fn is_shell_page(path: &str) -> bool {
     path == "/" || SHELL_PREFIXES.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")))

@@ -21,6 +21,7 @@ use app::auth::limiter::LoginLimiter;
 use app::files::store::Storage;
 use app::files::upload::FileService;
 use app::realtime::service::{Realtime, RealtimeConfig};
+use app::search::meili::{self, Meili};
 use app::state::AppState;
 use app::{shell, App};
 use axum::routing::{get, post};
@@ -71,15 +72,32 @@ pub async fn state(cfg: &Config, db: PgPool) -> anyhow::Result<AppState> {
     let storage = Storage::open(&cfg.storage()).map_err(|e| anyhow::anyhow!("file storage: {e}"))?;
     let files = FileService::new(storage, cfg.data_dir.join("tmp")).map_err(|e| anyhow::anyhow!("{e}"))?;
     files.start(db.clone());
+    let meili = search_backend(cfg, &db).await?;
     Ok(AppState {
         db,
         rt,
         files,
+        meili,
         leptos_options,
         login_limiter: Arc::new(LoginLimiter::new(cfg.login_limit_account, cfg.login_limit_ip)),
         public_url: cfg.public_url.clone(),
         trust_proxy: cfg.trust_proxy,
     })
+}
+
+/// Meilisearch when `MEILI_URL` is set (the outbox is switched on and the
+/// indexer started), otherwise none (the outbox is switched off).
+pub async fn search_backend(cfg: &Config, db: &PgPool) -> anyhow::Result<Option<Arc<Meili>>> {
+    let Some(url) = &cfg.meili_url else {
+        meili::set_outbox(db, false).await?;
+        return Ok(None);
+    };
+    let m =
+        Arc::new(Meili::new(url, cfg.meili_key.as_deref()).map_err(|e| anyhow::anyhow!("MEILI_URL: {e}"))?);
+    meili::set_outbox(db, true).await?;
+    m.clone().start(db.clone());
+    tracing::info!(%url, "search: meilisearch, with postgres as the fallback");
+    Ok(Some(m))
 }
 
 /// The whole HTTP surface: pages, API, forms, health and metrics.

@@ -4,6 +4,7 @@
 //! threadspace [serve]   migrate, then serve HTTP (default)
 //! threadspace migrate   apply database migrations and exit
 //! threadspace seed-demo create the demo workspace (idempotent) and print its login
+//! threadspace reindex   rebuild the Meilisearch index from Postgres (needs MEILI_URL)
 //! ```
 
 use server::{observability, Config};
@@ -55,6 +56,25 @@ async fn run() -> anyhow::Result<()> {
             let db = server::connect(&cfg).await?;
             server::seed::demo(&cfg, &db).await
         }
-        other => Err(anyhow::anyhow!("unknown command `{other}` (expected serve, migrate or seed-demo)")),
+        "reindex" => {
+            let db = server::connect(&cfg).await?;
+            let url = cfg.meili_url.as_deref().ok_or_else(|| anyhow::anyhow!("reindex needs MEILI_URL"))?;
+            let m = app::search::meili::Meili::new(url, cfg.meili_key.as_deref())?;
+            app::search::meili::set_outbox(&db, true).await?;
+            let started = std::time::Instant::now();
+            let n = m
+                .reindex(&db, |done, total| {
+                    let pct = if total == 0 { 100.0 } else { done as f64 * 100.0 / total as f64 };
+                    let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
+                    eprint!("\rindexed {done}/{total} messages ({pct:.1}%, {rate:.0}/s)   ");
+                })
+                .await?;
+            eprintln!();
+            println!("reindexed {n} messages in {:.1}s", started.elapsed().as_secs_f64());
+            Ok(())
+        }
+        other => {
+            Err(anyhow::anyhow!("unknown command `{other}` (expected serve, migrate, seed-demo or reindex)"))
+        }
     }
 }

@@ -24,6 +24,7 @@ pub fn Sidebar(me: Me, on_navigate: impl Fn() + Copy + Send + Sync + 'static) ->
             </button>
             <nav class="nav">
                 <A href="/" exact=true on:click=nav>"Home"</A>
+                <A href="/search" on:click=nav>"Search"</A>
                 <A href="/people" on:click=nav>"People"</A>
                 {is_admin.then(|| view! { <A href="/admin/invites" on:click=nav>"Invites"</A> })}
                 <A href="/settings/tokens" on:click=nav>"API tokens"</A>

@@ -1,5 +1,6 @@
 //! The quick switcher (Ctrl+K or ⌘K, as in Slack): type part of a channel or
-//! person's name, move with ↑/↓, Enter to jump there, Escape to close.
+//! person's name, move with ↑/↓, Enter to jump there, Escape to close. The
+//! last option searches messages for what was typed.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -44,10 +45,28 @@ pub fn QuickSwitcher(open: RwSignal<bool>) -> impl IntoView {
             }
         }
     });
+    let nav = navigate.clone();
     let go = Callback::new(move |c: Channel| {
         open.set(false);
-        navigate(&format!("/c/{}", c.id), Default::default());
+        nav(&format!("/c/{}", c.id), Default::default());
     });
+    let search = Callback::new(move |_: ()| {
+        open.set(false);
+        let q: String = query
+            .get_untracked()
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        navigate(&format!("/search?q={q}"), Default::default());
+    });
+    // The channels and people, plus "search messages" once something is typed.
+    let count = move || results.with(Vec::len) + usize::from(!query.with(|q| q.trim().is_empty()));
     view! {
         <Show when=move || open.get()>
             <div class="switcher-scrim" on:click=move |_| open.set(false)></div>
@@ -59,13 +78,18 @@ pub fn QuickSwitcher(open: RwSignal<bool>) -> impl IntoView {
                     on:input=move |ev| { query.set(event_target_value(&ev)); selected.set(0); }
                     on:keydown={
                         move |ev| {
-                            let n = results.with(Vec::len);
+                            let n = count();
                             match ev.key().as_str() {
                                 "ArrowDown" if n > 0 => { ev.prevent_default(); selected.update(|s| *s = (*s + 1) % n); }
                                 "ArrowUp" if n > 0 => { ev.prevent_default(); selected.update(|s| *s = (*s + n - 1) % n); }
                                 "Enter" => {
                                     ev.prevent_default();
-                                    if let Some(c) = results.with(|r| r.get(selected.get_untracked()).cloned()) { go.run(c); }
+                                    let i = selected.get_untracked();
+                                    match results.with(|r| r.get(i).cloned()) {
+                                        Some(c) => go.run(c),
+                                        None if i < count() => search.run(()),
+                                        None => {}
+                                    }
                                 }
                                 "Escape" => open.set(false),
                                 _ => {}
@@ -84,6 +108,15 @@ pub fn QuickSwitcher(open: RwSignal<bool>) -> impl IntoView {
                             }
                         }).collect_view()
                     }}
+                    {move || (!query.with(|q| q.trim().is_empty())).then(|| {
+                        let i = results.with(Vec::len);
+                        view! {
+                            <li role="option" class="switcher-search" aria-selected=move || (selected.get() == i).to_string()
+                                class:active=move || selected.get() == i on:click=move |_| search.run(())>
+                                {move || format!("🔍 Search messages for “{}”", query.get().trim())}
+                            </li>
+                        }
+                    })}
                 </ul>
                 <p class="muted small switcher-hint">"↑↓ to move · Enter to open · Esc to close"</p>
             </div>

@@ -69,6 +69,8 @@ pub fn test_config(addr: std::net::SocketAddr) -> Config {
         s3_region: "us-east-1".into(),
         s3_access_key_id: None,
         s3_secret_access_key: None,
+        meili_url: std::env::var("MEILI_URL").ok().filter(|u| !u.is_empty()),
+        meili_key: std::env::var("MEILI_MASTER_KEY").ok(),
     }
 }
 

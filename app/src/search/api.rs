@@ -1,0 +1,88 @@
+//! `search.messages`.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{Match, Sort};
+use crate::api::Reply;
+use crate::error::AppError;
+
+/// The matches and how many there are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Matches {
+    pub total: i64,
+    pub matches: Vec<Match>,
+}
+
+/// What `search.messages` returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchReply {
+    pub messages: Matches,
+    /// Pass as `cursor` for the next page; null on the last one.
+    pub next_cursor: Option<String>,
+    /// Which backend answered: `postgres` (or `meilisearch`).
+    pub backend: String,
+}
+
+/// Searches the messages the caller can read. `query` uses the search
+/// syntax (words, "phrases", -exclusions, from:, in:, before:, after:,
+/// on:, during:, has:, is:thread); `sort` is `score` (default) or `timestamp`.
+#[server(prefix = "/api", endpoint = "search.messages", input = server_fn::codec::Json)]
+pub async fn messages(
+    query: String,
+    sort: Option<Sort>,
+    cursor: Option<String>,
+    limit: Option<i64>,
+) -> Result<Reply<SearchReply>, AppError> {
+    let actor = crate::auth::server::require_actor().await?;
+    let st = crate::state::state()?;
+    let db = st.db.clone();
+    if query.chars().count() > 1000 {
+        return Err(AppError::InvalidArguments("query must be at most 1,000 characters".into()));
+    }
+    let q = super::query::parse(&query).map_err(|e| {
+        AppError::InvalidArguments(format!("{} (at character {})", e.message, e.position + 1))
+    })?;
+    if q.is_empty() {
+        return Err(AppError::InvalidArguments("query is empty".into()));
+    }
+    let limit = crate::api::page_limit(limit, 20, super::MAX_RESULTS);
+    let offset = match cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => crate::api::decode_cursor::<i64>(c)?.clamp(0, 10_000),
+        None => 0,
+    };
+    let sort = sort.unwrap_or_default();
+    let mut answered = None;
+    if let Some(meili) = st.meili.as_ref().filter(|_| super::meili::supports(&q)) {
+        let (channels, users) = super::postgres::scope(&db, &actor, &q).await?;
+        let found = if channels.is_empty() || users.as_ref().is_some_and(Vec::is_empty) {
+            Ok((0, Vec::new()))
+        } else {
+            meili
+                .search(
+                    actor.workspace_id,
+                    &channels,
+                    users.as_deref(),
+                    &q,
+                    sort,
+                    offset as usize,
+                    limit as usize,
+                )
+                .await
+        };
+        match found {
+            Ok((total, matches)) => answered = Some((total, matches, "meilisearch")),
+            Err(e) => tracing::warn!(error = %e, "meilisearch failed; answering from postgres"),
+        }
+    }
+    let (total, matches, backend) = match answered {
+        Some(a) => a,
+        None => {
+            let page = super::postgres::search(&db, &actor, &q, sort, offset, limit).await?;
+            (page.total, page.matches, "postgres")
+        }
+    };
+    let next = offset + matches.len() as i64;
+    let next_cursor = (next < total && next < 10_000).then(|| crate::api::encode_cursor(&next));
+    Ok(Reply::new(SearchReply { messages: Matches { total, matches }, next_cursor, backend: backend.into() }))
+}

@@ -1,0 +1,183 @@
+//! `search.messages` on the Postgres backend, over HTTP: every operator
+//! alone and combined, phrases and exclusions, access control (a private
+//! channel one left, other people's DMs, other workspaces), edits and
+//! deletes, and XSS-safe snippets.
+
+mod common;
+
+use app::auth::Role;
+use common::files::upload_one;
+use common::ws::{general, post, token};
+use common::{assert_error, member, owner, Srv};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+/// The texts of the matches, in order.
+async fn find(srv: &Srv, token: &str, query: &str) -> Vec<String> {
+    let (s, b) =
+        srv.call_bearer(token, "search.messages", json!({"query": query, "sort": "timestamp"})).await;
+    assert_eq!(s, 200, "{query}: {b}");
+    assert_eq!(b["backend"], "postgres");
+    let matches = b["messages"]["matches"].as_array().unwrap();
+    assert_eq!(
+        b["messages"]["total"].as_u64().unwrap() as usize,
+        matches.len(),
+        "{query}: total counts only what the caller may see"
+    );
+    matches.iter().map(|m| m["text"].as_str().unwrap().to_string()).collect()
+}
+
+async fn backdate(db: &PgPool, m: &Value, day: &str) {
+    sqlx::query(
+        "update message set created_at = $3::date + time '12:00' where channel_id = $1::uuid and seq = $2",
+    )
+    .bind(m["channel"].as_str().unwrap())
+    .bind(m["seq"].as_i64().unwrap())
+    .bind(day)
+    .execute(db)
+    .await
+    .unwrap();
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn words_phrases_exclusions_and_every_operator(db: PgPool) {
+    let srv = Srv::start(db.clone()).await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let bob = member(&db, &alice, "Bob Builder", Role::Member).await;
+    let (ta, tb, gen) = (token(&db, &alice).await, token(&db, &bob).await, general(&db, &alice).await);
+    let (_, b) = srv.call_bearer(&ta, "conversations.create", json!({"name": "eng"})).await;
+    let eng = b["channel"]["id"].as_str().unwrap().to_string();
+    srv.call_bearer(&tb, "conversations.join", json!({"channel": eng})).await;
+
+    let m1 = post(&srv, &ta, &gen, "The launch plan is ready").await;
+    let m2 = post(&srv, &tb, &eng, "Launching the rocket tomorrow, see https://example.com/plan").await;
+    let m3 = post(&srv, &tb, &gen, "the plan was a draft launch").await;
+    let root = post(&srv, &ta, &eng, "Thread about budgets").await;
+    let (s, _) = srv
+        .call_bearer(
+            &tb,
+            "chat.postMessage",
+            json!({"channel": eng, "text": "budget reply", "thread_seq": root["seq"]}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    srv.call_bearer(&ta, "reactions.add", json!({"channel": gen, "seq": m1["seq"], "emoji": "tada"})).await;
+    upload_one(&srv, &ta, &eng, "launch-photo.png", common::files::png(10, 10)).await;
+    backdate(&db, &m1, "2025-12-24").await;
+    backdate(&db, &m2, "2026-01-05").await;
+    backdate(&db, &m3, "2026-02-10").await;
+
+    // Stemming: "launch" finds "Launching"; newest first with sort=timestamp.
+    assert_eq!(
+        find(&srv, &ta, "launch").await,
+        [m3["text"].as_str().unwrap(), m2["text"].as_str().unwrap(), m1["text"].as_str().unwrap()]
+    );
+    assert_eq!(find(&srv, &ta, "\"launch plan\"").await, ["The launch plan is ready"]);
+    assert_eq!(find(&srv, &ta, "launch -draft -rocket").await, ["The launch plan is ready"]);
+    assert_eq!(find(&srv, &ta, "launch -\"draft launch\"").await.len(), 2);
+    assert_eq!(find(&srv, &ta, "from:@bob").await.len(), 3, "Bob's two messages and his reply");
+    assert_eq!(find(&srv, &ta, "launch from:@alice").await, ["The launch plan is ready"]);
+    assert_eq!(find(&srv, &ta, "launch in:#eng").await, [m2["text"].as_str().unwrap()]);
+    assert_eq!(find(&srv, &ta, "plan before:2026-01-01").await, ["The launch plan is ready"]);
+    assert_eq!(find(&srv, &ta, "plan after:2026-01-05").await, ["the plan was a draft launch"]);
+    assert_eq!(find(&srv, &ta, "on:2026-01-05").await, [m2["text"].as_str().unwrap()]);
+    assert_eq!(find(&srv, &ta, "launch during:2026-02").await, ["the plan was a draft launch"]);
+    assert_eq!(find(&srv, &ta, "launch during:2025").await, ["The launch plan is ready"]);
+    assert_eq!(find(&srv, &ta, "has:link").await, [m2["text"].as_str().unwrap()]);
+    assert_eq!(find(&srv, &ta, "has:reaction").await, ["The launch plan is ready"]);
+    assert_eq!(find(&srv, &ta, "has:image").await, [""], "the photo's message has no text");
+    assert_eq!(find(&srv, &ta, "has:file in:#eng").await.len(), 1);
+    assert_eq!(find(&srv, &ta, "is:thread").await, ["budget reply", "Thread about budgets"]);
+    assert_eq!(find(&srv, &ta, "budget is:thread from:@bob in:#eng").await, ["budget reply"]);
+    assert!(find(&srv, &ta, "launch in:#eng before:2026-01-01").await.is_empty());
+    assert!(find(&srv, &ta, "the").await.is_empty(), "stop words alone match nothing rather than everything");
+
+    // Relevance ranking puts the phrase-dense message first.
+    let (_, b) = srv.call_bearer(&ta, "search.messages", json!({"query": "plan", "limit": 1})).await;
+    assert_eq!(b["messages"]["total"], 2, "the URL path /plan is not the word plan");
+    assert_eq!(b["messages"]["matches"].as_array().unwrap().len(), 1);
+    let cursor = b["next_cursor"].as_str().unwrap().to_string();
+    let (_, b2) =
+        srv.call_bearer(&ta, "search.messages", json!({"query": "plan", "limit": 1, "cursor": cursor})).await;
+    assert_ne!(b2["messages"]["matches"][0]["seq"], b["messages"]["matches"][0]["seq"]);
+
+    // Malformed input is reported, with its position.
+    let bad = srv.call_bearer(&ta, "search.messages", json!({"query": "plan before:2026-13-40"})).await;
+    assert_error(&bad, 400, "invalid_arguments");
+    assert!(bad.1["detail"].as_str().unwrap().contains("at character 6"), "{}", bad.1);
+    assert_error(
+        &srv.call_bearer(&ta, "search.messages", json!({"query": "has:pdf"})).await,
+        400,
+        "invalid_arguments",
+    );
+    assert_error(
+        &srv.call_bearer(&ta, "search.messages", json!({"query": "  "})).await,
+        400,
+        "invalid_arguments",
+    );
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn only_what_the_caller_can_read_right_now(db: PgPool) {
+    let srv = Srv::start(db.clone()).await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let bob = member(&db, &alice, "Bob", Role::Member).await;
+    let carol = member(&db, &alice, "Carol", Role::Member).await;
+    let guest = member(&db, &alice, "Gus", Role::Guest).await;
+    let eve = owner(&db, "eve@y.io", "Other").await;
+    let (ta, tb, tc, tg, te) = (
+        token(&db, &alice).await,
+        token(&db, &bob).await,
+        token(&db, &carol).await,
+        token(&db, &guest).await,
+        token(&db, &eve).await,
+    );
+    let (_, b) =
+        srv.call_bearer(&ta, "conversations.create", json!({"name": "secret", "is_private": true})).await;
+    let secret = b["channel"]["id"].as_str().unwrap().to_string();
+    srv.call_bearer(&ta, "conversations.invite", json!({"channel": secret, "users": [bob.member_id]})).await;
+    post(&srv, &ta, &secret, "zebra in the private channel").await;
+    let (_, b) = srv.call_bearer(&ta, "conversations.open", json!({"users": [carol.member_id]})).await;
+    let dm = b["channel"]["id"].as_str().unwrap().to_string();
+    post(&srv, &ta, &dm, "zebra between alice and carol").await;
+    post(&srv, &ta, &general(&db, &alice).await, "zebra for everyone").await;
+    post(&srv, &te, &general(&db, &eve).await, "zebra in another workspace").await;
+
+    assert_eq!(find(&srv, &tb, "zebra").await.len(), 2, "Bob: #general and the private channel he is in");
+    let (s, _) = srv.call_bearer(&tb, "conversations.leave", json!({"channel": secret})).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        find(&srv, &tb, "zebra").await,
+        ["zebra for everyone"],
+        "after leaving, the private channel is gone"
+    );
+    assert_eq!(find(&srv, &tc, "zebra").await.len(), 2, "Carol: #general and her DM");
+    assert!(find(&srv, &tb, "in:@carol").await.is_empty(), "Bob cannot see Alice and Carol's DM");
+    assert_eq!(find(&srv, &ta, "zebra in:@carol").await, ["zebra between alice and carol"]);
+    assert!(find(&srv, &tg, "zebra").await.is_empty(), "a guest in no channel sees nothing");
+    assert_eq!(find(&srv, &te, "zebra").await, ["zebra in another workspace"]);
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn edits_and_deletes_are_reflected_and_snippets_are_inert(db: PgPool) {
+    let srv = Srv::start(db.clone()).await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let (t, c) = (token(&db, &alice).await, general(&db, &alice).await);
+    let m = post(&srv, &t, &c, "<img src=x onerror=alert(1)> quarterly <b>numbers</b> & more").await;
+    let (_, b) = srv.call_bearer(&t, "search.messages", json!({"query": "quarterly"})).await;
+    let snippet = b["messages"]["matches"][0]["snippet_html"].as_str().unwrap();
+    assert!(snippet.contains("<mark>quarterly</mark>"), "{snippet}");
+    // The only markup is <mark>; everything the user wrote is text.
+    assert!(!snippet.replace("<mark>", "").replace("</mark>", "").contains('<'), "{snippet}");
+    assert!(snippet.contains("&amp;"), "{snippet}");
+
+    let (s, _) = srv
+        .call_bearer(&t, "chat.update", json!({"channel": c, "seq": m["seq"], "text": "annual figures"}))
+        .await;
+    assert_eq!(s, 200);
+    assert!(find(&srv, &t, "quarterly").await.is_empty(), "the old text is gone from search");
+    assert_eq!(find(&srv, &t, "annual").await, ["annual figures"]);
+    let (s, _) = srv.call_bearer(&t, "chat.delete", json!({"channel": c, "seq": m["seq"]})).await;
+    assert_eq!(s, 200);
+    assert!(find(&srv, &t, "annual").await.is_empty(), "deleted messages never match");
+}
