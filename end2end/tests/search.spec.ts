@@ -26,7 +26,7 @@ test("search with an operator, click a result, land on the highlighted message",
   const hit = page.locator(".search-hit");
   await expect(hit).toHaveCount(1);
   await expect(hit.locator("mark")).toHaveText("quarterly");
-  await expect(page.getByRole("status")).toHaveText("1 result");
+  await expect(page.getByRole("status").filter({ hasText: "result" })).toHaveText("1 result");
 
   await page.getByRole("button", { name: "Newest" }).click();
   await expect(page).toHaveURL(/sort=timestamp/);
@@ -44,7 +44,7 @@ test("search with an operator, click a result, land on the highlighted message",
 
   // Ctrl+K offers to search messages for what was typed.
   await page.keyboard.press("Control+k");
-  const input = page.getByLabel("Jump to");
+  const input = page.getByRole("combobox", { name: "Jump to" });
   await input.fill("chatter");
   await expect(page.getByRole("option", { name: /Search messages for “chatter”/ })).toBeVisible();
   await page.getByRole("option", { name: /Search messages for “chatter”/ }).click();

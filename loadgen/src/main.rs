@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! loadgen api --url http://127.0.0.1:3000 --token tsp_… --method users.list \
-//!             --body '{"limit":50}' --concurrency 16 --seconds 20 [--pid <server pid>]
+//!             --body '{"limit":50}' | --bodies FILE --concurrency 16 --seconds 20 [--pid <server pid>]
 //! loadgen history --url … --token … --targets channels.txt [--deep] [--limit 50] …
 //! loadgen ws idle --url … --tokens tokens.txt --connections 10000 --pid <server pid>
 //! loadgen ws fanout --url … --plan plan.txt --rate 600 --seconds 30 --pid <server pid>
@@ -37,6 +37,7 @@ mod ws;
 struct Args {
     history: bool,
     targets: Option<String>,
+    bodies: Option<String>,
     deep: bool,
     limit: u32,
     url: String,
@@ -54,7 +55,7 @@ fn parse() -> Result<Args> {
         Some("api") => false,
         Some("history") => true,
         _ => bail!(
-            "usage: loadgen api --url URL --token TOKEN --method METHOD [--body JSON] [--concurrency N] [--seconds S] [--pid PID]\n\
+            "usage: loadgen api --url URL --token TOKEN --method METHOD [--body JSON | --bodies FILE] [--concurrency N] [--seconds S] [--pid PID]\n\
              \x20      loadgen history --url URL --token TOKEN --targets FILE [--deep] [--limit N] [--concurrency N] [--seconds S] [--pid PID]\n\
              \x20      {}\n\x20      {}",
             ws::USAGE,
@@ -64,6 +65,7 @@ fn parse() -> Result<Args> {
     let mut a = Args {
         history,
         targets: None,
+        bodies: None,
         deep: false,
         limit: 50,
         url: "http://127.0.0.1:3000".into(),
@@ -89,6 +91,7 @@ fn parse() -> Result<Args> {
             "--seconds" => a.seconds = v.parse()?,
             "--pid" => a.pid = Some(v.parse()?),
             "--targets" => a.targets = Some(v),
+            "--bodies" => a.bodies = Some(v),
             "--limit" => a.limit = v.parse()?,
             other => bail!("unknown flag {other}"),
         }
@@ -184,6 +187,14 @@ async fn main() -> Result<()> {
     let a = parse()?;
     let body_fn: BodyFn = if a.history {
         history_bodies(&a)?
+    } else if let Some(path) = &a.bodies {
+        // One JSON body per line; each request takes a random one.
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+        let lines: Vec<String> = text.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect();
+        if lines.is_empty() {
+            bail!("{path} has no bodies");
+        }
+        Arc::new(move |rng: &mut SmallRng| lines[rng.gen_range(0..lines.len())].clone())
     } else {
         let body = a.body.clone();
         Arc::new(move |_: &mut SmallRng| body.clone())

@@ -181,3 +181,51 @@ async fn edits_and_deletes_are_reflected_and_snippets_are_inert(db: PgPool) {
     assert_eq!(s, 200);
     assert!(find(&srv, &t, "annual").await.is_empty(), "deleted messages never match");
 }
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn very_common_words_rank_the_newest_2000_and_say_there_are_more(db: PgPool) {
+    let srv = Srv::start(db.clone()).await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let (t, c) = (token(&db, &alice).await, general(&db, &alice).await);
+    sqlx::query(
+        "insert into message (channel_id, seq, member_id, body, html, created_at)
+         select $1::uuid, s, $2, 'capybara number ' || s, '<p>capybara</p>', now() - (4000 - s) * interval '1 second'
+         from generate_series(1000, 3004) s",
+    )
+    .bind(&c)
+    .bind(alice.member_id)
+    .execute(&db)
+    .await
+    .unwrap();
+    let (s, b) = srv
+        .call_bearer(&t, "search.messages", json!({"query": "capybara", "sort": "timestamp", "limit": 5}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["messages"]["total"], 2000);
+    assert_eq!(b["messages"]["total_capped"], true);
+    assert_eq!(b["messages"]["matches"][0]["seq"], 3004, "newest first");
+    let (_, b) = srv.call_bearer(&t, "search.messages", json!({"query": "capybara 2999"})).await;
+    assert_eq!(b["messages"]["total"], 1);
+    assert_eq!(b["messages"]["total_capped"], false);
+    // With statistics, "capybara" is known to be common, and the other plan
+    // (each channel newest first) gives the same answers.
+    sqlx::query("analyze message").execute(&db).await.unwrap();
+    let share: Option<f32> = sqlx::query_scalar(
+        "select max(f) from (select unnest(most_common_elems::text::text[]) e, unnest(most_common_elem_freqs) f
+         from pg_stats where tablename like 'message\\_p%' and attname = 'tsv') s where e = 'capybara'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert!(share.unwrap_or(0.0) > 0.5, "capybara is common now: {share:?}");
+    let (_, b) = srv
+        .call_bearer(&t, "search.messages", json!({"query": "capybara", "sort": "timestamp", "limit": 5}))
+        .await;
+    assert_eq!(
+        (b["messages"]["total"].as_i64(), b["messages"]["total_capped"].as_bool()),
+        (Some(2000), Some(true))
+    );
+    assert_eq!(b["messages"]["matches"][0]["seq"], 3004);
+    let (_, b) = srv.call_bearer(&t, "search.messages", json!({"query": "capybara 2999"})).await;
+    assert_eq!(b["messages"]["total"], 1);
+}

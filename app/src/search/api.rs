@@ -11,6 +11,10 @@ use crate::error::AppError;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Matches {
     pub total: i64,
+    /// `true` when there are more matches than are counted (`total` is then
+    /// a lower bound: the newest 2,000 matches are ranked and paged).
+    #[serde(default)]
+    pub total_capped: bool,
     pub matches: Vec<Match>,
 }
 
@@ -52,9 +56,10 @@ pub async fn messages(
         None => 0,
     };
     let sort = sort.unwrap_or_default();
+    // The channels (and authors) the query may cover, from Postgres for both backends.
+    let (channels, users) = super::postgres::scope(&db, &actor, &q).await?;
     let mut answered = None;
     if let Some(meili) = st.meili.as_ref().filter(|_| super::meili::supports(&q)) {
-        let (channels, users) = super::postgres::scope(&db, &actor, &q).await?;
         let found = if channels.is_empty() || users.as_ref().is_some_and(Vec::is_empty) {
             Ok((0, Vec::new()))
         } else {
@@ -71,18 +76,24 @@ pub async fn messages(
                 .await
         };
         match found {
-            Ok((total, matches)) => answered = Some((total, matches, "meilisearch")),
+            Ok((total, matches)) => answered = Some((total, false, matches, "meilisearch")),
             Err(e) => tracing::warn!(error = %e, "meilisearch failed; answering from postgres"),
         }
     }
-    let (total, matches, backend) = match answered {
+    let (total, total_capped, matches, backend) = match answered {
         Some(a) => a,
         None => {
-            let page = super::postgres::search(&db, &actor, &q, sort, offset, limit).await?;
-            (page.total, page.matches, "postgres")
+            let page =
+                super::postgres::search(&db, &actor, &channels, users.as_deref(), &q, sort, offset, limit)
+                    .await?;
+            (page.total, page.total_capped, page.matches, "postgres")
         }
     };
     let next = offset + matches.len() as i64;
     let next_cursor = (next < total && next < 10_000).then(|| crate::api::encode_cursor(&next));
-    Ok(Reply::new(SearchReply { messages: Matches { total, matches }, next_cursor, backend: backend.into() }))
+    Ok(Reply::new(SearchReply {
+        messages: Matches { total, total_capped, matches },
+        next_cursor,
+        backend: backend.into(),
+    }))
 }

@@ -16,6 +16,8 @@ use crate::error::AppResult;
 #[derive(Debug)]
 pub struct Page {
     pub total: i64,
+    /// There are more than [`MATCH_CAP`] matches; `total` is the cap.
+    pub total_capped: bool,
     pub matches: Vec<Match>,
 }
 
@@ -27,64 +29,127 @@ fn prefixes(names: &[String]) -> Vec<String> {
     names.iter().map(|n| like_escape(&n.to_lowercase())).collect()
 }
 
-/// Runs a parsed query for `actor`.
+/// At most this many matches are considered (newest first) and counted;
+/// relevance ranks within them. A very common word in a large workspace
+/// then costs about the same as a rare one.
+pub const MATCH_CAP: i64 = 2000;
+
+/// A lexeme in more than this share of messages is "common".
+const COMMON: f32 = 0.01;
+
+/// How common the query's rarest positive term is: its share of messages
+/// in the partition where it is most common, from the statistics ANALYZE
+/// keeps (0 when it is not among the most common elements, i.e. rare).
+async fn rarest_share(db: &PgPool, q: &Query) -> AppResult<f32> {
+    if !q.has_text() {
+        return Ok(1.0);
+    }
+    let positive = [q.words.join(" "), q.phrases.join(" ")].join(" ");
+    let share = sqlx::query_scalar!(
+        r#"with lex as (select unnest(tsvector_to_array(to_tsvector('english', $1))) as e),
+                stats as (select e, max(f) as f from (
+                            select unnest(most_common_elems::text::text[]) as e, unnest(most_common_elem_freqs) as f
+                            from pg_stats where tablename like 'message\_p%' and attname = 'tsv') x group by e)
+           select min(coalesce(s.f, 0)) as share from lex left join stats s using (e)"#,
+        positive
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(share.unwrap_or(0.0))
+}
+
+/// Runs a parsed query for `actor`, within `channels` (from [`scope`]).
+///
+/// Two plans, chosen by how common the rarest word is: rare words go
+/// through the GIN index over all messages and are then narrowed to the
+/// scope; common words (and operator-only queries) walk each channel's
+/// messages newest first (`message_created_idx`) and stop at the cap.
+#[allow(clippy::too_many_arguments)]
 pub async fn search(
     db: &PgPool,
     actor: &Actor,
+    channels: &[uuid::Uuid],
+    users: Option<&[uuid::Uuid]>,
     q: &Query,
     sort: Sort,
     offset: i64,
     limit: i64,
 ) -> AppResult<Page> {
+    if channels.is_empty() || users.is_some_and(|u| u.is_empty()) {
+        return Ok(Page { total: 0, total_capped: false, matches: Vec::new() });
+    }
     let text = q.websearch();
+    let common = rarest_share(db, q).await? > COMMON;
+    let users: Vec<uuid::Uuid> = users.map(<[uuid::Uuid]>::to_vec).unwrap_or_default();
     let headline =
         format!("StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"");
     let rows = sqlx::query!(
-        r#"with q as (select websearch_to_tsquery('english', $3) as q)
-           select g.channel_id, g.seq, g.thread_seq, g.member_id, m.display_name as user_name, g.body, g.created_at,
+        r#"with q as (select websearch_to_tsquery('english', $3) as q),
+           rare as materialized (
+             select g.channel_id, g.seq from message g cross join q
+             where not $15 and numnode(q.q) > 0 and g.tsv @@ q.q
+           ),
+           cand as (
+             select g.channel_id, g.seq, g.thread_seq, g.member_id, g.body, g.created_at, g.tsv
+             from rare r join message g on g.channel_id = r.channel_id and g.seq = r.seq
+             where g.channel_id = any($1)
+               and g.deleted_at is null
+               and (cardinality($5::uuid[]) = 0 or g.member_id = any($5))
+               and ($6::timestamptz is null or g.created_at >= $6)
+               and ($7::timestamptz is null or g.created_at < $7)
+               and (not $8 or g.file_count > 0)
+               and (not $9 or exists (select 1 from file f join blob b using (blob_id)
+                                      where f.channel_id = g.channel_id and f.seq = g.seq and b.mimetype like 'image/%'))
+               and (not $10 or g.html like '%<a href=%')
+               and (not $11 or exists (select 1 from reaction x where x.channel_id = g.channel_id and x.seq = g.seq))
+               and (not $12 or g.thread_seq is not null or g.reply_count > 0)
+             union all
+             select g.* from unnest($1::uuid[]) s(channel_id) cross join lateral (
+               select g.channel_id, g.seq, g.thread_seq, g.member_id, g.body, g.created_at, g.tsv
+               from message g cross join q
+               where $15 and g.channel_id = s.channel_id
+                 and ($3 = '' or (numnode(q.q) > 0 and g.tsv @@ q.q))
+                 and g.deleted_at is null
+                 and (cardinality($5::uuid[]) = 0 or g.member_id = any($5))
+                 and ($6::timestamptz is null or g.created_at >= $6)
+                 and ($7::timestamptz is null or g.created_at < $7)
+                 and (not $8 or g.file_count > 0)
+                 and (not $9 or exists (select 1 from file f join blob b using (blob_id)
+                                        where f.channel_id = g.channel_id and f.seq = g.seq and b.mimetype like 'image/%'))
+                 and (not $10 or g.html like '%<a href=%')
+                 and (not $11 or exists (select 1 from reaction x where x.channel_id = g.channel_id and x.seq = g.seq))
+                 and (not $12 or g.thread_seq is not null or g.reply_count > 0)
+               order by g.created_at desc, g.seq desc
+               limit $14
+             ) g
+           ),
+           hits as (select * from cand order by created_at desc, seq desc limit $14),
+           page as (
+             select h.*, count(*) over () as total,
+                    case when $13 or $3 = '' then 0 else ts_rank_cd(h.tsv, q.q) end as rank
+             from hits h cross join q
+             order by rank desc, h.created_at desc, h.seq desc
+             limit $16 offset $17
+           )
+           select p.channel_id as "channel_id!", p.seq as "seq!", p.thread_seq, p.member_id as "member_id!",
+                  m.display_name as user_name, p.body as "body!", p.created_at as "created_at!",
                   coalesce('#' || c.name,
                            (select string_agg(mm.display_name, ', ' order by mm.display_name)
                             from channel_member x join member mm using (member_id)
                             where x.channel_id = c.channel_id and x.member_id <> $2),
                            m.display_name) as "channel_name!",
-                  case when $3 = '' then left(g.body, 300) else ts_headline('english', g.body, q.q, $4) end as "snippet!",
-                  count(*) over () as "total!"
-           from message g
-           join channel c on c.channel_id = g.channel_id
-           join member m on m.member_id = g.member_id
+                  case when $3 = '' then left(p.body, 300) else ts_headline('english', p.body, q.q, $4) end as "snippet!",
+                  p.total as "total!"
+           from page p
+           join channel c on c.channel_id = p.channel_id
+           join member m on m.member_id = p.member_id
            cross join q
-           where c.workspace_id = $1
-             and g.deleted_at is null
-             and (exists (select 1 from channel_member cm where cm.channel_id = c.channel_id and cm.member_id = $2)
-                  or (c.kind = 'public' and $5))
-             and ($3 = '' or (numnode(q.q) > 0 and g.tsv @@ q.q))
-             and (cardinality($6::text[]) = 0
-                  or exists (select 1 from unnest($6::text[]) f where lower(m.display_name) like f || '%'))
-             and (cardinality($7::text[]) = 0 or c.name = any($7))
-             and (cardinality($8::text[]) = 0
-                  or (c.kind = 'dm' and exists (
-                        select 1 from channel_member x join member mm using (member_id), unnest($8::text[]) f
-                        where x.channel_id = c.channel_id and x.member_id <> $2
-                          and lower(mm.display_name) like f || '%')))
-             and ($9::timestamptz is null or g.created_at >= $9)
-             and ($10::timestamptz is null or g.created_at < $10)
-             and (not $11 or g.file_count > 0)
-             and (not $12 or exists (select 1 from file f join blob b using (blob_id)
-                                     where f.channel_id = g.channel_id and f.seq = g.seq and b.mimetype like 'image/%'))
-             and (not $13 or g.html like '%<a href=%')
-             and (not $14 or exists (select 1 from reaction r where r.channel_id = g.channel_id and r.seq = g.seq))
-             and (not $15 or g.thread_seq is not null or g.reply_count > 0)
-           order by case when $16 or $3 = '' then 0 else ts_rank_cd(g.tsv, q.q) end desc,
-                    g.created_at desc, g.seq desc
-           limit $17 offset $18"#,
-        actor.workspace_id,
+           order by p.rank desc, p.created_at desc, p.seq desc"#,
+        channels,
         actor.member_id,
         text,
         headline,
-        actor.role != Role::Guest,
-        &prefixes(&q.from),
-        &q.in_channels,
-        &prefixes(&q.in_dms),
+        &users,
         bound(q.after),
         bound(q.before),
         q.has.contains(&Has::File),
@@ -93,27 +158,32 @@ pub async fn search(
         q.has.contains(&Has::Reaction),
         q.is_thread,
         sort == Sort::Timestamp,
+        MATCH_CAP + 1,
+        common || text.is_empty(),
         limit,
         offset
     )
     .fetch_all(db)
     .await?;
-    let total = rows.first().map_or(0, |r| r.total);
-    let matches = rows
-        .into_iter()
-        .map(|r| Match {
-            channel: r.channel_id,
-            channel_name: r.channel_name,
-            seq: r.seq,
-            thread_seq: r.thread_seq,
-            user: r.member_id,
-            user_name: r.user_name,
-            snippet_html: snippet_html(&r.snippet),
-            text: r.body,
-            created_at: r.created_at,
-        })
-        .collect();
-    Ok(Page { total, matches })
+    let counted = rows.first().map_or(0, |r| r.total);
+    Ok(Page {
+        total: counted.min(MATCH_CAP),
+        total_capped: counted > MATCH_CAP,
+        matches: rows
+            .into_iter()
+            .map(|r| Match {
+                channel: r.channel_id,
+                channel_name: r.channel_name,
+                seq: r.seq,
+                thread_seq: r.thread_seq,
+                user: r.member_id,
+                user_name: r.user_name,
+                snippet_html: snippet_html(&r.snippet),
+                text: r.body,
+                created_at: r.created_at,
+            })
+            .collect(),
+    })
 }
 
 /// What a query may cover for `actor`: the readable channels (narrowed by

@@ -76,6 +76,7 @@ pub fn SearchPage() -> impl IntoView {
     Effect::new(move |_| draft.set(q.get()));
     let results = RwSignal::new(Vec::<Match>::new());
     let total = RwSignal::new(0i64);
+    let capped = RwSignal::new(false);
     let cursor = RwSignal::new(None::<String>);
     let state = RwSignal::new("idle");
     let error = RwSignal::new(None::<String>);
@@ -110,6 +111,7 @@ pub fn SearchPage() -> impl IntoView {
                         v.extend(messages.matches);
                     });
                     total.set(messages.total);
+                    capped.set(messages.total_capped);
                     cursor.set(next_cursor);
                     error.set(None);
                     state.set("done");
@@ -175,7 +177,7 @@ pub fn SearchPage() -> impl IntoView {
                         <p class="muted">"Try fewer words, or these:"</p><SyntaxHelp/></div>
                 }.into_any(),
                 _ => view! {
-                    <p class="muted small" role="status">{move || format!("{} result{}", total.get(), if total.get() == 1 { "" } else { "s" })}</p>
+                    <p class="muted small" role="status">{move || format!("{}{} result{}", total.get(), if capped.get() { "+" } else { "" }, if total.get() == 1 { "" } else { "s" })}</p>
                     <ol class="search-list">
                         <For each=move || results.get() key=|m| (m.channel, m.seq) let:m>
                             <li><ResultRow m=m/></li>
