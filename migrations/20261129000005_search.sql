@@ -4,8 +4,9 @@
 alter table message add column tsv tsvector
   generated always as (to_tsvector('english', body)) stored;
 create index message_tsv_idx on message using gin (tsv);
--- Newest-first scans of a channel for filter-only queries and date sorting.
-create index message_created_idx on message (channel_id, created_at desc);
+-- Newest-first scans of a channel (common words, filter-only queries): in
+-- index order to the end, so the scan stops at the cap without sorting.
+create index message_created_idx on message (channel_id, created_at desc, seq desc);
 
 -- The transactional outbox for Meilisearch: a trigger queues every message
 -- write in the writing transaction, but only while a Meilisearch is
