@@ -61,8 +61,9 @@ async fn rarest_share(db: &PgPool, q: &Query) -> AppResult<f32> {
 /// Runs a parsed query for `actor`, within `channels` (from [`scope`]).
 ///
 /// Two plans, chosen by how common the rarest word is: rare words go
-/// through the GIN index over all messages and are then narrowed to the
-/// scope; common words (and operator-only queries) walk each channel's
+/// through the GIN index over all messages (materialized, so the planner
+/// cannot turn the few hits into a join over the whole scope) and are then
+/// narrowed to the scope; common words (and operator-only queries) walk each channel's
 /// messages newest first (`message_created_idx`) and stop at the cap.
 #[allow(clippy::too_many_arguments)]
 pub async fn search(
@@ -86,12 +87,14 @@ pub async fn search(
     let rows = sqlx::query!(
         r#"with q as (select websearch_to_tsquery('english', $3) as q),
            rare as materialized (
-             select g.channel_id, g.seq from message g cross join q
+             select g.channel_id, g.seq, g.thread_seq, g.member_id, g.body, g.created_at, g.tsv, g.deleted_at,
+                    g.file_count, g.html, g.reply_count
+             from message g cross join q
              where not $15 and numnode(q.q) > 0 and g.tsv @@ q.q
            ),
            cand as (
              select g.channel_id, g.seq, g.thread_seq, g.member_id, g.body, g.created_at, g.tsv
-             from rare r join message g on g.channel_id = r.channel_id and g.seq = r.seq
+             from rare g
              where g.channel_id = any($1)
                and g.deleted_at is null
                and (cardinality($5::uuid[]) = 0 or g.member_id = any($5))
