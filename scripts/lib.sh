@@ -103,7 +103,10 @@ MOTO_VERSION=5.2.5
 ensure_moto() {
   local venv="${XDG_CACHE_HOME:-$HOME/.cache}/threadspace/moto"
   export THREADSPACE_MOTO="$venv/bin/moto_server"
-  if [ -x "$THREADSPACE_MOTO" ] && "$venv/bin/pip" show moto 2>/dev/null | grep -q "^Version: $MOTO_VERSION"; then return 0; fi
+  # Not `grep -q`: it exits early, pip gets SIGPIPE, and pipefail fails the test.
+  if [ -x "$THREADSPACE_MOTO" ] && "$venv/bin/pip" show moto 2>/dev/null | grep "^Version: $MOTO_VERSION" >/dev/null; then
+    return 0
+  fi
   command -v python3 >/dev/null || apt_install python3
   python3 -m venv --help >/dev/null 2>&1 || apt_install python3-venv
   log "installing moto $MOTO_VERSION (S3 test server, PyPI)"

@@ -5,9 +5,23 @@
 //! bar is derived from the bytes sent, and Cancel aborts the request (the
 //! server then keeps nothing).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use leptos::prelude::*;
 
 use super::{human_size, precheck, MAX_FILES_PER_MESSAGE};
+
+// The browser objects behind each tray, by tray. They live only in the
+// browser's single thread: keeping them in the reactive arena would wrap
+// them in SendWrapper, which panics when the server drops a rendered page's
+// arena on another thread.
+thread_local! {
+    static FILES: RefCell<HashMap<u64, Vec<(u32, web_sys::File)>>> = RefCell::new(HashMap::new());
+    static XHRS: RefCell<HashMap<u64, web_sys::XmlHttpRequest>> = RefCell::new(HashMap::new());
+}
+static NEXT_TRAY: AtomicU64 = AtomicU64::new(1);
 use crate::error::AppError;
 use crate::messages::Message;
 
@@ -37,8 +51,8 @@ pub struct Tray {
     pub notice: RwSignal<Option<String>>,
     /// Bumped when a send went through: the composer clears its text.
     pub sent: RwSignal<u32>,
-    files: StoredValue<Vec<(u32, web_sys::File)>, LocalStorage>,
-    xhr: StoredValue<Option<web_sys::XmlHttpRequest>, LocalStorage>,
+    /// This tray's key in `FILES` and `XHRS`.
+    key: u64,
     next: StoredValue<u32>,
 }
 
@@ -50,13 +64,17 @@ impl Default for Tray {
 
 impl Tray {
     pub fn new() -> Tray {
+        let key = NEXT_TRAY.fetch_add(1, Ordering::Relaxed);
+        on_cleanup(move || {
+            let _ = FILES.try_with(|f| f.borrow_mut().remove(&key));
+            let _ = XHRS.try_with(|x| x.borrow_mut().remove(&key));
+        });
         Tray {
             items: RwSignal::new(Vec::new()),
             progress: RwSignal::new(None),
             notice: RwSignal::new(None),
             sent: RwSignal::new(0),
-            files: StoredValue::new_local(Vec::new()),
-            xhr: StoredValue::new_local(None),
+            key,
             next: StoredValue::new(0),
         }
     }
@@ -84,20 +102,20 @@ impl Tray {
             }
             let id = self.next.get_value();
             self.next.set_value(id + 1);
-            self.files.update_value(|v| v.push((id, f)));
+            FILES.with(|m| m.borrow_mut().entry(self.key).or_default().push((id, f)));
             self.items.update(|v| v.push(Attachment { id, name, size }));
         }
         self.notice.set((!refused.is_empty()).then(|| refused.join(" ")));
     }
 
     pub fn remove(&self, id: u32) {
-        self.files.update_value(|v| v.retain(|(i, _)| *i != id));
+        FILES.with(|m| m.borrow_mut().entry(self.key).or_default().retain(|(i, _)| *i != id));
         self.items.update(|v| v.retain(|a| a.id != id));
     }
 
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn clear(&self) {
-        self.files.update_value(Vec::clear);
+        FILES.with(|m| m.borrow_mut().remove(&self.key));
         self.items.set(Vec::new());
         self.notice.set(None);
     }
@@ -121,8 +139,8 @@ impl Tray {
 
     /// Aborts the running upload.
     pub fn cancel(&self) {
-        self.xhr.with_value(|x| {
-            if let Some(x) = x {
+        XHRS.with(|m| {
+            if let Some(x) = m.borrow().get(&self.key) {
                 let _ = x.abort();
             }
         });
@@ -150,8 +168,13 @@ impl Tray {
         fd.append_with_str("channel", &form.channel)?;
         fd.append_with_str("text", &form.text)?;
         fd.append_with_str("client_msg_id", &form.client_msg_id)?;
-        self.files.with_value(|v| {
-            v.iter().try_for_each(|(_, f)| fd.append_with_blob_and_filename("file", f, &f.name()))
+        FILES.with(|m| {
+            m.borrow()
+                .get(&self.key)
+                .map(|v| {
+                    v.iter().try_for_each(|(_, f)| fd.append_with_blob_and_filename("file", f, &f.name()))
+                })
+                .unwrap_or(Ok(()))
         })?;
         let xhr = web_sys::XmlHttpRequest::new()?;
         xhr.open_with_async("POST", "/api/files.upload", true)?;
@@ -167,7 +190,7 @@ impl Tray {
         let on_end = Closure::once(move |_: web_sys::ProgressEvent| {
             drop(on_progress);
             tray.progress.set(None);
-            tray.xhr.set_value(None);
+            XHRS.with(|m| m.borrow_mut().remove(&tray.key));
             let status = x.status().unwrap_or(0);
             let body = x.response_text().ok().flatten().unwrap_or_default();
             let result = match status {
@@ -190,7 +213,7 @@ impl Tray {
         self.progress.set(Some((0.0, 1.0)));
         self.notice.set(None);
         xhr.send_with_opt_form_data(Some(&fd))?;
-        self.xhr.set_value(Some(xhr));
+        XHRS.with(|m| m.borrow_mut().insert(self.key, xhr));
         Ok(())
     }
 }
