@@ -15,6 +15,10 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
+mod background;
+#[cfg(feature = "ssr")]
+mod deletion;
+#[cfg(feature = "ssr")]
 pub mod images;
 #[cfg(feature = "ssr")]
 pub mod serve;

@@ -130,9 +130,7 @@ pub fn SearchPage() -> impl IntoView {
         load(false);
     });
     let submit = Callback::new(move |s: Sort| {
-        let text = draft.get_untracked();
-        let sort = if s == Sort::Timestamp { "&sort=timestamp" } else { "" };
-        navigate(&format!("/search?q={}{sort}", urlencode(&text)), Default::default());
+        navigate(&search_url(&draft.get_untracked(), s), Default::default());
     });
     let on_scroll = move |ev: leptos::ev::Event| {
         let el = event_target::<web_sys::HtmlElement>(&ev);
@@ -206,6 +204,12 @@ fn ResultRow(m: Match) -> impl IntoView {
             <span class="search-snippet" inner_html=m.snippet_html.clone()></span>
         </a>
     }
+}
+
+/// The search page's URL for a query.
+pub fn search_url(query: &str, sort: Sort) -> String {
+    let sort = if sort == Sort::Timestamp { "&sort=timestamp" } else { "" };
+    format!("/search?q={}{sort}", urlencode(query))
 }
 
 fn urlencode(s: &str) -> String {

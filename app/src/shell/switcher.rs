@@ -52,18 +52,8 @@ pub fn QuickSwitcher(open: RwSignal<bool>) -> impl IntoView {
     });
     let search = Callback::new(move |_: ()| {
         open.set(false);
-        let q: String = query
-            .get_untracked()
-            .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect();
-        navigate(&format!("/search?q={q}"), Default::default());
+        let url = crate::search::ui::search_url(&query.get_untracked(), Default::default());
+        navigate(&url, Default::default());
     });
     // The channels and people, plus "search messages" once something is typed.
     let count = move || results.with(Vec::len) + usize::from(!query.with(|q| q.trim().is_empty()));
