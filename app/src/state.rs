@@ -28,6 +28,8 @@ pub struct AppState {
     pub files: Arc<crate::files::upload::FileService>,
     /// Meilisearch, when `MEILI_URL` is set.
     pub meili: Option<Arc<crate::search::meili::Meili>>,
+    /// Postgres's word statistics, which choose a search's plan.
+    pub search_stats: Arc<crate::search::postgres::plan::Stats>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

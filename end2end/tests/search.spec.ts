@@ -52,3 +52,43 @@ test("search with an operator, click a result, land on the highlighted message",
   await expect(page.locator(".search-hit")).toHaveCount(2);
   await expect(page.getByText("No results")).toHaveCount(0);
 });
+
+test("the header search suggests channels, people and messages as you type", async ({ page }) => {
+  await signUp(page, "Tia Typer");
+  await page.getByRole("navigation", { name: "Channels" }).getByRole("link", { name: "general" }).click();
+  await hydrated(page);
+  const composer = page.getByLabel("Message #general");
+  for (const text of ["the deployment checklist is ready", "lunch at noon"]) {
+    await composer.fill(text);
+    await composer.press("Enter");
+    await expect(page.getByRole("log", { name: "Messages" }).locator(".msg").filter({ hasText: text })).toBeVisible();
+  }
+  await page.getByRole("button", { name: "Search or jump to" }).click();
+  const input = page.getByRole("combobox", { name: "Search or jump to" });
+  await expect(input).toBeFocused();
+  // Half a word: "deplo" finds "deployment" (a prefix of the word's stem).
+  await input.pressSequentially("deplo");
+  const hit = page.locator(".switcher-message");
+  await expect(hit).toHaveCount(1);
+  await expect(hit.locator("mark")).toHaveText("deployment");
+  await expect(page.getByRole("option", { name: /Search messages for “deplo”/ })).toBeVisible();
+  // People by name, and channels by name, in the same list.
+  await input.fill("ti");
+  await expect(page.locator(".switcher-person")).toContainText("Tia Typer");
+  await input.fill("gen");
+  await expect(page.getByRole("option", { name: "# general" }).or(page.getByRole("option", { name: "general" })).first()).toBeVisible();
+  // Arrow keys reach the message; Enter opens it highlighted in its channel.
+  await input.fill("deploy");
+  await expect(hit).toHaveCount(1);
+  const options = page.getByRole("option");
+  const n = await options.count();
+  for (let i = 0; i < n; i++) {
+    if ((await options.nth(i).getAttribute("class"))?.includes("switcher-message")) break;
+    await input.press("ArrowDown");
+  }
+  await expect(hit).toHaveClass(/active/);
+  await input.press("Enter");
+  await expect(page).toHaveURL(/\/c\/[0-9a-f-]+\/\d+$/);
+  const target = page.getByRole("log", { name: "Messages" }).locator(".msg").filter({ hasText: "the deployment checklist is ready" });
+  await expect(target).toHaveClass(/highlight/);
+});

@@ -84,6 +84,7 @@ pub async fn state(cfg: &Config, db: PgPool) -> anyhow::Result<AppState> {
         rt,
         files,
         meili,
+        search_stats: Default::default(),
         leptos_options,
         login_limiter: Arc::new(LoginLimiter::new(cfg.login_limit_account, cfg.login_limit_ip)),
         public_url: cfg.public_url.clone(),

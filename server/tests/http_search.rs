@@ -1,7 +1,8 @@
 //! `search.messages` on the Postgres backend, over HTTP: every operator
 //! alone and combined, phrases and exclusions, access control (a private
 //! channel one left, other people's DMs, other workspaces), edits and
-//! deletes, and XSS-safe snippets.
+//! deletes, XSS-safe snippets, the newest-first walk across channels, and
+//! search as you type.
 
 mod common;
 
@@ -183,7 +184,7 @@ async fn edits_and_deletes_are_reflected_and_snippets_are_inert(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
-async fn very_common_words_rank_the_newest_2000_and_say_there_are_more(db: PgPool) {
+async fn very_common_words_rank_the_newest_1000_and_say_there_are_more(db: PgPool) {
     let srv = Srv::start(db.clone()).await;
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let (t, c) = (token(&db, &alice).await, general(&db, &alice).await);
@@ -201,7 +202,7 @@ async fn very_common_words_rank_the_newest_2000_and_say_there_are_more(db: PgPoo
         .call_bearer(&t, "search.messages", json!({"query": "capybara", "sort": "timestamp", "limit": 5}))
         .await;
     assert_eq!(s, 200, "{b}");
-    assert_eq!(b["messages"]["total"], 2000);
+    assert_eq!(b["messages"]["total"], 1000);
     assert_eq!(b["messages"]["total_capped"], true);
     assert_eq!(b["messages"]["matches"][0]["seq"], 3004, "newest first");
     let (_, b) = srv.call_bearer(&t, "search.messages", json!({"query": "capybara 2999"})).await;
@@ -218,14 +219,130 @@ async fn very_common_words_rank_the_newest_2000_and_say_there_are_more(db: PgPoo
     .await
     .unwrap();
     assert!(share.unwrap_or(0.0) > 0.5, "capybara is common now: {share:?}");
+    srv.search_stats.forget();
     let (_, b) = srv
         .call_bearer(&t, "search.messages", json!({"query": "capybara", "sort": "timestamp", "limit": 5}))
         .await;
     assert_eq!(
         (b["messages"]["total"].as_i64(), b["messages"]["total_capped"].as_bool()),
-        (Some(2000), Some(true))
+        (Some(1000), Some(true))
     );
     assert_eq!(b["messages"]["matches"][0]["seq"], 3004);
     let (_, b) = srv.call_bearer(&t, "search.messages", json!({"query": "capybara 2999"})).await;
     assert_eq!(b["messages"]["total"], 1);
+}
+
+/// All matches of `query` newest first, page by page (100 at a time).
+async fn every_seq(srv: &Srv, token: &str, query: &str) -> Vec<(String, i64)> {
+    let (mut out, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let (s, b) = srv
+            .call_bearer(
+                token,
+                "search.messages",
+                json!({"query": query, "sort": "timestamp", "limit": 100, "cursor": cursor}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        for m in b["messages"]["matches"].as_array().unwrap() {
+            out.push((m["channel"].as_str().unwrap().to_string(), m["seq"].as_i64().unwrap()));
+        }
+        match b["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return out,
+        }
+    }
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn the_walk_across_channels_finds_exactly_the_newest_matches(db: PgPool) {
+    let srv = Srv::start(db.clone()).await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let (t, gen) = (token(&db, &alice).await, general(&db, &alice).await);
+    let mut chans = vec![gen];
+    for name in ["busy", "quiet"] {
+        let (_, b) = srv.call_bearer(&t, "conversations.create", json!({"name": name})).await;
+        chans.push(b["channel"]["id"].as_str().unwrap().to_string());
+    }
+    // #busy has 1,500 recent matches; #general 300 interleaved with them;
+    // #quiet 300 older ones. The first walk takes 418 from each channel, so
+    // only #busy must be walked further, down to the cut.
+    for (ch, n, every, offset) in [(&chans[1], 1500, 2, 0), (&chans[0], 300, 2, 1), (&chans[2], 300, 1, 5000)]
+    {
+        sqlx::query(
+            "insert into message (channel_id, seq, member_id, body, html, created_at)
+             select $1::uuid, 1000 + s, $2, 'wombat ' || s || case when s % 3 = 0 then ' hidden' else '' end, '<p>x</p>',
+                    now() - (($4 + s * $3) * interval '1 second')
+             from generate_series(1, $5) s",
+        )
+        .bind(ch)
+        .bind(alice.member_id)
+        .bind(every)
+        .bind(offset)
+        .bind(n)
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+    sqlx::query("analyze message").execute(&db).await.unwrap();
+    srv.search_stats.forget();
+    for query in ["wombat", "wombat -hidden", "wombat hidden"] {
+        let expected: Vec<(String, i64)> = sqlx::query_as(
+            "select channel_id::text, seq from message
+             where channel_id = any($1::uuid[]) and tsv @@ websearch_to_tsquery('english', $2)
+             order by created_at desc, seq desc limit 1000",
+        )
+        .bind(&chans)
+        .bind(query)
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        assert!(expected.len() > 500, "{query}: {}", expected.len());
+        assert_eq!(every_seq(&srv, &t, query).await, expected, "{query}");
+    }
+    // is:thread walks only thread messages.
+    let root = post(&srv, &t, &chans[2], "wombat thread root").await;
+    let (s, _) = srv
+        .call_bearer(
+            &t,
+            "chat.postMessage",
+            json!({"channel": chans[2], "text": "a reply", "thread_seq": root["seq"]}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let found = find(&srv, &t, "is:thread").await;
+    assert_eq!(found, ["a reply", "wombat thread root"]);
+    assert_eq!(find(&srv, &t, "wombat is:thread").await, ["wombat thread root"]);
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn search_as_you_type_matches_the_last_word_as_a_prefix(db: PgPool) {
+    let srv = Srv::start(db.clone()).await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let (t, gen) = (token(&db, &alice).await, general(&db, &alice).await);
+    post(&srv, &t, &gen, "The deployment checklist is ready").await;
+    post(&srv, &t, &gen, "Deploying <script>alert(1)</script> tonight").await;
+    post(&srv, &t, &gen, "lunch at noon").await;
+    let typed = |q: &str, prefix: bool| {
+        let (srv, t) = (&srv, &t);
+        let q = q.to_string();
+        async move {
+            let (s, b) = srv
+                .call_bearer(t, "search.messages", json!({"query": q, "sort": "timestamp", "prefix": prefix}))
+                .await;
+            assert_eq!(s, 200, "{q}: {b}");
+            let m = b["messages"]["matches"].as_array().unwrap().clone();
+            m.iter().map(|m| m["snippet_html"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+        }
+    };
+    let hits = typed("deplo", true).await;
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    assert!(hits[0].starts_with("<mark>Deploying</mark>") && !hits[0].contains("<script"), "{hits:?}");
+    assert!(hits[1].contains("<mark>deployment</mark>"), "{hits:?}");
+    assert!(typed("deplo", false).await.is_empty(), "without prefix, words are exact");
+    assert!(typed("deplo ", true).await.is_empty(), "a space ends the word");
+    assert_eq!(typed("checklist deplo", true).await.len(), 1, "earlier words stay exact");
+    assert_eq!(typed("deplo in:#general", true).await.len(), 0, "only the last term is a prefix");
+    assert_eq!(typed("lunch d", true).await.len(), 1, "one letter is not a prefix (ignored)");
+    assert_eq!(typed("deployment", true).await.len(), 2, "a whole word matches its own stem");
 }

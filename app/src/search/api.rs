@@ -12,7 +12,7 @@ use crate::error::AppError;
 pub struct Matches {
     pub total: i64,
     /// `true` when there are more matches than are counted (`total` is then
-    /// a lower bound: the newest 2,000 matches are ranked and paged).
+    /// a lower bound: the newest 1,000 matches are ranked and paged).
     #[serde(default)]
     pub total_capped: bool,
     pub matches: Vec<Match>,
@@ -31,12 +31,16 @@ pub struct SearchReply {
 /// Searches the messages the caller can read. `query` uses the search
 /// syntax (words, "phrases", -exclusions, from:, in:, before:, after:,
 /// on:, during:, has:, is:thread); `sort` is `score` (default) or `timestamp`.
+/// With `prefix`, a last word still being typed (no space after it) also
+/// matches words it begins (search as you type: full history for the
+/// word as typed, the most recent messages for longer words).
 #[server(prefix = "/api", endpoint = "search.messages", input = server_fn::codec::Json)]
 pub async fn messages(
     query: String,
     sort: Option<Sort>,
     cursor: Option<String>,
     limit: Option<i64>,
+    prefix: Option<bool>,
 ) -> Result<Reply<SearchReply>, AppError> {
     let actor = crate::auth::server::require_actor().await?;
     let st = crate::state::state()?;
@@ -56,6 +60,7 @@ pub async fn messages(
         None => 0,
     };
     let sort = sort.unwrap_or_default();
+    let prefix = prefix.unwrap_or(false) && q.ends_with_word(&query);
     // The channels (and authors) the query may cover, from Postgres for both backends.
     let (channels, users) = super::postgres::scope(&db, &actor, &q).await?;
     let mut answered = None;
@@ -83,9 +88,19 @@ pub async fn messages(
     let (total, total_capped, matches, backend) = match answered {
         Some(a) => a,
         None => {
-            let page =
-                super::postgres::search(&db, &actor, &channels, users.as_deref(), &q, sort, offset, limit)
-                    .await?;
+            let page = super::postgres::search(
+                &db,
+                &st.search_stats,
+                &actor,
+                &channels,
+                users.as_deref(),
+                &q,
+                prefix,
+                sort,
+                offset,
+                limit,
+            )
+            .await?;
             (page.total, page.total_capped, page.matches, "postgres")
         }
     };

@@ -77,6 +77,20 @@ impl Query {
         parts.join(" ")
     }
 
+    /// Whether `input` (the text this query was parsed from) ends in the
+    /// plain word `words.last()`, still being typed: no space after it, not
+    /// quoted, negated or an operator. Search as you type matches that
+    /// word as a prefix.
+    pub fn ends_with_word(&self, input: &str) -> bool {
+        let Some(last) = self.words.last() else { return false };
+        if input.ends_with(char::is_whitespace) {
+            return false;
+        }
+        input
+            .strip_suffix(last.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.ends_with(char::is_whitespace))
+    }
+
     /// Narrows the date range to `[from, until)`.
     fn within(&mut self, from: Date, until: Date) {
         self.after = Some(self.after.map_or(from, |a| a.max(from)));

@@ -111,3 +111,17 @@ proptest! {
         prop_assert_eq!(q.is_thread, thread);
     }
 }
+
+#[test]
+fn the_word_being_typed_is_the_last_plain_word() {
+    let typed = |s: &str| parse(s).unwrap().ends_with_word(s);
+    assert!(typed("relea"));
+    assert!(typed("budget relea"));
+    assert!(typed("in:#eng relea"));
+    assert!(!typed("relea "), "a space ends the word");
+    assert!(!typed("relea in:#eng"), "the last term is an operator");
+    assert!(!typed("plan -plan"), "an exclusion is not typed as a prefix");
+    assert!(!typed("\"go plan\""), "a phrase is exact");
+    assert!(!typed(""));
+    assert!(!typed("from:@ada"));
+}

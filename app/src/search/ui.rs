@@ -97,7 +97,7 @@ pub fn SearchPage() -> impl IntoView {
         state.set("loading");
         let s = sort.get_untracked();
         leptos::task::spawn_local(async move {
-            let r = super::api::messages(query, Some(s), after, Some(30)).await;
+            let r = super::api::messages(query, Some(s), after, Some(30), None).await;
             if generation.get_value() != gen {
                 return; // a newer search replaced this one
             }

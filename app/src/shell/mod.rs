@@ -137,6 +137,23 @@ pub fn Shell() -> impl IntoView {
                         {move || me.get().and_then(|r| r.ok()).map(|r| r.data.workspace_name)}
                     </Transition>
                 </span>
+                // The header's search box, as in Slack: opens the switcher,
+                // which suggests conversations, people and messages as you type.
+                <button class="topbar-search" aria-label="Search or jump to (Ctrl+K)" aria-haspopup="dialog" aria-keyshortcuts="Control+K Meta+K"
+                    on:click=move |_| switcher.set(true)>
+                    <span aria-hidden="true" class="topbar-search-icon">
+                        <svg viewBox="0 0 20 20" width="14" height="14" fill="none" stroke="currentColor" stroke-width="2">
+                            <circle cx="8.5" cy="8.5" r="5.5"/><path d="m13 13 4.5 4.5" stroke-linecap="round"/>
+                        </svg>
+                    </span>
+                    <span class="topbar-search-label">
+                        "Search "
+                        <Transition>
+                            {move || me.get().and_then(|r| r.ok()).map(|r| r.data.workspace_name)}
+                        </Transition>
+                    </span>
+                    <kbd class="topbar-kbd">"Ctrl K"</kbd>
+                </button>
             </header>
             <Transition fallback=|| view! { <aside class="sidebar" aria-busy="true"></aside> }>
                 {move || me.get().map(|r| match r {

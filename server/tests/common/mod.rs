@@ -45,6 +45,8 @@ pub struct Srv {
     pub cfg: Config,
     pub rt: std::sync::Arc<app::realtime::service::Realtime>,
     pub files: std::sync::Arc<app::files::upload::FileService>,
+    /// The word statistics that choose search plans.
+    pub search_stats: std::sync::Arc<app::search::postgres::plan::Stats>,
 }
 
 /// A configuration for tests: a throwaway data directory, generous IP limit.
@@ -100,9 +102,10 @@ impl Srv {
         let state = server::state(&cfg, db.clone()).await.unwrap();
         let rt = state.rt.clone();
         let files = state.files.clone();
+        let search_stats = state.search_stats.clone();
         let app = server::router(&cfg, state).await.unwrap();
         tokio::spawn(server::serve(listener, app, rt.clone()));
-        Srv { url: format!("http://{addr}"), db, client: client(), cfg, rt, files }
+        Srv { url: format!("http://{addr}"), db, client: client(), cfg, rt, files, search_stats }
     }
 
     /// Calls an API method as a browser would (same-origin, with cookies).
