@@ -26,6 +26,11 @@ const FILTERS: &str = "g.deleted_at is null
 /// The text condition (everything matches an operator-only query).
 const MATCH: &str = "(not $21 or (numnode(q.q) > 0 and ts_match_vq(g.tsv, q.q)))";
 
+/// Date operators as index conditions, so a walk starts at `before:` and
+/// stops at `after:` instead of filtering every newer or older row.
+const DATES: &str =
+    " and g.created_at < coalesce($7, 'infinity') and g.created_at >= coalesce($6, '-infinity')";
+
 /// Thread messages: the predicate of `message_in_thread_idx`.
 const THREADS: &str = " and (g.thread_seq is not null or g.reply_count > 0)";
 
@@ -36,7 +41,7 @@ fn walk(channel: &str, bound: &str, after: &str, limit: &str) -> String {
     let branch = |gate: &str, threads: &str| {
         format!(
             "(select {COLS} from message g cross join q
-              where g.channel_id = {channel}{threads}{bound} and {gate} and {MATCH}{after} and {FILTERS}
+              where g.channel_id = {channel}{threads}{bound}{DATES} and {gate} and {MATCH}{after} and {FILTERS}
               order by g.created_at desc, g.seq desc limit {limit})"
         )
     };
