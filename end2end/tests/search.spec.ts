@@ -77,15 +77,15 @@ test("the header search suggests channels, people and messages as you type", asy
   await expect(page.locator(".switcher-person")).toContainText("Tia Typer");
   await input.fill("gen");
   await expect(page.getByRole("option", { name: "# general" }).or(page.getByRole("option", { name: "general" })).first()).toBeVisible();
-  // Arrow keys reach the message; Enter opens it highlighted in its channel.
+  // The first suggestion is selected; arrow keys move; Enter opens the
+  // message, highlighted in its channel.
   await input.fill("deploy");
   await expect(hit).toHaveCount(1);
-  const options = page.getByRole("option");
-  const n = await options.count();
-  for (let i = 0; i < n; i++) {
-    if ((await options.nth(i).getAttribute("class"))?.includes("switcher-message")) break;
-    await input.press("ArrowDown");
-  }
+  await expect(page.getByRole("listbox").getByRole("option")).toHaveCount(2);
+  await expect(hit).toHaveAttribute("aria-selected", "true");
+  await input.press("ArrowDown");
+  await expect(page.getByRole("option", { name: /Search messages for “deploy”/ })).toHaveAttribute("aria-selected", "true");
+  await input.press("ArrowUp");
   await expect(hit).toHaveClass(/active/);
   await input.press("Enter");
   await expect(page).toHaveURL(/\/c\/[0-9a-f-]+\/\d+$/);
