@@ -49,6 +49,20 @@ struct Args {
     pid: Option<u32>,
 }
 
+/// Waits for every client task and merges their latencies and error counts.
+pub(crate) async fn join_clients<E: std::ops::AddAssign + Default>(
+    tasks: Vec<tokio::task::JoinHandle<(Histogram<u64>, E)>>,
+) -> Result<(Histogram<u64>, E)> {
+    let mut all = Histogram::<u64>::new(3)?;
+    let mut errors = E::default();
+    for t in tasks {
+        let (h, e) = t.await?;
+        all.add(h)?;
+        errors += e;
+    }
+    Ok((all, errors))
+}
+
 fn parse() -> Result<Args> {
     let mut it = std::env::args().skip(1);
     let history = match it.next().as_deref() {
@@ -246,13 +260,7 @@ async fn main() -> Result<()> {
             (h, errors)
         }));
     }
-    let mut all = Histogram::<u64>::new(3)?;
-    let mut errors = 0;
-    for t in tasks {
-        let (h, e) = t.await?;
-        all.add(h)?;
-        errors += e;
-    }
+    let (all, errors) = join_clients(tasks).await?;
     let elapsed = started.elapsed().as_secs_f64();
     let ms = |q: f64| all.value_at_quantile(q) as f64 / 1000.0;
     println!(

@@ -118,13 +118,7 @@ pub async fn main(args: Vec<String>) -> Result<()> {
             (h, errors)
         }));
     }
-    let mut all = Histogram::<u64>::new(3)?;
-    let mut errors = 0;
-    for t in tasks {
-        let (h, e) = t.await?;
-        all.add(h)?;
-        errors += e;
-    }
+    let (all, errors) = crate::join_clients(tasks).await?;
     let elapsed = started.elapsed().as_secs_f64();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let mib = a.size as f64 / 1024.0 / 1024.0;

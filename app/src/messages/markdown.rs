@@ -51,7 +51,8 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     b
 });
 
-fn escape(s: &str) -> String {
+/// Escapes text for HTML (element content and quoted attributes).
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

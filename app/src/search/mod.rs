@@ -58,35 +58,28 @@ pub const MARK_END: char = '\u{E001}';
 
 /// Escapes a snippet and turns the match markers into `<mark>` tags, so
 /// that nothing a user wrote can become markup.
+#[cfg(feature = "ssr")]
 pub fn snippet_html(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len() + 16);
     let mut open = false;
-    for c in raw.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            MARK_START if !open => {
-                out.push_str("<mark>");
-                open = true;
-            }
-            MARK_END if open => {
-                out.push_str("</mark>");
-                open = false;
-            }
-            MARK_START | MARK_END => {}
-            c => out.push(c),
+    let mut rest = raw;
+    while let Some(i) = rest.find([MARK_START, MARK_END]) {
+        out.push_str(&crate::messages::markdown::escape(&rest[..i]));
+        let start = rest[i..].starts_with(MARK_START);
+        if start != open {
+            out.push_str(if start { "<mark>" } else { "</mark>" });
+            open = start;
         }
+        rest = &rest[i + MARK_START.len_utf8()..];
     }
+    out.push_str(&crate::messages::markdown::escape(rest));
     if open {
         out.push_str("</mark>");
     }
     out
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
 
