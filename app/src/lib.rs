@@ -12,6 +12,7 @@
 pub mod api;
 pub mod auth;
 pub mod channels;
+pub mod core;
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod error;

@@ -43,18 +43,15 @@ pub async fn upload(
     let Ok(mp) = mp else {
         return error_response(&AppError::Invalid("invalid_multipart"));
     };
-    let (files, db) = (st.files.clone(), st.db.clone());
+    let (files, ctx) = (st.files.clone(), app::core::ctx::Ctx::from(&st));
     // Its own task: a client that disconnects drops this handler, not the
     // upload, which then fails on the broken body and cleans up after itself.
-    let task = tokio::spawn(async move { files.upload(&db, &actor, mp).await });
+    let task = tokio::spawn(async move { files.upload(&ctx, &actor, mp).await });
     let up = match task.await {
         Ok(Ok(up)) => up,
         Ok(Err(e)) => return error_response(&e),
         Err(_) => return error_response(&AppError::Internal),
     };
-    if up.created {
-        app::realtime::publish::message_created_on(&st.rt, &st.db, &up.message).await;
-    }
     let Some(file) = up.file().cloned() else {
         return error_response(&AppError::Internal);
     };

@@ -97,7 +97,7 @@ pub async fn signup(State(st): State<AppState>, session: Session, Form(f): Form<
         password: f.password,
         display_name: f.display_name,
     };
-    match auth::signup(&st.db, input).await {
+    match auth::signup(&app::core::ctx::Ctx::from(&st), input).await {
         Ok(actor) => signed_in(&session, &actor, "/signup").await,
         Err(e) => back("/signup", &e, &keep.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()),
     }
@@ -124,7 +124,7 @@ pub async fn accept_invite(
     let ip = client_ip(&st, &headers, peer);
     let keep = [("display_name", f.display_name.clone()), ("email", f.email.clone())];
     let input = AcceptInput { token, email: f.email, password: f.password, display_name: f.display_name };
-    match invites::accept(&st.db, &st.login_limiter, ip, input).await {
+    match invites::accept(&app::core::ctx::Ctx::from(&st), &st.login_limiter, ip, input).await {
         Ok(actor) => signed_in(&session, &actor, &page).await,
         Err(e) => back(&page, &e, &keep.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()),
     }

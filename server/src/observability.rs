@@ -74,17 +74,29 @@ pub async fn healthz() -> impl IntoResponse {
     axum::Json(serde_json::json!({"ok": true}))
 }
 
-/// `GET /readyz`: the database answers.
+/// `GET /readyz`: 200 while the node can serve, which needs the database.
+/// The bus is reported, not required: without Redis a node still serves its
+/// own sockets (`"bus": "degraded"`), and taking it out of the load balancer
+/// would only move its people to nodes in the same state.
 pub async fn readyz(State(st): State<AppState>) -> Response {
-    match sqlx::query_scalar::<_, i32>("select 1").fetch_one(&st.db).await {
-        Ok(_) => axum::Json(serde_json::json!({"ok": true, "database": "up"})).into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({"ok": false, "error": "database_unavailable"})),
-            )
+    let (bus_name, bus_up) = st.rt.bus_status();
+    let bus = if bus_up { "up" } else { "degraded" };
+    let db = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        sqlx::query_scalar::<_, i32>("select 1").fetch_one(&st.db).await
+    })
+    .await;
+    match db {
+        Ok(Ok(_)) => {
+            axum::Json(serde_json::json!({"ok": true, "database": "up", "bus": bus, "bus_kind": bus_name}))
                 .into_response()
+        }
+        other => {
+            if let Ok(Err(e)) = other {
+                tracing::warn!(error = %e, "readiness check failed");
+            }
+            let body = serde_json::json!({"ok": false, "error": "service_unavailable", "database": "down",
+                                          "bus": bus, "bus_kind": bus_name});
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
         }
     }
 }

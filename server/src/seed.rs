@@ -78,9 +78,10 @@ pub async fn demo(cfg: &Config, db: &PgPool) -> anyhow::Result<()> {
         .fetch_optional(db)
         .await?
         .is_some();
+    let ctx = app::core::ctx::Ctx::offline(db.clone());
     if !exists {
         let owner = signup(
-            db,
+            &ctx,
             SignupInput {
                 workspace_name: "Acme Demo".into(),
                 email: DEMO_EMAIL.into(),
@@ -92,7 +93,7 @@ pub async fn demo(cfg: &Config, db: &PgPool) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("demo sign-up failed: {e}"))?;
         let hash =
             app::auth::server::hash_password(password.clone()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut tx = db.begin().await?;
+        let mut tx = ctx.begin().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         sqlx::query!("update member set title = 'Founder' where member_id = $1", owner.member_id)
             .execute(&mut *tx)
             .await?;
@@ -106,11 +107,11 @@ pub async fn demo(cfg: &Config, db: &PgPool) -> anyhow::Result<()> {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
+        tx.commit().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         println!("Seeded the demo workspace \"Acme Demo\" with {} people.", PEOPLE.len() + 1);
     }
     let (owner, people) = demo_actors(db).await?;
-    crate::seed_chat::seed(db, &owner, &people).await?;
+    crate::seed_chat::seed(&ctx, &owner, &people).await?;
     println!("Demo login: {DEMO_EMAIL} / {password}  (every demo person shares this password)");
     Ok(())
 }

@@ -48,12 +48,12 @@ const LINES: &[&str] = &[
 ];
 
 /// Seeds conversations for the demo workspace unless #engineering exists.
-pub async fn seed(db: &PgPool, owner: &Actor, people: &[Actor]) -> anyhow::Result<()> {
+pub async fn seed(db: &app::core::ctx::Ctx, owner: &Actor, people: &[Actor]) -> anyhow::Result<()> {
     let exists = sqlx::query_scalar!(
         "select 1 as one from channel where workspace_id = $1 and name = 'engineering'",
         owner.workspace_id
     )
-    .fetch_optional(db)
+    .fetch_optional(&db.db)
     .await?;
     if exists.is_some() {
         return Ok(());
@@ -93,17 +93,17 @@ pub async fn seed(db: &PgPool, owner: &Actor, people: &[Actor]) -> anyhow::Resul
         "select channel_id from channel where workspace_id = $1 and is_general",
         owner.workspace_id
     )
-    .fetch_one(db)
+    .fetch_one(&db.db)
     .await?;
     post(db, owner, general, "Welcome to **Acme Demo**! Say hi in #random and browse channels with +.")
         .await?;
     let mut authors: Vec<&Actor> = staff.clone();
     authors.push(owner);
-    bulk_history(db, eng, &authors, 6_000).await?;
+    bulk_history(&db.db, eng, &authors, 6_000).await?;
     Ok(())
 }
 
-async fn post(db: &PgPool, who: &Actor, channel: Uuid, text: &str) -> anyhow::Result<()> {
+async fn post(db: &app::core::ctx::Ctx, who: &Actor, channel: Uuid, text: &str) -> anyhow::Result<()> {
     let input = SendInput { channel, text: text.into(), ..Default::default() };
     send(db, who, input).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())

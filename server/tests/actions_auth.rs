@@ -21,13 +21,14 @@ fn input(workspace: &str, email: &str, password: &str, name: &str) -> SignupInpu
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn signup_creates_a_workspace_with_its_owner(db: PgPool) {
+    let db = common::ctx(&db);
     let a = signup(&db, input(" Acme ", "Alice@Example.com", PASSWORD, "Alice")).await.unwrap();
     assert_eq!(a.role, Role::Owner);
     let row = sqlx::query!(
         "select w.name, a.email, m.role, m.display_name from member m join workspace w using (workspace_id) join account a using (account_id) where m.member_id = $1",
         a.member_id
     )
-    .fetch_one(&db)
+    .fetch_one(&db.db)
     .await
     .unwrap();
     assert_eq!(
@@ -35,7 +36,7 @@ async fn signup_creates_a_workspace_with_its_owner(db: PgPool) {
         ("Acme", "alice@example.com", "owner")
     );
     assert!(sqlx::query_scalar!("select password_hash from account")
-        .fetch_one(&db)
+        .fetch_one(&db.db)
         .await
         .unwrap()
         .starts_with("$argon2id$"));
@@ -44,6 +45,7 @@ async fn signup_creates_a_workspace_with_its_owner(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn bad_signup_input_gets_a_clear_code_and_stores_nothing(db: PgPool) {
+    let db = common::ctx(&db);
     let long = "x".repeat(81);
     let huge_pw = "p".repeat(MAX_PASSWORD_LEN + 1);
     let cases = [
@@ -68,6 +70,7 @@ async fn bad_signup_input_gets_a_clear_code_and_stores_nothing(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn an_existing_email_needs_its_password_to_sign_up_again(db: PgPool) {
+    let db = common::ctx(&db);
     let first = owner(&db, "alice@x.io", "Acme").await;
     let e = signup(&db, input("Other", "ALICE@x.io", "wrong password!", "Alice")).await.unwrap_err();
     assert_eq!(e, AppError::AlreadyExists("email_taken"));
@@ -80,6 +83,7 @@ async fn an_existing_email_needs_its_password_to_sign_up_again(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn login_checks_the_password_without_saying_which_part_is_wrong(db: PgPool) {
+    let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let l = LoginLimiter::new(100, 100);
     let ok = login(&db, &l, " Alice@X.io ", PASSWORD, None, None).await.unwrap();
@@ -97,6 +101,7 @@ async fn login_checks_the_password_without_saying_which_part_is_wrong(db: PgPool
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn login_picks_the_requested_workspace(db: PgPool) {
+    let db = common::ctx(&db);
     let acme = owner(&db, "alice@x.io", "Acme").await;
     let beta = signup(&db, input("Beta", "alice@x.io", PASSWORD, "Alice B")).await.unwrap();
     let other = owner(&db, "carol@x.io", "Carol's").await;
@@ -113,6 +118,7 @@ async fn login_picks_the_requested_workspace(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn login_is_rate_limited_per_account(db: PgPool) {
+    let db = common::ctx(&db);
     owner(&db, "alice@x.io", "Acme").await;
     let l = LoginLimiter::new(3, 100);
     for _ in 0..3 {
@@ -127,6 +133,7 @@ async fn login_is_rate_limited_per_account(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn the_switcher_lists_only_the_accounts_workspaces(db: PgPool) {
+    let db = common::ctx(&db);
     let acme = owner(&db, "alice@x.io", "Acme").await;
     let beta = signup(&db, input("Beta", "alice@x.io", PASSWORD, "Alice")).await.unwrap();
     let other = owner(&db, "carol@x.io", "Carol's").await;

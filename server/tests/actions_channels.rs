@@ -20,13 +20,14 @@ async fn general(db: &PgPool, a: &Actor) -> Uuid {
     chq::mine(db, a).await.unwrap().into_iter().find(|c| c.is_general).expect("in #general").id
 }
 
-async fn say(db: &PgPool, a: &Actor, channel: Uuid, text: &str) -> i64 {
+async fn say(db: &app::core::ctx::Ctx, a: &Actor, channel: Uuid, text: &str) -> i64 {
     let input = SendInput { channel, text: text.into(), ..Default::default() };
     msgs::send(db, a, input).await.unwrap().seq
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn general_is_joined_by_new_members_but_not_guests_and_cannot_be_left(db: PgPool) {
+    let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let bob = member(&db, &alice, "Bob", Role::Member).await;
     let gus = member(&db, &alice, "Gus", Role::Guest).await;
@@ -43,6 +44,7 @@ async fn general_is_joined_by_new_members_but_not_guests_and_cannot_be_left(db: 
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn channel_names_are_validated_unique_and_guests_cannot_create(db: PgPool) {
+    let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let gus = member(&db, &alice, "Gus", Role::Guest).await;
     let c = ch::create(&db, &alice, " Design Team ", false).await.unwrap();
@@ -63,6 +65,7 @@ async fn channel_names_are_validated_unique_and_guests_cannot_create(db: PgPool)
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn outsiders_see_channel_not_found_for_everything(db: PgPool) {
+    let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let bob = member(&db, &alice, "Bob", Role::Member).await;
     let gus = member(&db, &alice, "Gus", Role::Guest).await;
@@ -124,6 +127,7 @@ async fn outsiders_see_channel_not_found_for_everything(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn join_leave_invite_and_kick(db: PgPool) {
+    let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let bob = member(&db, &alice, "Bob", Role::Member).await;
     let carol = member(&db, &alice, "Carol", Role::Member).await;
@@ -151,6 +155,7 @@ async fn join_leave_invite_and_kick(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn rename_topic_purpose_and_archive(db: PgPool) {
+    let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let bob = member(&db, &alice, "Bob", Role::Member).await;
     let c = ch::create(&db, &bob, "ideas", false).await.unwrap().id;
@@ -192,6 +197,7 @@ async fn rename_topic_purpose_and_archive(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn the_same_people_always_reach_the_same_dm(db: PgPool) {
+    let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let bob = member(&db, &alice, "Bob", Role::Member).await;
     let carol = member(&db, &alice, "Carol", Role::Member).await;
@@ -232,6 +238,7 @@ async fn the_same_people_always_reach_the_same_dm(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn unread_state_and_mention_counts_follow_the_read_marker(db: PgPool) {
+    let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let bob = member(&db, &alice, "Bob Builder", Role::Member).await;
     let g = general(&db, &alice).await;
@@ -264,17 +271,18 @@ async fn unread_state_and_mention_counts_follow_the_read_marker(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn the_demo_seed_has_channels_dms_and_a_long_history(db: PgPool) {
+    let db = common::ctx(&db);
     let cfg = common::test_config("127.0.0.1:0".parse().unwrap());
     server::seed::demo(&cfg, &db).await.unwrap();
     server::seed::demo(&cfg, &db).await.unwrap(); // idempotent
     let channels: i64 =
         sqlx::query_scalar("select count(*) from channel where kind in ('public', 'private')")
-            .fetch_one(&db)
+            .fetch_one(&db.db)
             .await
             .unwrap();
     assert!(channels >= 12, "{channels} channels");
     let dms: i64 = sqlx::query_scalar("select count(*) from channel where kind in ('dm', 'group_dm')")
-        .fetch_one(&db)
+        .fetch_one(&db.db)
         .await
         .unwrap();
     assert!(dms >= 3);
@@ -283,7 +291,7 @@ async fn the_demo_seed_has_channels_dms_and_a_long_history(db: PgPool) {
                 (select count(distinct seq) from reaction r where r.channel_id = m.channel_id)
          from message m group by channel_id order by count(*) desc limit 1",
     )
-    .fetch_one(&db)
+    .fetch_one(&db.db)
     .await
     .unwrap();
     assert!(biggest >= 5000 && threads > 100 && reacted > 100, "{biggest} {threads} {reacted}");
@@ -291,7 +299,7 @@ async fn the_demo_seed_has_channels_dms_and_a_long_history(db: PgPool) {
     let gaps: i64 = sqlx::query_scalar(
         "select count(*) from channel c where last_seq <> (select coalesce(max(seq), 0) from message m where m.channel_id = c.channel_id)",
     )
-    .fetch_one(&db)
+    .fetch_one(&db.db)
     .await
     .unwrap();
     assert_eq!(gaps, 0);

@@ -19,11 +19,12 @@ async fn add(db: &PgPool, admin: &app::auth::Actor, name: &str, email: &str, rol
         password: PASSWORD.into(),
         display_name: name.into(),
     };
-    invites::accept(db, &LoginLimiter::new(1000, 1000), None, input).await.unwrap()
+    invites::accept(&common::ctx(db), &LoginLimiter::new(1000, 1000), None, input).await.unwrap()
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn the_directory_pages_by_name_and_never_crosses_workspaces(db: PgPool) {
+    let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     for (n, e) in [("bob", "bob@x.io"), ("Carla", "carla@x.io"), ("dave", "dave@x.io"), ("Eve_1", "eve@x.io")]
     {
@@ -56,6 +57,7 @@ async fn the_directory_pages_by_name_and_never_crosses_workspaces(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn outsiders_are_not_found_and_guests_do_not_see_emails(db: PgPool) {
+    let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let zed = owner(&db, "zed@x.io", "Elsewhere").await;
     assert_eq!(
@@ -77,6 +79,7 @@ async fn outsiders_are_not_found_and_guests_do_not_see_emails(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn tokens_authenticate_until_revoked_or_expired(db: PgPool) {
+    let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let (info, secret) = tokens::create(&db, &alice, "CI bot", Some(30)).await.unwrap();
     assert!(secret.starts_with(&info.prefix) && secret.starts_with("tsp_"));
@@ -100,7 +103,7 @@ async fn tokens_authenticate_until_revoked_or_expired(db: PgPool) {
         "update api_token set expires_at = now() - interval '1 second' where api_token_id = $1",
         old.id
     )
-    .execute(&db)
+    .execute(&db.db)
     .await
     .unwrap();
     assert_eq!(tokens::authenticate(&db, &old_secret).await.unwrap_err(), AppError::InvalidAuth);
@@ -108,6 +111,7 @@ async fn tokens_authenticate_until_revoked_or_expired(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn token_input_is_validated(db: PgPool) {
+    let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     assert_eq!(tokens::create(&db, &alice, "", None).await.unwrap_err().code(), "invalid_arguments");
     assert_eq!(

@@ -25,6 +25,7 @@ fn join(token: &str, email: &str, password: &str) -> AcceptInput {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn accepting_creates_an_account_and_a_member_with_the_invites_role(db: PgPool) {
+    let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let inv = create(&db, &alice, Role::Guest, 24, 2).await.unwrap();
     assert!(inv.token.starts_with("tsi_"));
@@ -33,15 +34,17 @@ async fn accepting_creates_an_account_and_a_member_with_the_invites_role(db: PgP
 
     let bob = accept(&db, &limiter(), None, join(&inv.token, "bob@x.io", PASSWORD)).await.unwrap();
     assert_eq!((bob.workspace_id, bob.role), (alice.workspace_id, Role::Guest));
-    let uses = sqlx::query_scalar!("select uses from invite").fetch_one(&db).await.unwrap();
+    let uses = sqlx::query_scalar!("select uses from invite").fetch_one(&db.db).await.unwrap();
     assert_eq!(uses, 1);
     // The token itself is never stored.
-    let stored: Vec<u8> = sqlx::query_scalar!("select token_hash from invite").fetch_one(&db).await.unwrap();
+    let stored: Vec<u8> =
+        sqlx::query_scalar!("select token_hash from invite").fetch_one(&db.db).await.unwrap();
     assert_ne!(stored, inv.token.as_bytes());
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn an_existing_account_joins_with_its_own_password(db: PgPool) {
+    let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let carol = owner(&db, "carol@x.io", "Carol's").await;
     let inv = create(&db, &alice, Role::Member, 24, 5).await.unwrap();
@@ -54,18 +57,19 @@ async fn an_existing_account_joins_with_its_own_password(db: PgPool) {
     // A second try is a conflict and does not spend a use.
     let again = accept(&db, &limiter(), None, join(&inv.token, "carol@x.io", PASSWORD)).await.unwrap_err();
     assert_eq!(again, AppError::AlreadyExists("already_member"));
-    assert_eq!(sqlx::query_scalar!("select uses from invite").fetch_one(&db).await.unwrap(), 1);
+    assert_eq!(sqlx::query_scalar!("select uses from invite").fetch_one(&db.db).await.unwrap(), 1);
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn expired_used_up_revoked_and_unknown_links_each_say_so_and_store_nothing(db: PgPool) {
+    let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let expired = create(&db, &alice, Role::Member, 1, 5).await.unwrap();
     sqlx::query!(
         "update invite set expires_at = now() - interval '1 minute' where invite_id = $1",
         expired.invite.id
     )
-    .execute(&db)
+    .execute(&db.db)
     .await
     .unwrap();
     let used = create(&db, &alice, Role::Member, 24, 1).await.unwrap();
@@ -94,6 +98,7 @@ async fn expired_used_up_revoked_and_unknown_links_each_say_so_and_store_nothing
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn bad_acceptance_input_is_refused_before_anything_is_stored(db: PgPool) {
+    let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let inv = create(&db, &alice, Role::Member, 24, 5).await.unwrap();
     let l = limiter();
@@ -105,11 +110,12 @@ async fn bad_acceptance_input_is_refused_before_anything_is_stored(db: PgPool) {
     no_name.display_name = " ".into();
     assert_eq!(accept(&db, &l, None, no_name).await.unwrap_err().code(), "invalid_arguments");
     assert_eq!(count(&db, "account").await, 1);
-    assert_eq!(sqlx::query_scalar!("select uses from invite").fetch_one(&db).await.unwrap(), 0);
+    assert_eq!(sqlx::query_scalar!("select uses from invite").fetch_one(&db.db).await.unwrap(), 0);
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn a_single_use_link_admits_exactly_one_of_many_concurrent_joiners(db: PgPool) {
+    let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let inv = create(&db, &alice, Role::Member, 24, 1).await.unwrap();
     let l = std::sync::Arc::new(limiter());
@@ -135,6 +141,7 @@ async fn a_single_use_link_admits_exactly_one_of_many_concurrent_joiners(db: PgP
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn only_admins_manage_invites_and_only_their_own_workspaces(db: PgPool) {
+    let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let inv = create(&db, &alice, Role::Member, 24, 5).await.unwrap();
     let bob = accept(&db, &limiter(), None, join(&inv.token, "bob@x.io", PASSWORD)).await.unwrap();

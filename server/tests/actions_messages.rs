@@ -19,7 +19,7 @@ fn text(channel: Uuid, t: &str) -> SendInput {
     SendInput { channel, text: t.into(), ..Default::default() }
 }
 
-async fn room(db: &PgPool) -> (Actor, Actor, Uuid) {
+async fn room(db: &app::core::ctx::Ctx) -> (Actor, Actor, Uuid) {
     let alice = owner(db, "alice@x.io", "Acme").await;
     let bob = member(db, &alice, "Bob", Role::Member).await;
     let c = ch::create(db, &alice, "room", false).await.unwrap().id;
@@ -29,6 +29,7 @@ async fn room(db: &PgPool) -> (Actor, Actor, Uuid) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn concurrent_sends_get_unique_gap_free_seqs(db: PgPool) {
+    let db = common::ctx(&db);
     let (alice, bob, c) = room(&db).await;
     let mut tasks = Vec::new();
     for i in 0..60 {
@@ -45,7 +46,7 @@ async fn concurrent_sends_get_unique_gap_free_seqs(db: PgPool) {
     assert_eq!(seqs, (1..=60).collect::<Vec<i64>>());
     let stored: Vec<i64> = sqlx::query_scalar("select seq from message where channel_id = $1 order by seq")
         .bind(c)
-        .fetch_all(&db)
+        .fetch_all(&db.db)
         .await
         .unwrap();
     assert_eq!(stored, seqs);
@@ -53,6 +54,7 @@ async fn concurrent_sends_get_unique_gap_free_seqs(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn a_retried_client_msg_id_returns_the_original_message(db: PgPool) {
+    let db = common::ctx(&db);
     let (alice, bob, c) = room(&db).await;
     let send = SendInput { client_msg_id: Some("abc-123".into()), ..text(c, "once") };
     let first = msgs::send(&db, &alice, send.clone()).await.unwrap();
@@ -78,7 +80,7 @@ async fn a_retried_client_msg_id_returns_the_original_message(db: PgPool) {
     assert_eq!(count(&db, "message").await, 3);
     let last: i64 = sqlx::query_scalar("select last_seq from channel where channel_id = $1")
         .bind(c)
-        .fetch_one(&db)
+        .fetch_one(&db.db)
         .await
         .unwrap();
     assert_eq!(last, 3, "no seq was burnt by the retries");
@@ -86,6 +88,7 @@ async fn a_retried_client_msg_id_returns_the_original_message(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn empty_and_too_long_messages_store_nothing(db: PgPool) {
+    let db = common::ctx(&db);
     let (alice, _bob, c) = room(&db).await;
     assert_eq!(code(msgs::send(&db, &alice, text(c, &"x".repeat(40_001))).await), "msg_too_long");
     assert_eq!(code(msgs::send(&db, &alice, text(c, "   \n ")).await), "no_text");
@@ -98,7 +101,7 @@ async fn empty_and_too_long_messages_store_nothing(db: PgPool) {
     assert_eq!(count(&db, "message").await, 0);
     let last: i64 = sqlx::query_scalar("select last_seq from channel where channel_id = $1")
         .bind(c)
-        .fetch_one(&db)
+        .fetch_one(&db.db)
         .await
         .unwrap();
     assert_eq!(last, 0);
@@ -107,6 +110,7 @@ async fn empty_and_too_long_messages_store_nothing(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn history_pages_backwards_and_forwards_by_seq(db: PgPool) {
+    let db = common::ctx(&db);
     let (alice, bob, c) = room(&db).await;
     for i in 1..=120 {
         msgs::send(&db, &alice, text(c, &format!("n{i}"))).await.unwrap();
@@ -135,6 +139,7 @@ async fn history_pages_backwards_and_forwards_by_seq(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn threads_count_replies_and_stay_out_of_history_unless_sent_to_channel(db: PgPool) {
+    let db = common::ctx(&db);
     let (alice, bob, c) = room(&db).await;
     let root = msgs::send(&db, &alice, text(c, "root")).await.unwrap().seq;
     let r1 = msgs::send(&db, &bob, SendInput { thread_seq: Some(root), ..text(c, "r1") }).await.unwrap();
@@ -159,6 +164,7 @@ async fn threads_count_replies_and_stay_out_of_history_unless_sent_to_channel(db
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn authors_edit_authors_and_admins_delete_leaving_tombstones(db: PgPool) {
+    let db = common::ctx(&db);
     let (alice, bob, c) = room(&db).await;
     let carol = member(&db, &alice, "Carol", Role::Member).await;
     ch::join(&db, &carol, c).await.unwrap();
@@ -172,7 +178,7 @@ async fn authors_edit_authors_and_admins_delete_leaving_tombstones(db: PgPool) {
     assert_eq!(code(msgs::delete(&db, &carol, c, seq).await), "cant_delete_message");
     reactions::add(&db, &carol, c, seq, "tada").await.unwrap();
     msgs::delete(&db, &alice, c, seq).await.unwrap();
-    let gone = msgs::get(&db, c, seq).await.unwrap();
+    let gone = msgs::get(&mut db.acquire().await.unwrap(), c, seq).await.unwrap();
     assert!(gone.is_deleted);
     assert_eq!((gone.text.as_str(), gone.html.as_str(), gone.reactions.len()), ("", "", 0));
     assert_eq!(code(msgs::delete(&db, &bob, c, seq).await), "message_not_found");
@@ -187,13 +193,14 @@ async fn authors_edit_authors_and_admins_delete_leaving_tombstones(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn reactions_toggle_per_member_and_normalise_shortcodes(db: PgPool) {
+    let db = common::ctx(&db);
     let (alice, bob, c) = room(&db).await;
     let seq = msgs::send(&db, &alice, text(c, "ship it")).await.unwrap().seq;
     reactions::add(&db, &alice, c, seq, "thumbsup").await.unwrap();
     assert_eq!(code(reactions::add(&db, &alice, c, seq, "👍").await), "already_reacted");
     reactions::add(&db, &bob, c, seq, ":+1:").await.unwrap();
     reactions::add(&db, &bob, c, seq, "🎉").await.unwrap();
-    let m = msgs::get(&db, c, seq).await.unwrap();
+    let m = msgs::get(&mut db.acquire().await.unwrap(), c, seq).await.unwrap();
     assert_eq!(m.reactions.len(), 2);
     assert_eq!((m.reactions[0].emoji.as_str(), m.reactions[0].count), ("👍", 2));
     assert_eq!(m.reactions[0].users, [alice.member_id, bob.member_id]);
@@ -212,6 +219,7 @@ async fn reactions_toggle_per_member_and_normalise_shortcodes(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn mentions_are_resolved_and_user_html_comes_out_inert(db: PgPool) {
+    let db = common::ctx(&db);
     let (alice, bob, c) = room(&db).await;
     let m = msgs::send(&db, &alice, text(c, "hey @bob, see https://example.com and @here")).await.unwrap();
     assert_eq!(m.mentions, [bob.member_id]);

@@ -44,7 +44,8 @@ async fn search(srv: &Srv, token: &str, q: &str) -> serde_json::Value {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn when_meilisearch_is_down_postgres_answers_and_the_outbox_keeps_everything(db: PgPool) {
-    let srv = Srv::start_with(db.clone(), |c| c.meili_url = Some("http://127.0.0.1:9".into())).await;
+    let db = common::ctx(&db);
+    let srv = Srv::start_with(db.db.clone(), |c| c.meili_url = Some("http://127.0.0.1:9".into())).await;
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let (t, c) = (token(&db, &alice).await, general(&db, &alice).await);
     let (s, _) =
@@ -62,7 +63,8 @@ async fn when_meilisearch_is_down_postgres_answers_and_the_outbox_keeps_everythi
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn without_meilisearch_nothing_is_queued(db: PgPool) {
-    let _srv = Srv::start(db.clone()).await;
+    let db = common::ctx(&db);
+    let _srv = Srv::start(db.db.clone()).await;
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let c = general(&db, &alice).await.parse().unwrap();
     send(&db, &alice, SendInput { channel: c, text: "hello".into(), ..Default::default() }).await.unwrap();
@@ -71,6 +73,7 @@ async fn without_meilisearch_nothing_is_queued(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn the_outbox_survives_an_indexer_crash_and_edits_and_deletes_propagate(db: PgPool) {
+    let db = common::ctx(&db);
     if skipped("the_outbox_survives_an_indexer_crash_and_edits_and_deletes_propagate") {
         return;
     }
@@ -117,6 +120,7 @@ async fn the_outbox_survives_an_indexer_crash_and_edits_and_deletes_propagate(db
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn reindex_rebuilds_from_postgres_and_the_api_answers_from_meilisearch(db: PgPool) {
+    let db = common::ctx(&db);
     if skipped("reindex_rebuilds_from_postgres_and_the_api_answers_from_meilisearch") {
         return;
     }
@@ -137,7 +141,7 @@ async fn reindex_rebuilds_from_postgres_and_the_api_answers_from_meilisearch(db:
     let n = m.reindex(&db, |done, total| seen.push((done, total))).await.unwrap();
     assert!(n >= 25);
     assert_eq!(seen.last().map(|s| s.0), Some(n), "progress reaches the end");
-    let srv = Srv::start(db.clone()).await;
+    let srv = Srv::start(db.db.clone()).await;
     let t = token(&db, &alice).await;
     let b = search(&srv, &t, "kilimanjaro").await;
     assert_eq!(b["backend"], "meilisearch", "{b}");

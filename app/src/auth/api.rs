@@ -27,7 +27,7 @@ pub async fn signup(
     use super::server;
     let st = crate::state::state()?;
     let input = server::SignupInput { workspace_name, email, password, display_name };
-    let actor = server::signup(&st.db, input).await?;
+    let actor = server::signup(&crate::core::ctx::Ctx::from(&st), input).await?;
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
     server::establish_session(&session, &actor).await?;
     Ok(Reply::new(Session { user_id: actor.member_id, workspace_id: actor.workspace_id }))

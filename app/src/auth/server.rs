@@ -84,7 +84,8 @@ pub struct SignupInput {
 
 /// Creates a workspace and its owner. An existing account may sign up again
 /// (to create another workspace) only with its correct password.
-pub async fn signup(db: &PgPool, input: SignupInput) -> AppResult<Actor> {
+pub async fn signup(ctx: &crate::core::ctx::Ctx, input: SignupInput) -> AppResult<Actor> {
+    let db: &PgPool = ctx;
     let workspace_name = validate_name("workspace_name", &input.workspace_name)?;
     let display_name = validate_name("display_name", &input.display_name)?;
     let email = validate_email(&input.email)?;
@@ -92,7 +93,7 @@ pub async fn signup(db: &PgPool, input: SignupInput) -> AppResult<Actor> {
 
     let account =
         find_or_plan_account(db, &email, &input.password, AppError::AlreadyExists("email_taken")).await?;
-    let mut tx = db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let account_id = account.ensure(&mut tx, &email).await?;
     let workspace_id = workspaces::create(&mut tx, &workspace_name).await?;
     let member_id =

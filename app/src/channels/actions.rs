@@ -1,15 +1,26 @@
 //! Channel mutations: create, join, leave, invite, kick, rename, topic,
-//! purpose, archive, open DMs and read markers. Each one checks access first
-//! and writes in one transaction, so a refused request changes nothing.
+//! purpose, archive, open DMs and read markers.
+//!
+//! Each one runs in one [`Tx`]: it locks the channel's row and checks access
+//! inside the transaction (`server::lock`), asks `core::policy` whether the
+//! caller may, writes, and emits the events that describe what changed, built
+//! from what it wrote. An action that changes nothing (joining twice,
+//! archiving an archived channel, opening an existing DM) emits nothing. A
+//! refused request changes nothing and announces nothing.
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::server::{access, dm_key, info, Access};
+use super::server::{dm_key, info, lock, policy};
 use super::{validate_channel_name, validate_topic, Channel, ChannelKind, MAX_GROUP_DM};
 use crate::auth::{Actor, Role};
+use crate::core::ctx::Ctx;
+use crate::core::policy as rules;
+use crate::core::tx::Tx;
 use crate::db::{audit, unique_violation};
 use crate::error::{AppError, AppResult};
+use crate::realtime::bus::Topic;
+use crate::realtime::{ChannelSummary, Event};
 
 const GENERAL_PURPOSE: &str = "This channel is for workspace-wide communication and announcements.";
 
@@ -28,25 +39,24 @@ pub async fn create_general(tx: &mut PgConnection, workspace_id: Uuid) -> AppRes
     Ok(id)
 }
 
-/// Puts a new member in #general (guests are only in channels they are invited to).
-pub async fn join_general(
-    tx: &mut PgConnection,
-    workspace_id: Uuid,
-    member_id: Uuid,
-    role: Role,
-) -> AppResult<()> {
+/// Puts a new member in #general (guests are only in channels they are
+/// invited to), announcing it to the channel and to the newcomer.
+pub async fn join_general(tx: &mut Tx, workspace_id: Uuid, member_id: Uuid, role: Role) -> AppResult<()> {
     if role == Role::Guest {
         return Ok(());
     }
-    sqlx::query!(
-        "insert into channel_member (channel_id, member_id)
-         select channel_id, $2 from channel where workspace_id = $1 and is_general
-         on conflict do nothing",
+    let joined = sqlx::query_scalar!(
+        "insert into channel_member (channel_id, member_id, last_read_seq)
+         select channel_id, $2, last_seq from channel where workspace_id = $1 and is_general
+         on conflict do nothing returning channel_id",
         workspace_id,
         member_id
     )
-    .execute(tx)
+    .fetch_optional(&mut **tx)
     .await?;
+    if let Some(channel) = joined {
+        announce_joined(tx, channel, &[member_id]);
+    }
     Ok(())
 }
 
@@ -58,69 +68,144 @@ fn name_taken(e: sqlx::Error) -> AppError {
     }
 }
 
+/// The summary every member may see, as a `returning` clause reads it.
+struct SummaryRow {
+    workspace_id: Uuid,
+    name: Option<String>,
+    kind: String,
+    topic: String,
+    purpose: String,
+    archived: bool,
+}
+
+impl SummaryRow {
+    fn into_summary(self, id: Uuid) -> (ChannelSummary, Uuid) {
+        let kind = ChannelKind::parse(&self.kind).unwrap_or(ChannelKind::Private);
+        let s = ChannelSummary {
+            id,
+            name: self.name,
+            is_private: kind != ChannelKind::Public,
+            is_dm: kind.is_dm(),
+            is_archived: self.archived,
+            topic: self.topic,
+            purpose: self.purpose,
+        };
+        (s, self.workspace_id)
+    }
+}
+
+/// A changed name, topic or purpose: public channels tell the whole
+/// workspace (the channel browser shows them), others only their members.
+fn announce_updated(tx: &mut Tx, row: SummaryRow, channel: Uuid) {
+    let (summary, workspace) = row.into_summary(channel);
+    let topic = if summary.is_private { Topic::Channel(channel) } else { Topic::Workspace(workspace) };
+    tx.emit(topic, Event::ChannelUpdated { channel: summary });
+}
+
+/// People joined: the channel sees it, and each newcomer's sockets learn it
+/// on their own topic (and subscribe to the channel).
+fn announce_joined(tx: &mut Tx, channel: Uuid, users: &[Uuid]) {
+    for user in users {
+        let ev = Event::MemberJoined { channel, user: *user };
+        tx.emit(Topic::Member(*user), ev.clone());
+        tx.emit(Topic::Channel(channel), ev);
+    }
+}
+
+/// Someone left or was removed: the channel's last event for them.
+fn announce_left(tx: &mut Tx, channel: Uuid, user: Uuid) {
+    let ev = Event::MemberLeft { channel, user };
+    tx.emit(Topic::Channel(channel), ev.clone());
+    tx.emit(Topic::Member(user), ev);
+}
+
+/// A new channel or DM: members learn of it on their own topics; a public
+/// channel is also announced workspace-wide.
+fn announce_created(tx: &mut Tx, summary: ChannelSummary, workspace: Uuid, members: &[Uuid]) {
+    let channel = summary.id;
+    let ev = Event::ChannelCreated { channel: summary.clone() };
+    if !summary.is_private {
+        tx.emit(Topic::Workspace(workspace), ev.clone());
+    }
+    for m in members {
+        if summary.is_private {
+            tx.emit(Topic::Member(*m), ev.clone());
+        }
+        tx.emit(Topic::Member(*m), Event::MemberJoined { channel, user: *m });
+    }
+}
+
 /// Creates a public or private channel with the caller as its first member.
-pub async fn create(db: &PgPool, actor: &Actor, name: &str, is_private: bool) -> AppResult<Channel> {
-    if actor.role == Role::Guest {
+pub async fn create(ctx: &Ctx, actor: &Actor, name: &str, is_private: bool) -> AppResult<Channel> {
+    let s = crate::core::policy::Subject { member: actor.member_id, role: actor.role };
+    if !rules::can_create_channel(&s) {
         return Err(AppError::Refused("restricted_action"));
     }
     let name = validate_channel_name(name)?;
     let kind = if is_private { ChannelKind::Private } else { ChannelKind::Public };
     let id = Uuid::now_v7();
-    let mut tx = db.begin().await?;
-    sqlx::query!(
-        "insert into channel (channel_id, workspace_id, kind, name, created_by) values ($1, $2, $3, $4, $5)",
+    let mut tx = ctx.begin().await?;
+    let row = sqlx::query_as!(
+        SummaryRow,
+        r#"insert into channel (channel_id, workspace_id, kind, name, created_by) values ($1, $2, $3, $4, $5)
+           returning workspace_id, name, kind, topic, purpose, archived_at is not null as "archived!""#,
         id,
         actor.workspace_id,
         kind.as_str(),
         name,
         actor.member_id
     )
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await
     .map_err(name_taken)?;
     add_members(&mut tx, id, &[actor.member_id]).await?;
+    let (summary, workspace) = row.into_summary(id);
+    announce_created(&mut tx, summary, workspace, &[actor.member_id]);
     tx.commit().await?;
-    info(db, actor, id).await
+    info(ctx, actor, id).await
 }
 
-async fn add_members(tx: &mut PgConnection, channel: Uuid, members: &[Uuid]) -> AppResult<()> {
-    // New members start with everything read, as in Slack.
-    sqlx::query!(
+/// Adds members (new ones start with everything read, as in Slack); returns
+/// the ones who were not in already.
+async fn add_members(tx: &mut PgConnection, channel: Uuid, members: &[Uuid]) -> AppResult<Vec<Uuid>> {
+    Ok(sqlx::query_scalar!(
         "insert into channel_member (channel_id, member_id, last_read_seq)
          select $1, m, (select last_seq from channel where channel_id = $1) from unnest($2::uuid[]) m
-         on conflict do nothing",
+         on conflict do nothing returning member_id",
         channel,
         members
     )
-    .execute(tx)
-    .await?;
-    Ok(())
+    .fetch_all(tx)
+    .await?)
 }
 
-fn require_channel(a: &Access) -> AppResult<()> {
-    if a.kind.is_dm() {
+fn require_channel(kind: ChannelKind) -> AppResult<()> {
+    if kind.is_dm() {
         Err(AppError::InvalidArguments("this method does not apply to direct messages".into()))
     } else {
         Ok(())
     }
 }
 
-/// Joins a public channel. Joining a channel twice is not an error.
-pub async fn join(db: &PgPool, actor: &Actor, channel: Uuid) -> AppResult<Channel> {
-    let a = access(db, actor, channel).await?;
+/// Joins a public channel. Joining a channel twice is not an error, and
+/// announces nothing the second time.
+pub async fn join(ctx: &Ctx, actor: &Actor, channel: Uuid) -> AppResult<Channel> {
+    let mut tx = ctx.begin().await?;
+    let a = lock(&mut tx, actor, channel).await?;
     if !a.is_member {
-        require_channel(&a)?;
+        require_channel(a.kind)?;
         a.require_open()?;
-        let mut tx = db.begin().await?;
-        add_members(&mut tx, channel, &[actor.member_id]).await?;
-        tx.commit().await?;
+        let added = add_members(&mut tx, channel, &[actor.member_id]).await?;
+        announce_joined(&mut tx, channel, &added);
     }
-    info(db, actor, channel).await
+    tx.commit().await?;
+    info(ctx, actor, channel).await
 }
 
 /// Leaves a channel. Nobody leaves #general; DMs are closed, not left.
-pub async fn leave(db: &PgPool, actor: &Actor, channel: Uuid) -> AppResult<()> {
-    let a = access(db, actor, channel).await?;
+pub async fn leave(ctx: &Ctx, actor: &Actor, channel: Uuid) -> AppResult<()> {
+    let mut tx = ctx.begin().await?;
+    let a = lock(&mut tx, actor, channel).await?;
     if a.kind.is_dm() {
         return Err(AppError::Refused("cant_leave_dm"));
     }
@@ -133,13 +218,14 @@ pub async fn leave(db: &PgPool, actor: &Actor, channel: Uuid) -> AppResult<()> {
         channel,
         actor.member_id
     )
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    announce_left(&mut tx, channel, actor.member_id);
+    tx.commit().await
 }
 
 /// Checks that every id is an active member of the actor's workspace.
-async fn workspace_members(db: &PgPool, actor: &Actor, users: &[Uuid]) -> AppResult<Vec<Uuid>> {
+async fn workspace_members(tx: &mut PgConnection, actor: &Actor, users: &[Uuid]) -> AppResult<Vec<Uuid>> {
     let mut ids = users.to_vec();
     ids.sort();
     ids.dedup();
@@ -149,7 +235,7 @@ async fn workspace_members(db: &PgPool, actor: &Actor, users: &[Uuid]) -> AppRes
         actor.workspace_id,
         &ids
     )
-    .fetch_one(db)
+    .fetch_one(tx)
     .await?;
     if found != ids.len() as i64 {
         return Err(AppError::NotFound("user_not_found"));
@@ -158,27 +244,29 @@ async fn workspace_members(db: &PgPool, actor: &Actor, users: &[Uuid]) -> AppRes
 }
 
 /// Adds people to a channel the caller is in. Guests cannot invite.
-pub async fn invite(db: &PgPool, actor: &Actor, channel: Uuid, users: &[Uuid]) -> AppResult<()> {
-    let a = access(db, actor, channel).await?;
-    require_channel(&a)?;
+pub async fn invite(ctx: &Ctx, actor: &Actor, channel: Uuid, users: &[Uuid]) -> AppResult<()> {
+    let mut tx = ctx.begin().await?;
+    let a = lock(&mut tx, actor, channel).await?;
+    require_channel(a.kind)?;
     a.require_writable()?;
-    if actor.role == Role::Guest {
+    let (s, t) = policy(actor, &a);
+    if !rules::can_invite(&s, &t) {
         return Err(AppError::Refused("restricted_action"));
     }
     if users.is_empty() || users.len() > 1000 {
         return Err(AppError::InvalidArguments("users must list 1 to 1000 people".into()));
     }
-    let ids = workspace_members(db, actor, users).await?;
-    let mut tx = db.begin().await?;
-    add_members(&mut tx, channel, &ids).await?;
-    tx.commit().await?;
-    Ok(())
+    let ids = workspace_members(&mut tx, actor, users).await?;
+    let added = add_members(&mut tx, channel, &ids).await?;
+    announce_joined(&mut tx, channel, &added);
+    tx.commit().await
 }
 
 /// Removes someone from a channel: admins, or the channel's creator.
-pub async fn kick(db: &PgPool, actor: &Actor, channel: Uuid, user: Uuid) -> AppResult<()> {
-    let a = access(db, actor, channel).await?;
-    require_channel(&a)?;
+pub async fn kick(ctx: &Ctx, actor: &Actor, channel: Uuid, user: Uuid) -> AppResult<()> {
+    let mut tx = ctx.begin().await?;
+    let a = lock(&mut tx, actor, channel).await?;
+    require_channel(a.kind)?;
     a.require_writable()?;
     if a.is_general {
         return Err(AppError::Refused("cant_kick_from_general"));
@@ -186,10 +274,10 @@ pub async fn kick(db: &PgPool, actor: &Actor, channel: Uuid, user: Uuid) -> AppR
     if user == actor.member_id {
         return Err(AppError::Invalid("cant_kick_self"));
     }
-    if !(actor.role.is_admin() || a.created_by == Some(actor.member_id)) {
+    let (s, t) = policy(actor, &a);
+    if !rules::can_kick(&s, &t) {
         return Err(AppError::Refused("restricted_action"));
     }
-    let mut tx = db.begin().await?;
     let gone =
         sqlx::query!("delete from channel_member where channel_id = $1 and member_id = $2", channel, user)
             .execute(&mut *tx)
@@ -200,29 +288,38 @@ pub async fn kick(db: &PgPool, actor: &Actor, channel: Uuid, user: Uuid) -> AppR
     }
     let detail = serde_json::json!({"channel": channel, "user": user});
     audit(&mut tx, actor.workspace_id, Some(actor.member_id), "channel.kick", detail).await?;
-    tx.commit().await?;
-    Ok(())
+    announce_left(&mut tx, channel, user);
+    tx.commit().await
 }
 
 /// Renames a channel: its creator or an admin (only admins rename #general).
-pub async fn rename(db: &PgPool, actor: &Actor, channel: Uuid, name: &str) -> AppResult<Channel> {
-    let a = access(db, actor, channel).await?;
-    require_channel(&a)?;
+pub async fn rename(ctx: &Ctx, actor: &Actor, channel: Uuid, name: &str) -> AppResult<Channel> {
+    let mut tx = ctx.begin().await?;
+    let a = lock(&mut tx, actor, channel).await?;
+    require_channel(a.kind)?;
     a.require_writable()?;
-    let allowed = actor.role.is_admin() || (!a.is_general && a.created_by == Some(actor.member_id));
-    if !allowed {
+    let (s, t) = policy(actor, &a);
+    if !rules::can_rename(&s, &t) {
         return Err(AppError::Refused("restricted_action"));
     }
     let name = validate_channel_name(name)?;
-    let mut tx = db.begin().await?;
-    sqlx::query!("update channel set name = $2 where channel_id = $1", channel, name)
-        .execute(&mut *tx)
-        .await
-        .map_err(name_taken)?;
-    let detail = serde_json::json!({"channel": channel, "name": name});
-    audit(&mut tx, actor.workspace_id, Some(actor.member_id), "channel.rename", detail).await?;
+    let row = sqlx::query_as!(
+        SummaryRow,
+        r#"update channel set name = $2 where channel_id = $1 and name is distinct from $2
+           returning workspace_id, name, kind, topic, purpose, archived_at is not null as "archived!""#,
+        channel,
+        name
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(name_taken)?;
+    if let Some(row) = row {
+        let detail = serde_json::json!({"channel": channel, "name": name});
+        audit(&mut tx, actor.workspace_id, Some(actor.member_id), "channel.rename", detail).await?;
+        announce_updated(&mut tx, row, channel);
+    }
     tx.commit().await?;
-    info(db, actor, channel).await
+    info(ctx, actor, channel).await
 }
 
 /// Which descriptive field to set.
@@ -233,39 +330,59 @@ pub enum Field {
 }
 
 /// Sets the topic or purpose. Any member of an open channel may (DMs have topics too).
-pub async fn set_text(db: &PgPool, actor: &Actor, channel: Uuid, field: Field, value: &str) -> AppResult<()> {
-    let a = access(db, actor, channel).await?;
-    a.require_writable()?;
+pub async fn set_text(ctx: &Ctx, actor: &Actor, channel: Uuid, field: Field, value: &str) -> AppResult<()> {
     let value = match field {
         Field::Topic => validate_topic("topic", value)?,
         Field::Purpose => validate_topic("purpose", value)?,
     };
-    match field {
-        Field::Topic => sqlx::query!("update channel set topic = $2 where channel_id = $1", channel, value),
-        Field::Purpose => {
-            sqlx::query!("update channel set purpose = $2 where channel_id = $1", channel, value)
+    let mut tx = ctx.begin().await?;
+    lock(&mut tx, actor, channel).await?.writable()?;
+    let row = match field {
+        Field::Topic => {
+            sqlx::query_as!(
+                SummaryRow,
+                r#"update channel set topic = $2 where channel_id = $1 and topic <> $2
+               returning workspace_id, name, kind, topic, purpose, archived_at is not null as "archived!""#,
+                channel,
+                value
+            )
+            .fetch_optional(&mut *tx)
+            .await?
         }
+        Field::Purpose => {
+            sqlx::query_as!(
+                SummaryRow,
+                r#"update channel set purpose = $2 where channel_id = $1 and purpose <> $2
+               returning workspace_id, name, kind, topic, purpose, archived_at is not null as "archived!""#,
+                channel,
+                value
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+    };
+    if let Some(row) = row {
+        announce_updated(&mut tx, row, channel);
     }
-    .execute(db)
-    .await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// Archives (read-only) or unarchives a channel. #general is never archived.
-pub async fn set_archived(db: &PgPool, actor: &Actor, channel: Uuid, archived: bool) -> AppResult<()> {
-    let a = access(db, actor, channel).await?;
-    require_channel(&a)?;
+pub async fn set_archived(ctx: &Ctx, actor: &Actor, channel: Uuid, archived: bool) -> AppResult<()> {
+    let mut tx = ctx.begin().await?;
+    let a = lock(&mut tx, actor, channel).await?;
+    require_channel(a.kind)?;
     a.require_member()?;
     if a.is_general {
         return Err(AppError::Refused("cant_archive_general"));
     }
-    if actor.role == Role::Guest {
+    let (s, t) = policy(actor, &a);
+    if !rules::can_archive(&s, &t) {
         return Err(AppError::Refused("restricted_action"));
     }
     if a.is_archived == archived {
         return Ok(());
     }
-    let mut tx = db.begin().await?;
     sqlx::query!(
         "update channel set archived_at = case when $2 then now() end where channel_id = $1",
         channel,
@@ -274,21 +391,16 @@ pub async fn set_archived(db: &PgPool, actor: &Actor, channel: Uuid, archived: b
     .execute(&mut *tx)
     .await?;
     let action = if archived { "channel.archive" } else { "channel.unarchive" };
-    audit(
-        &mut tx,
-        actor.workspace_id,
-        Some(actor.member_id),
-        action,
-        serde_json::json!({"channel": channel}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let detail = serde_json::json!({"channel": channel});
+    audit(&mut tx, actor.workspace_id, Some(actor.member_id), action, detail).await?;
+    tx.emit_to_channel(channel, Event::ChannelArchived { channel, archived });
+    tx.commit().await
 }
 
 /// Opens (finding or creating) the DM with exactly these people plus the
-/// caller: a 1:1 DM, a group of up to 9, or notes to self.
-pub async fn open(db: &PgPool, actor: &Actor, users: &[Uuid]) -> AppResult<Channel> {
+/// caller: a 1:1 DM, a group of up to 9, or notes to self. Only a new DM is
+/// announced.
+pub async fn open(ctx: &Ctx, actor: &Actor, users: &[Uuid]) -> AppResult<Channel> {
     let mut all: Vec<Uuid> = users.to_vec();
     all.push(actor.member_id);
     all.sort();
@@ -296,13 +408,15 @@ pub async fn open(db: &PgPool, actor: &Actor, users: &[Uuid]) -> AppResult<Chann
     if all.len() > MAX_GROUP_DM {
         return Err(AppError::Invalid("too_many_users"));
     }
-    let all = workspace_members(db, actor, &all).await?;
+    let mut tx = ctx.begin().await?;
+    let all = workspace_members(&mut tx, actor, &all).await?;
     let kind = if all.len() <= 2 { ChannelKind::Dm } else { ChannelKind::GroupDm };
     let key = dm_key(&all);
-    let mut tx = db.begin().await?;
-    let created = sqlx::query_scalar!(
-        "insert into channel (channel_id, workspace_id, kind, dm_key, created_by) values ($1, $2, $3, $4, $5)
-         on conflict on constraint channel_workspace_dm_key do nothing returning channel_id",
+    let created = sqlx::query_as!(
+        SummaryRow,
+        r#"insert into channel (channel_id, workspace_id, kind, dm_key, created_by) values ($1, $2, $3, $4, $5)
+           on conflict on constraint channel_workspace_dm_key do nothing
+           returning workspace_id, name, kind, topic, purpose, archived_at is not null as "archived!""#,
         Uuid::now_v7(),
         actor.workspace_id,
         kind.as_str(),
@@ -311,40 +425,44 @@ pub async fn open(db: &PgPool, actor: &Actor, users: &[Uuid]) -> AppResult<Chann
     )
     .fetch_optional(&mut *tx)
     .await?;
-    let id = match created {
-        Some(id) => {
-            add_members(&mut tx, id, &all).await?;
-            id
-        }
-        None => {
-            sqlx::query_scalar!(
-                "select channel_id from channel where workspace_id = $1 and dm_key = $2",
-                actor.workspace_id,
-                key
-            )
-            .fetch_one(&mut *tx)
-            .await?
-        }
-    };
+    let id = sqlx::query_scalar!(
+        "select channel_id from channel where workspace_id = $1 and dm_key = $2",
+        actor.workspace_id,
+        key
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if let Some(row) = created {
+        add_members(&mut tx, id, &all).await?;
+        let (summary, workspace) = row.into_summary(id);
+        announce_created(&mut tx, summary, workspace, &all);
+    }
     tx.commit().await?;
-    info(db, actor, id).await
+    info(ctx, actor, id).await
 }
 
-/// Moves the caller's read marker (backwards too: "mark unread").
-pub async fn mark(db: &PgPool, actor: &Actor, channel: Uuid, seq: i64) -> AppResult<()> {
-    let a = access(db, actor, channel).await?;
-    a.require_member()?;
+/// Moves the caller's read marker (backwards too: "mark unread"). The
+/// caller's other tabs learn it; an unchanged marker announces nothing.
+pub async fn mark(ctx: &Ctx, actor: &Actor, channel: Uuid, seq: i64) -> AppResult<()> {
     if seq < 0 {
         return Err(AppError::InvalidArguments("seq must not be negative".into()));
     }
-    sqlx::query!(
+    let mut tx = ctx.begin().await?;
+    let a = super::server::access(&mut *tx, actor, channel).await?;
+    a.require_member()?;
+    let moved = sqlx::query_scalar!(
         "update channel_member set last_read_seq = least($3, (select last_seq from channel where channel_id = $1))
-         where channel_id = $1 and member_id = $2",
+         where channel_id = $1 and member_id = $2
+           and last_read_seq <> least($3, (select last_seq from channel where channel_id = $1))
+         returning last_read_seq",
         channel,
         actor.member_id,
         seq
     )
-    .execute(db)
+    .fetch_optional(&mut *tx)
     .await?;
-    Ok(())
+    if let Some(seq) = moved {
+        tx.emit(Topic::Member(actor.member_id), Event::ReadMarker { channel, seq });
+    }
+    tx.commit().await
 }

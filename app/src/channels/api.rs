@@ -34,9 +34,9 @@ pub struct MembersPage {
 }
 
 #[cfg(feature = "ssr")]
-async fn ctx() -> Result<(crate::auth::Actor, sqlx::PgPool), AppError> {
+async fn ctx() -> Result<(crate::auth::Actor, crate::core::ctx::Ctx), AppError> {
     let actor = crate::auth::server::require_actor().await?;
-    Ok((actor, crate::state::state()?.db))
+    Ok((actor, crate::core::ctx::Ctx::current()?))
 }
 
 /// Creates a public or private channel; the caller is its first member.
@@ -44,7 +44,6 @@ async fn ctx() -> Result<(crate::auth::Actor, sqlx::PgPool), AppError> {
 pub async fn create(name: String, is_private: Option<bool>) -> Result<Reply<ChannelReply>, AppError> {
     let (actor, db) = ctx().await?;
     let channel = super::actions::create(&db, &actor, &name, is_private.unwrap_or(false)).await?;
-    crate::realtime::publish::channel_created(channel.id).await;
     Ok(Reply::new(ChannelReply { channel }))
 }
 
@@ -91,7 +90,6 @@ pub async fn info(channel: String) -> Result<Reply<ChannelReply>, AppError> {
 pub async fn join(channel: String) -> Result<Reply<ChannelReply>, AppError> {
     let (actor, db) = ctx().await?;
     let channel = super::actions::join(&db, &actor, parse_channel_id(&channel)?).await?;
-    crate::realtime::publish::members_joined(channel.id, &[actor.member_id]).await;
     Ok(Reply::new(ChannelReply { channel }))
 }
 
@@ -101,7 +99,6 @@ pub async fn leave(channel: String) -> Result<Reply<Empty>, AppError> {
     let (actor, db) = ctx().await?;
     let id = parse_channel_id(&channel)?;
     super::actions::leave(&db, &actor, id).await?;
-    crate::realtime::publish::member_left(id, actor.member_id).await;
     Ok(Reply::new(Empty {}))
 }
 
@@ -112,7 +109,6 @@ pub async fn invite(channel: String, users: Vec<String>) -> Result<Reply<Empty>,
     let users = parse_user_ids(&users)?;
     let id = parse_channel_id(&channel)?;
     super::actions::invite(&db, &actor, id, &users).await?;
-    crate::realtime::publish::members_joined(id, &users).await;
     Ok(Reply::new(Empty {}))
 }
 
@@ -123,7 +119,6 @@ pub async fn kick(channel: String, user: String) -> Result<Reply<Empty>, AppErro
     let user = parse_user_ids(&[user])?[0];
     let id = parse_channel_id(&channel)?;
     super::actions::kick(&db, &actor, id, user).await?;
-    crate::realtime::publish::member_left(id, user).await;
     Ok(Reply::new(Empty {}))
 }
 
@@ -132,7 +127,6 @@ pub async fn kick(channel: String, user: String) -> Result<Reply<Empty>, AppErro
 pub async fn rename(channel: String, name: String) -> Result<Reply<ChannelReply>, AppError> {
     let (actor, db) = ctx().await?;
     let channel = super::actions::rename(&db, &actor, parse_channel_id(&channel)?, &name).await?;
-    crate::realtime::publish::channel_updated(channel.id).await;
     Ok(Reply::new(ChannelReply { channel }))
 }
 
@@ -143,7 +137,6 @@ pub async fn set_topic(channel: String, topic: String) -> Result<Reply<Empty>, A
     let field = super::actions::Field::Topic;
     let id = parse_channel_id(&channel)?;
     super::actions::set_text(&db, &actor, id, field, &topic).await?;
-    crate::realtime::publish::channel_updated(id).await;
     Ok(Reply::new(Empty {}))
 }
 
@@ -154,7 +147,6 @@ pub async fn set_purpose(channel: String, purpose: String) -> Result<Reply<Empty
     let field = super::actions::Field::Purpose;
     let id = parse_channel_id(&channel)?;
     super::actions::set_text(&db, &actor, id, field, &purpose).await?;
-    crate::realtime::publish::channel_updated(id).await;
     Ok(Reply::new(Empty {}))
 }
 
@@ -164,7 +156,6 @@ pub async fn archive(channel: String) -> Result<Reply<Empty>, AppError> {
     let (actor, db) = ctx().await?;
     let id = parse_channel_id(&channel)?;
     super::actions::set_archived(&db, &actor, id, true).await?;
-    crate::realtime::publish::channel_archived(id, true).await;
     Ok(Reply::new(Empty {}))
 }
 
@@ -174,7 +165,6 @@ pub async fn unarchive(channel: String) -> Result<Reply<Empty>, AppError> {
     let (actor, db) = ctx().await?;
     let id = parse_channel_id(&channel)?;
     super::actions::set_archived(&db, &actor, id, false).await?;
-    crate::realtime::publish::channel_archived(id, false).await;
     Ok(Reply::new(Empty {}))
 }
 
@@ -196,7 +186,6 @@ pub async fn members(
 pub async fn open(users: Vec<String>) -> Result<Reply<ChannelReply>, AppError> {
     let (actor, db) = ctx().await?;
     let channel = super::actions::open(&db, &actor, &parse_user_ids(&users)?).await?;
-    crate::realtime::publish::channel_created(channel.id).await;
     Ok(Reply::new(ChannelReply { channel }))
 }
 
@@ -206,6 +195,5 @@ pub async fn mark(channel: String, seq: i64) -> Result<Reply<Empty>, AppError> {
     let (actor, db) = ctx().await?;
     let id = parse_channel_id(&channel)?;
     super::actions::mark(&db, &actor, id, seq).await?;
-    crate::realtime::publish::read_marker(&actor, id, seq).await;
     Ok(Reply::new(Empty {}))
 }

@@ -77,6 +77,82 @@ pub async fn access(db: impl PgExecutor<'_>, actor: &Actor, channel: Uuid) -> Ap
     })
 }
 
+/// An access check made inside a transaction after locking the channel's
+/// row until commit. Kicks, leaves, archives and every write to the channel
+/// take the same lock, so none of them can commit between the check and the
+/// write it guards: a post racing a kick is either refused or stored and
+/// delivered, never stored for someone who can no longer see it.
+#[derive(Debug, Clone)]
+pub struct Locked(Access);
+
+impl Locked {
+    pub fn access(&self) -> &Access {
+        &self.0
+    }
+
+    /// The proof that the caller may post in this channel right now.
+    pub fn writable(self) -> AppResult<Writable> {
+        self.0.require_writable()?;
+        Ok(Writable(self.0))
+    }
+}
+
+impl std::ops::Deref for Locked {
+    type Target = Access;
+    fn deref(&self) -> &Access {
+        &self.0
+    }
+}
+
+/// Proof, from [`Locked::writable`], that the caller is a member of an open
+/// channel whose row their transaction holds. Channel writes take it as an
+/// argument, so a write without the check does not compile.
+#[derive(Debug, Clone)]
+pub struct Writable(Access);
+
+impl Writable {
+    pub fn channel(&self) -> Uuid {
+        self.0.channel_id
+    }
+}
+
+impl std::ops::Deref for Writable {
+    type Target = Access;
+    fn deref(&self) -> &Access {
+        &self.0
+    }
+}
+
+/// Locks the channel's row (`for no key update`, the lock a send takes
+/// anyway to bump `last_seq`) and then checks access, in that order: the
+/// check is a new statement, so it sees whatever committed while it waited.
+pub async fn lock(tx: &mut crate::core::tx::Tx, actor: &Actor, channel: Uuid) -> AppResult<Locked> {
+    let found = sqlx::query_scalar!(
+        "select 1 as \"one!\" from channel where channel_id = $1 and workspace_id = $2 for no key update",
+        channel,
+        actor.workspace_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    if found.is_none() {
+        return Err(AppError::NotFound("channel_not_found"));
+    }
+    Ok(Locked(access(&mut **tx, actor, channel).await?))
+}
+
+/// The policy's view of a channel and its caller.
+pub fn policy(actor: &Actor, a: &Access) -> (crate::core::policy::Subject, crate::core::policy::Target) {
+    let s = crate::core::policy::Subject { member: actor.member_id, role: actor.role };
+    let t = crate::core::policy::Target {
+        is_dm: a.kind.is_dm(),
+        is_general: a.is_general,
+        is_member: a.is_member,
+        is_archived: a.is_archived,
+        created_by: a.created_by,
+    };
+    (s, t)
+}
+
 /// Which channels [`fetch`] reads.
 #[derive(Debug, Default)]
 pub struct Filter<'a> {
@@ -100,7 +176,7 @@ pub async fn fetch(db: &PgPool, actor: &Actor, f: Filter<'_>) -> AppResult<Vec<C
         r#"select c.channel_id, c.name, c.kind, c.is_general, c.archived_at is not null as "is_archived!",
                   c.topic, c.purpose, c.created_by, c.created_at, c.last_seq,
                   cm.member_id is not null as "is_member!", coalesce(cm.last_read_seq, 0) as "last_read!",
-                  (select count(*) from channel_member x where x.channel_id = c.channel_id) as "member_count!",
+                  c.member_count::bigint as "member_count!",
                   case when c.kind in ('dm', 'group_dm') then array(
                     select x.member_id from channel_member x join member m using (member_id)
                     where x.channel_id = c.channel_id and x.member_id <> $1
@@ -114,7 +190,8 @@ pub async fn fetch(db: &PgPool, actor: &Actor, f: Filter<'_>) -> AppResult<Vec<C
                       and (g.thread_seq is null or g.also_in_channel)
                       and g.member_id <> $1 and g.deleted_at is null) else false end as "has_unread!",
                   case when $9 and cm.member_id is not null then (select count(*) from (
-                    select 1 from message g where g.channel_id = c.channel_id and g.seq > cm.last_read_seq
+                    select 1 from message g where g.channel_id = c.channel_id
+                      and g.seq > greatest(cm.last_read_seq, c.last_seq - 1000)
                       and g.member_id <> $1 and g.deleted_at is null
                       and (c.kind in ('dm', 'group_dm') or $1 = any(g.mentions) or g.mentions_all)
                     limit 100) z) else 0 end as "mention_count!"

@@ -64,6 +64,9 @@ pub enum AppError {
     UnknownMethod,
     /// The API method exists but must be called with POST.
     MethodNotAllowed,
+    /// The database (or another dependency) is unreachable for a moment:
+    /// nothing was changed; retry after the given number of seconds.
+    Unavailable { retry_after_secs: u64 },
     /// Anything unexpected. Details are in the server log only.
     Internal,
 }
@@ -92,6 +95,7 @@ impl AppError {
             AppError::RateLimited { .. } => "rate_limited",
             AppError::UnknownMethod => "unknown_method",
             AppError::MethodNotAllowed => "method_not_allowed",
+            AppError::Unavailable { .. } => "service_unavailable",
             AppError::Internal => "internal_error",
         }
     }
@@ -112,6 +116,7 @@ impl AppError {
             AppError::TooLarge | AppError::FileTooLarge => 413,
             AppError::RateLimited { .. } => 429,
             AppError::Internal => 500,
+            AppError::Unavailable { .. } => 503,
         }
     }
 
@@ -158,6 +163,9 @@ impl AppError {
             }
             AppError::UnknownMethod => "No such API method.".into(),
             AppError::MethodNotAllowed => "API methods are called with POST.".into(),
+            AppError::Unavailable { retry_after_secs } => {
+                format!("The service is briefly unavailable. Try again in {retry_after_secs} s.")
+            }
             AppError::Internal => "Something went wrong on our side.".into(),
         }
     }
@@ -180,6 +188,7 @@ impl AppError {
             "request_too_large" => AppError::TooLarge,
             "file_too_large" => AppError::FileTooLarge,
             "rate_limited" => AppError::RateLimited { retry_after_secs: retry_after.unwrap_or(1) },
+            "service_unavailable" => AppError::Unavailable { retry_after_secs: retry_after.unwrap_or(1) },
             "unknown_method" => AppError::UnknownMethod,
             "method_not_allowed" => AppError::MethodNotAllowed,
             other => {
@@ -196,6 +205,16 @@ impl AppError {
                     AppError::Internal
                 }
             }
+        }
+    }
+
+    /// Seconds a client should wait before retrying, for errors that say so.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited { retry_after_secs } | AppError::Unavailable { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
         }
     }
 
@@ -230,10 +249,7 @@ impl Serialize for AppError {
             ok: false,
             error: self.code().to_string(),
             detail: Some(self.detail()),
-            retry_after: match self {
-                AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
-                _ => None,
-            },
+            retry_after: self.retry_after(),
         }
         .serialize(s)
     }
@@ -280,9 +296,30 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// Whether a database error means "the database is not reachable right
+/// now" (a lost connection, a pool with none to give, a server shutting
+/// down or starting up) rather than a bug.
+#[cfg(feature = "ssr")]
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
+            true
+        }
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+            // 08xxx connection exceptions; 57P01-57P03 admin/crash shutdown, cannot connect now.
+            c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
+        if is_unavailable(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            return AppError::Unavailable { retry_after_secs: 2 };
+        }
         tracing::error!(error = %e, "database error");
         AppError::Internal
     }

@@ -67,23 +67,13 @@ pub async fn list(
 /// with neither text nor files is deleted too.
 #[server(prefix = "/api", endpoint = "files.delete", input = server_fn::codec::Json)]
 pub async fn delete(file: String) -> Result<Reply<Empty>, AppError> {
-    use super::server::FileDeleted;
     let actor = crate::auth::server::require_actor().await?;
     let st = crate::state::state()?;
-    let done = super::server::delete(&st.db, &actor, parse_file_id(&file)?).await?;
+    let ctx = crate::core::ctx::Ctx::from(&st);
+    super::server::delete(&ctx, &actor, parse_file_id(&file)?).await?;
     if let Err(e) = st.files.sweep_now(&st.db).await {
         tracing::warn!(error = ?e, "sweep after files.delete failed; the sweeper will retry");
         st.files.nudge_sweeper();
-    }
-    match done {
-        FileDeleted::MessageKept { channel, seq } => {
-            if let Ok(m) = crate::messages::server::get(&st.db, channel, seq).await {
-                crate::realtime::publish::message_updated(&m).await;
-            }
-        }
-        FileDeleted::MessageDeleted { channel, seq, thread_seq } => {
-            crate::realtime::publish::message_deleted(channel, seq, thread_seq).await;
-        }
     }
     Ok(Reply::new(Empty {}))
 }

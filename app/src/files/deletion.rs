@@ -8,8 +8,10 @@ use uuid::Uuid;
 
 use super::server::row;
 use crate::auth::Actor;
-use crate::channels::server::access;
+use crate::channels::server::lock;
+use crate::core::ctx::Ctx;
 use crate::error::{AppError, AppResult};
+use crate::realtime::Event;
 
 /// Deletes blobs no file refers to any more and queues their objects for
 /// the sweeper, inside the caller's transaction.
@@ -58,21 +60,22 @@ pub async fn detach_message(tx: &mut PgConnection, channel: Uuid, seq: i64) -> R
 /// What deleting a file did to its message.
 #[derive(Debug, PartialEq, Eq)]
 pub enum FileDeleted {
-    /// The message still has text or other files.
+    /// The message still has text or other files (`message_updated`).
     MessageKept { channel: Uuid, seq: i64 },
-    /// The message held nothing else, so it was deleted too.
-    MessageDeleted { channel: Uuid, seq: i64, thread_seq: Option<i64> },
+    /// The message held nothing else, so it was deleted too (`message_deleted`).
+    MessageDeleted { channel: Uuid, seq: i64 },
 }
 
-/// Deletes a file: the person who shared it, or an admin.
-pub async fn delete(db: &PgPool, actor: &Actor, file: Uuid) -> AppResult<FileDeleted> {
-    let r = row(db, file, actor.workspace_id).await?;
-    let a = access(db, actor, r.channel_id).await.map_err(|_| AppError::NotFound("file_not_found"))?;
+/// Deletes a file: the person who shared it, or an admin. Its message is
+/// announced as updated, or as deleted when nothing is left of it.
+pub async fn delete(ctx: &Ctx, actor: &Actor, file: Uuid) -> AppResult<FileDeleted> {
+    let r = row(ctx, file, actor.workspace_id).await?;
+    let mut tx = ctx.begin().await?;
+    let a = lock(&mut tx, actor, r.channel_id).await.map_err(|_| AppError::NotFound("file_not_found"))?;
     a.require_open()?;
     if r.member_id != actor.member_id && !actor.role.is_admin() {
         return Err(AppError::Refused("cant_delete_file"));
     }
-    let mut tx = db.begin().await?;
     let blob = sqlx::query_scalar!("delete from file where file_id = $1 returning blob_id", file)
         .fetch_optional(&mut *tx)
         .await?
@@ -80,22 +83,22 @@ pub async fn delete(db: &PgPool, actor: &Actor, file: Uuid) -> AppResult<FileDel
     release_blobs(&mut tx, &[blob]).await?;
     let m = sqlx::query!(
         "update message set file_count = greatest(file_count - 1, 0) where channel_id = $1 and seq = $2
-         returning file_count, body, thread_seq",
+         returning file_count, body",
         r.channel_id,
         r.seq
     )
     .fetch_one(&mut *tx)
     .await?;
+    let done = if m.file_count == 0 && m.body.trim().is_empty() {
+        crate::messages::server::delete_as_system(&mut tx, r.channel_id, r.seq, actor.member_id).await?;
+        FileDeleted::MessageDeleted { channel: r.channel_id, seq: r.seq }
+    } else {
+        let message = crate::messages::server::get(&mut tx, r.channel_id, r.seq).await?;
+        tx.emit_to_channel(r.channel_id, Event::MessageUpdated { message });
+        FileDeleted::MessageKept { channel: r.channel_id, seq: r.seq }
+    };
     tx.commit().await?;
-    if m.file_count == 0 && m.body.trim().is_empty() {
-        crate::messages::server::delete_as_system(db, r.channel_id, r.seq).await?;
-        return Ok(FileDeleted::MessageDeleted {
-            channel: r.channel_id,
-            seq: r.seq,
-            thread_seq: m.thread_seq,
-        });
-    }
-    Ok(FileDeleted::MessageKept { channel: r.channel_id, seq: r.seq })
+    Ok(done)
 }
 
 /// The next objects to remove from the store.

@@ -181,7 +181,7 @@ pub async fn attach(
 
 /// The files of a page of messages, by seq.
 pub async fn for_messages(
-    db: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     channel: Uuid,
     seqs: &[i64],
 ) -> AppResult<HashMap<i64, Vec<FileInfo>>> {

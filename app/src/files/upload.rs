@@ -131,10 +131,11 @@ impl FileService {
     /// Receives a whole upload and shares its files in a new message.
     pub async fn upload(
         self: &Arc<Self>,
-        db: &PgPool,
+        ctx: &crate::core::ctx::Ctx,
         actor: &Actor,
         mut mp: Multipart,
     ) -> AppResult<Uploaded> {
+        let db: &PgPool = ctx;
         let mut f = Fields::default();
         let mut staged: Vec<Staged> = Vec::new();
         let received = async {
@@ -207,7 +208,7 @@ impl FileService {
             also_send_to_channel: f.also_send_to_channel,
             files,
         };
-        let sent = send_new(db, actor, input).await;
+        let sent = send_new(ctx, actor, input).await;
         let unshared = match &sent {
             Ok((_, true)) => Vec::new(),
             // A retry found the original, or the send failed: the content

@@ -80,7 +80,8 @@ pub async fn accept(
     let st = crate::state::state()?;
     let ip = auth::client_ip().await;
     let input = super::server::AcceptInput { token, email, password, display_name };
-    let actor = super::server::accept(&st.db, &st.login_limiter, ip, input).await?;
+    let actor =
+        super::server::accept(&crate::core::ctx::Ctx::from(&st), &st.login_limiter, ip, input).await?;
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
     auth::establish_session(&session, &actor).await?;
     Ok(Reply::new(Session { user_id: actor.member_id, workspace_id: actor.workspace_id }))

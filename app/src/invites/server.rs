@@ -185,11 +185,12 @@ pub struct AcceptInput {
 /// N uses admits exactly N people however many try at once.
 /// Every attempt counts against the login rate limit (it may check a password).
 pub async fn accept(
-    db: &PgPool,
+    ctx: &crate::core::ctx::Ctx,
     limiter: &crate::auth::limiter::LoginLimiter,
     ip: Option<std::net::IpAddr>,
     input: AcceptInput,
 ) -> AppResult<Actor> {
+    let db: &PgPool = ctx;
     let display_name = validate_name("display_name", &input.display_name)?;
     let email = validate_email(&input.email)?;
     // Fail fast, before any hashing, on links that cannot work.
@@ -198,7 +199,7 @@ pub async fn accept(
     limiter.check(&email, ip)?;
     let account = find_or_plan_account(db, &email, &input.password, AppError::InvalidCredentials).await?;
 
-    let mut tx = db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let inv = sqlx::query!(
         "select invite_id, workspace_id, role, uses, max_uses, expires_at, revoked_at from invite where token_hash = $1 for update",
         hash_secret(&input.token)

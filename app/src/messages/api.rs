@@ -27,9 +27,9 @@ pub struct HistoryReply {
 }
 
 #[cfg(feature = "ssr")]
-async fn ctx() -> Result<(crate::auth::Actor, sqlx::PgPool), AppError> {
+async fn ctx() -> Result<(crate::auth::Actor, crate::core::ctx::Ctx), AppError> {
     let actor = crate::auth::server::require_actor().await?;
-    Ok((actor, crate::state::state()?.db))
+    Ok((actor, crate::core::ctx::Ctx::current()?))
 }
 
 /// Posts a message, or a thread reply with `thread_seq`. Send a fresh
@@ -52,10 +52,7 @@ pub async fn post_message(
         also_send_to_channel: also_send_to_channel.unwrap_or(false),
         files: Vec::new(),
     };
-    let (message, created) = super::server::send_new(&db, &actor, input).await?;
-    if created {
-        crate::realtime::publish::message_created(&message).await;
-    }
+    let message = super::server::send(&db, &actor, input).await?;
     Ok(Reply::new(MessageReply { channel: message.channel, seq: message.seq, message }))
 }
 
@@ -64,7 +61,6 @@ pub async fn post_message(
 pub async fn update(channel: String, seq: i64, text: String) -> Result<Reply<MessageReply>, AppError> {
     let (actor, db) = ctx().await?;
     let message = super::server::update(&db, &actor, parse_channel_id(&channel)?, seq, &text).await?;
-    crate::realtime::publish::message_updated(&message).await;
     Ok(Reply::new(MessageReply { channel: message.channel, seq: message.seq, message }))
 }
 
@@ -73,13 +69,12 @@ pub async fn update(channel: String, seq: i64, text: String) -> Result<Reply<Mes
 pub async fn delete(channel: String, seq: i64) -> Result<Reply<Empty>, AppError> {
     let (actor, db) = ctx().await?;
     let id = parse_channel_id(&channel)?;
-    let thread_seq = super::server::delete(&db, &actor, id, seq).await?;
+    super::server::delete(&db, &actor, id, seq).await?;
     // Files shared nowhere else were queued for removal: remove them now.
     let files = crate::state::state()?.files;
     if files.sweep_now(&db).await.is_err() {
         files.nudge_sweeper();
     }
-    crate::realtime::publish::message_deleted(id, seq, thread_seq).await;
     Ok(Reply::new(Empty {}))
 }
 
@@ -116,7 +111,6 @@ pub async fn react(channel: String, seq: i64, emoji: String) -> Result<Reply<Emp
     let (actor, db) = ctx().await?;
     let id = parse_channel_id(&channel)?;
     super::reactions::add(&db, &actor, id, seq, &emoji).await?;
-    crate::realtime::publish::reaction(&actor, id, seq, &emoji, true).await;
     Ok(Reply::new(Empty {}))
 }
 
@@ -126,6 +120,5 @@ pub async fn unreact(channel: String, seq: i64, emoji: String) -> Result<Reply<E
     let (actor, db) = ctx().await?;
     let id = parse_channel_id(&channel)?;
     super::reactions::remove(&db, &actor, id, seq, &emoji).await?;
-    crate::realtime::publish::reaction(&actor, id, seq, &emoji, false).await;
     Ok(Reply::new(Empty {}))
 }

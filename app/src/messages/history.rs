@@ -70,7 +70,7 @@ pub async fn history(
     if forward {
         rows.reverse();
     }
-    Ok(HistoryPage { messages: with_reactions(db, channel, rows).await?, has_more })
+    Ok(HistoryPage { messages: with_reactions(&mut *db.acquire().await?, channel, rows).await?, has_more })
 }
 
 /// A thread: its root, then up to `limit` replies in order. `seq` may name
@@ -103,7 +103,7 @@ pub async fn replies(
     .await?;
     let has_more = rows.len() as i64 > limit + 1;
     rows.truncate(limit as usize + 1);
-    Ok(HistoryPage { messages: with_reactions(db, channel, rows).await?, has_more })
+    Ok(HistoryPage { messages: with_reactions(&mut *db.acquire().await?, channel, rows).await?, has_more })
 }
 
 /// Every message after `after` (thread replies included), oldest first, for
@@ -130,5 +130,5 @@ pub async fn replay(
     )
     .fetch_all(db)
     .await?;
-    with_reactions(db, channel, rows).await
+    with_reactions(&mut *db.acquire().await?, channel, rows).await
 }

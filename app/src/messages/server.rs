@@ -1,5 +1,10 @@
 //! Server-only message actions and reads. Every function takes the channel
-//! id from the client through `channels::server::access` first.
+//! id from the client through `channels::server::access` first; writes lock
+//! the channel (`channels::server::lock`) and need its [`Writable`] proof.
+//!
+//! Each write emits its events in its own transaction, built from what it
+//! wrote: `message_created` (and `thread_reply` with the root's new count),
+//! `message_updated`, `message_deleted`.
 
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
@@ -9,9 +14,12 @@ pub use super::history::{history, replay, replies, HistoryPage};
 use super::markdown::{mention_fragments, render, Rendered};
 use super::{validate_caption, validate_client_msg_id, validate_text, Message};
 use crate::auth::Actor;
-use crate::channels::server::access;
+use crate::channels::server::{lock, Writable};
+use crate::core::ctx::Ctx;
+use crate::core::tx::Tx;
 use crate::db::unique_violation;
 use crate::error::{AppError, AppResult};
+use crate::realtime::Event;
 
 /// A stored message row (author name joined in).
 #[derive(Debug)]
@@ -62,11 +70,15 @@ impl Row {
 
 /// Turns rows into messages with their reactions and files (one query each
 /// for the page).
-pub(super) async fn with_reactions(db: &PgPool, channel: Uuid, rows: Vec<Row>) -> AppResult<Vec<Message>> {
+pub(super) async fn with_reactions(
+    db: &mut PgConnection,
+    channel: Uuid,
+    rows: Vec<Row>,
+) -> AppResult<Vec<Message>> {
     let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
-    let mut by_seq = super::reactions::for_messages(db, channel, &seqs).await?;
+    let mut by_seq = super::reactions::for_messages(&mut *db, channel, &seqs).await?;
     let with_files: Vec<i64> = rows.iter().filter(|r| r.file_count > 0).map(|r| r.seq).collect();
-    let mut files = crate::files::server::for_messages(db, channel, &with_files).await?;
+    let mut files = crate::files::server::for_messages(&mut *db, channel, &with_files).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -79,7 +91,7 @@ pub(super) async fn with_reactions(db: &PgPool, channel: Uuid, rows: Vec<Row>) -
 }
 
 /// One message by seq, with reactions; deleted ones are tombstones.
-pub async fn get(db: &PgPool, channel: Uuid, seq: i64) -> AppResult<Message> {
+pub async fn get(db: &mut PgConnection, channel: Uuid, seq: i64) -> AppResult<Message> {
     let row = sqlx::query_as!(
         Row,
         r#"select g.channel_id, g.seq, g.member_id, m.display_name as user_name, g.thread_seq,
@@ -89,7 +101,7 @@ pub async fn get(db: &PgPool, channel: Uuid, seq: i64) -> AppResult<Message> {
         channel,
         seq
     )
-    .fetch_optional(db)
+    .fetch_optional(&mut *db)
     .await?
     .ok_or(AppError::NotFound("message_not_found"))?;
     Ok(with_reactions(db, channel, vec![row]).await?.remove(0))
@@ -130,14 +142,19 @@ pub struct SendInput {
     pub files: Vec<crate::files::server::NewFile>,
 }
 
-async fn by_client_msg_id(db: &PgPool, actor: &Actor, channel: Uuid, id: &str) -> AppResult<Option<Message>> {
+async fn by_client_msg_id(
+    db: &mut PgConnection,
+    actor: &Actor,
+    channel: Uuid,
+    id: &str,
+) -> AppResult<Option<Message>> {
     let seq = sqlx::query_scalar!(
         "select seq from message where channel_id = $1 and member_id = $2 and client_msg_id = $3",
         channel,
         actor.member_id,
         id
     )
-    .fetch_optional(db)
+    .fetch_optional(&mut *db)
     .await?;
     match seq {
         Some(seq) => Ok(Some(get(db, channel, seq).await?)),
@@ -147,18 +164,20 @@ async fn by_client_msg_id(db: &PgPool, actor: &Actor, channel: Uuid, id: &str) -
 
 /// Posts a message (or a thread reply). A retry with the same
 /// `client_msg_id` returns the original message and stores nothing new.
-pub async fn send(db: &PgPool, actor: &Actor, input: SendInput) -> AppResult<Message> {
-    send_new(db, actor, input).await.map(|(m, _)| m)
+pub async fn send(ctx: &Ctx, actor: &Actor, input: SendInput) -> AppResult<Message> {
+    send_new(ctx, actor, input).await.map(|(m, _)| m)
 }
 
 /// Like [`send`], and says whether the message is new (`false` for a retry
-/// that found the original), so that only new messages are announced.
+/// that found the original).
 ///
 /// No lookup before the insert: the unique `client_msg_id` constraint
 /// catches a retry inside the transaction (which then rolls back and gives
 /// its seq back), and the new message is built from what was written
-/// instead of read back, so a send costs one round trip per statement.
-pub async fn send_new(db: &PgPool, actor: &Actor, input: SendInput) -> AppResult<(Message, bool)> {
+/// instead of read back. A retry announces the original again: if the first
+/// attempt's node died between its commit and its publish, this is what
+/// delivers it (clients drop a seq they already have).
+pub async fn send_new(ctx: &Ctx, actor: &Actor, input: SendInput) -> AppResult<(Message, bool)> {
     if input.files.is_empty() {
         validate_text(&input.text)?;
     } else {
@@ -168,27 +187,25 @@ pub async fn send_new(db: &PgPool, actor: &Actor, input: SendInput) -> AppResult
         return Err(AppError::Invalid("too_many_files"));
     }
     let client_msg_id = validate_client_msg_id(input.client_msg_id.as_deref())?;
-    let a = access(db, actor, input.channel).await?;
-    a.require_writable()?;
-    let rendered = render_for(db, actor, &input.text).await?;
-    let mut tx = db.begin().await?;
+    let rendered = render_for(ctx, actor, &input.text).await?;
+    let mut tx = ctx.begin().await?;
+    let w = lock(&mut tx, actor, input.channel).await?.writable()?;
     let root = match input.thread_seq {
         Some(seq) => Some(thread_root(&mut tx, input.channel, seq).await?),
         None => None,
     };
-    match insert(&mut tx, actor, &input, root, client_msg_id.as_deref(), &rendered).await {
-        Ok((seq, created_at, user_name)) => {
+    match insert(&mut tx, &w, actor, &input, root, client_msg_id.as_deref(), &rendered).await {
+        Ok(ins) => {
             let files = if input.files.is_empty() {
                 Vec::new()
             } else {
-                crate::files::server::attach(&mut tx, actor, input.channel, seq, &input.files).await?
+                crate::files::server::attach(&mut tx, actor, input.channel, ins.seq, &input.files).await?
             };
-            tx.commit().await?;
             let message = Message {
                 channel: input.channel,
-                seq,
+                seq: ins.seq,
                 user: actor.member_id,
-                user_name,
+                user_name: ins.user_name,
                 text: input.text,
                 html: rendered.html,
                 thread_seq: root,
@@ -202,8 +219,10 @@ pub async fn send_new(db: &PgPool, actor: &Actor, input: SendInput) -> AppResult
                 is_deleted: false,
                 files,
                 edited_at: None,
-                created_at,
+                created_at: ins.created_at,
             };
+            announce_created(&mut tx, &message, ins.root);
+            tx.commit().await?;
             Ok((message, true))
         }
         // On a partitioned table the violated constraint is named after the
@@ -212,10 +231,26 @@ pub async fn send_new(db: &PgPool, actor: &Actor, input: SendInput) -> AppResult
             // A retry (or a concurrent one won the race); the rollback returned our seq.
             drop(tx);
             let id = client_msg_id.as_deref().unwrap_or_default();
-            let original = by_client_msg_id(db, actor, input.channel, id).await?.ok_or(AppError::Internal)?;
+            let mut tx = ctx.begin().await?;
+            let original =
+                by_client_msg_id(&mut tx, actor, input.channel, id).await?.ok_or(AppError::Internal)?;
+            if !original.is_deleted {
+                tx.emit_to_channel(original.channel, Event::MessageCreated { message: original.clone() });
+            }
+            tx.commit().await?;
             Ok((original, false))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// `message_created`, and for a reply the root's new reply count.
+fn announce_created(tx: &mut Tx, m: &Message, root: Option<(i64, i32, Option<OffsetDateTime>)>) {
+    tx.emit_to_channel(m.channel, Event::MessageCreated { message: m.clone() });
+    if let Some((thread_seq, reply_count, last_reply_at)) = root {
+        let ev =
+            Event::ThreadReply { channel: m.channel, thread_seq, reply_count, last_reply_at, user: m.user };
+        tx.emit_to_channel(m.channel, ev);
     }
 }
 
@@ -231,16 +266,26 @@ pub(super) async fn thread_root(tx: &mut PgConnection, channel: Uuid, seq: i64) 
     .ok_or(AppError::NotFound("thread_not_found"))
 }
 
+/// What an insert wrote.
+struct Inserted {
+    seq: i64,
+    created_at: OffsetDateTime,
+    user_name: String,
+    /// For a reply: the root's seq, new reply count and last reply time.
+    root: Option<(i64, i32, Option<OffsetDateTime>)>,
+}
+
 async fn insert(
     tx: &mut PgConnection,
+    _proof: &Writable,
     actor: &Actor,
     input: &SendInput,
     root: Option<i64>,
     client_msg_id: Option<&str>,
     r: &Rendered,
-) -> Result<(i64, OffsetDateTime, String), sqlx::Error> {
-    // The row lock on the channel serialises sends per channel until commit,
-    // which is what makes seqs gap-free and unique.
+) -> Result<Inserted, sqlx::Error> {
+    // The row lock on the channel (taken by `lock`, held until commit)
+    // serialises sends per channel, which is what makes seqs gap-free and unique.
     let seq = sqlx::query_scalar!(
         "update channel set last_seq = last_seq + 1, last_message_at = now() where channel_id = $1 returning last_seq",
         input.channel
@@ -265,20 +310,23 @@ async fn insert(
     )
     .fetch_one(&mut *tx)
     .await?;
+    let mut thread = None;
     if let Some(root) = root {
-        sqlx::query!(
-            "update message set reply_count = reply_count + 1, last_reply_at = now() where channel_id = $1 and seq = $2",
+        let t = sqlx::query!(
+            "update message set reply_count = reply_count + 1, last_reply_at = now() where channel_id = $1 and seq = $2
+             returning reply_count, last_reply_at",
             input.channel,
             root
         )
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
+        thread = Some((root, t.reply_count, t.last_reply_at));
     }
-    Ok((seq, row.created_at, row.user_name))
+    Ok(Inserted { seq, created_at: row.created_at, user_name: row.user_name, root: thread })
 }
 
 /// The author and state of a live message; deleted ones are `message_not_found`.
-async fn live_author(db: &PgPool, channel: Uuid, seq: i64) -> AppResult<(Uuid, Option<i64>)> {
+async fn live_author(db: &mut PgConnection, channel: Uuid, seq: i64) -> AppResult<(Uuid, Option<i64>)> {
     let r = sqlx::query!(
         "select member_id, thread_seq from message where channel_id = $1 and seq = $2 and deleted_at is null",
         channel,
@@ -291,15 +339,15 @@ async fn live_author(db: &PgPool, channel: Uuid, seq: i64) -> AppResult<(Uuid, O
 }
 
 /// Edits a message: only its author, only while the channel is open.
-pub async fn update(db: &PgPool, actor: &Actor, channel: Uuid, seq: i64, text: &str) -> AppResult<Message> {
+pub async fn update(ctx: &Ctx, actor: &Actor, channel: Uuid, seq: i64, text: &str) -> AppResult<Message> {
     validate_text(text)?;
-    let a = access(db, actor, channel).await?;
-    a.require_writable()?;
-    let (author, _) = live_author(db, channel, seq).await?;
+    let r = render_for(ctx, actor, text).await?;
+    let mut tx = ctx.begin().await?;
+    lock(&mut tx, actor, channel).await?.writable()?;
+    let (author, _) = live_author(&mut tx, channel, seq).await?;
     if author != actor.member_id {
         return Err(AppError::Refused("cant_update_message"));
     }
-    let r = render_for(db, actor, text).await?;
     sqlx::query!(
         "update message set body = $3, html = $4, mentions = $5, mentions_all = $6, edited_at = now()
          where channel_id = $1 and seq = $2 and deleted_at is null",
@@ -310,61 +358,78 @@ pub async fn update(db: &PgPool, actor: &Actor, channel: Uuid, seq: i64, text: &
         &r.mentions,
         r.mentions_all
     )
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
-    get(db, channel, seq).await
+    // The edited row with its reactions and files, read in the same
+    // transaction: the event carries the whole message the client replaces.
+    let message = get(&mut tx, channel, seq).await?;
+    tx.emit_to_channel(channel, Event::MessageUpdated { message: message.clone() });
+    tx.commit().await?;
+    Ok(message)
 }
 
 /// Deletes a message, leaving a tombstone: its author, or an admin.
-/// Returns the thread it was a reply in, if any.
-pub async fn delete(db: &PgPool, actor: &Actor, channel: Uuid, seq: i64) -> AppResult<Option<i64>> {
-    let a = access(db, actor, channel).await?;
+pub async fn delete(ctx: &Ctx, actor: &Actor, channel: Uuid, seq: i64) -> AppResult<()> {
+    let mut tx = ctx.begin().await?;
+    let a = lock(&mut tx, actor, channel).await?;
     a.require_open()?;
-    let (author, thread_seq) = live_author(db, channel, seq).await?;
-    if author != actor.member_id && !actor.role.is_admin() {
+    let (author, thread_seq) = live_author(&mut tx, channel, seq).await?;
+    let (s, t) = crate::channels::server::policy(actor, &a);
+    if !crate::core::policy::can_delete_message(&s, &t, author) {
         return Err(AppError::Refused("cant_delete_message"));
     }
-    tombstone(db, channel, seq, thread_seq).await?;
-    Ok(thread_seq)
+    tombstone(&mut tx, channel, seq, thread_seq, actor.member_id).await?;
+    tx.commit().await
 }
 
-/// Deletes a message without checking who asks: for a message whose last
-/// file was just deleted by someone allowed to. Returns its thread.
-pub async fn delete_as_system(db: &PgPool, channel: Uuid, seq: i64) -> AppResult<Option<i64>> {
-    let (_, thread_seq) = live_author(db, channel, seq).await?;
-    tombstone(db, channel, seq, thread_seq).await?;
-    Ok(thread_seq)
+/// Deletes a message without checking who asks, inside the caller's
+/// transaction: for a message whose last file was just deleted by someone
+/// allowed to.
+pub async fn delete_as_system(tx: &mut Tx, channel: Uuid, seq: i64, by: Uuid) -> AppResult<()> {
+    let (_, thread_seq) = live_author(tx, channel, seq).await?;
+    tombstone(tx, channel, seq, thread_seq, by).await
 }
 
 /// Replaces a message with a tombstone: text, reactions and files go (files
-/// shared nowhere else are queued for removal from storage).
-async fn tombstone(db: &PgPool, channel: Uuid, seq: i64, thread_seq: Option<i64>) -> AppResult<()> {
-    let mut tx = db.begin().await?;
+/// shared nowhere else are queued for removal from storage). A reply's root
+/// gets its new count; `by` is who deleted it.
+async fn tombstone(tx: &mut Tx, channel: Uuid, seq: i64, thread_seq: Option<i64>, by: Uuid) -> AppResult<()> {
     let done = sqlx::query!(
         "update message set body = '', html = '', mentions = '{}', mentions_all = false, deleted_at = now()
          where channel_id = $1 and seq = $2 and deleted_at is null",
         channel,
         seq
     )
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?
     .rows_affected();
     if done == 0 {
         return Err(AppError::NotFound("message_not_found"));
     }
     sqlx::query!("delete from reaction where channel_id = $1 and seq = $2", channel, seq)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    crate::files::server::detach_message(&mut tx, channel, seq).await?;
+    crate::files::server::detach_message(tx, channel, seq).await?;
     if let Some(root) = thread_seq {
-        sqlx::query!(
-            "update message set reply_count = greatest(reply_count - 1, 0) where channel_id = $1 and seq = $2",
+        let t = sqlx::query!(
+            "update message set reply_count = greatest(reply_count - 1, 0) where channel_id = $1 and seq = $2
+             returning reply_count, last_reply_at",
             channel,
             root
         )
-        .execute(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
+        tx.emit_to_channel(channel, Event::MessageDeleted { channel, seq, thread_seq });
+        let ev = Event::ThreadReply {
+            channel,
+            thread_seq: root,
+            reply_count: t.reply_count,
+            last_reply_at: t.last_reply_at,
+            user: by,
+        };
+        tx.emit_to_channel(channel, ev);
+    } else {
+        tx.emit_to_channel(channel, Event::MessageDeleted { channel, seq, thread_seq });
     }
-    tx.commit().await?;
     Ok(())
 }

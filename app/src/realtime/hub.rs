@@ -12,10 +12,13 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, OnceCell};
 use uuid::Uuid;
 
-use super::bus::{EventBus, Topic};
+use super::bus::{Deliver, EventBus, Topic};
 use super::Event;
 
 pub type SocketId = u64;
+
+/// How long closing every socket after a bus outage takes, end to end.
+pub const RECONNECT_SPREAD: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// One event on its way to sockets, serialised once per node.
 #[derive(Debug)]
@@ -64,7 +67,8 @@ impl Hub {
     pub fn new(bus: Arc<dyn EventBus>, queue: usize) -> Arc<Hub> {
         let hub =
             Arc::new(Hub { bus: bus.clone(), inner: Mutex::default(), next_id: AtomicU64::new(1), queue });
-        bus.attach(Arc::downgrade(&hub));
+        let target: std::sync::Weak<dyn Deliver> = Arc::downgrade(&hub) as std::sync::Weak<dyn Deliver>;
+        bus.attach(target);
         hub
     }
 
@@ -170,19 +174,6 @@ impl Hub {
         }
     }
 
-    /// Tells every local socket to resync (events may have been lost).
-    pub fn resync_all(&self, why: &str) {
-        let mut guard = self.inner.lock().unwrap();
-        let ids: Vec<SocketId> = guard.sockets.keys().copied().collect();
-        tracing::warn!(sockets = ids.len(), why, "asking all sockets to resync");
-        for id in ids {
-            if let Some(s) = guard.sockets.get(&id) {
-                s.lagged.store(true, Ordering::Release);
-            }
-            remove_locked(&mut guard, id);
-        }
-    }
-
     /// Drops topics no local socket listens to any more, and unsubscribes
     /// the node from them.
     pub async fn sweep(&self) {
@@ -202,6 +193,39 @@ impl Hub {
     pub fn counts(&self) -> (usize, usize) {
         let g = self.inner.lock().unwrap();
         (g.sockets.len(), g.topics.len())
+    }
+}
+
+impl Deliver for Hub {
+    fn deliver(&self, topic: Topic, event: Event, json: Option<String>) {
+        Hub::deliver(self, topic, event, json)
+    }
+
+    /// Closes every local socket (1001), spread over [`RECONNECT_SPREAD`] so
+    /// that their clients do not all come back at once. Each client then
+    /// reconnects with jitter and resumes, replaying what it missed, without
+    /// reloading the page.
+    fn reconnect_all(self: Arc<Self>, why: &str) {
+        let ids: Vec<SocketId> = self.inner.lock().unwrap().sockets.keys().copied().collect();
+        tracing::warn!(sockets = ids.len(), why, "asking all sockets to reconnect and resume");
+        if ids.is_empty() {
+            return;
+        }
+        let hub = Arc::downgrade(&self);
+        tokio::spawn(async move {
+            let slices = 20u32;
+            let per = ids.len().div_ceil(slices as usize);
+            for chunk in ids.chunks(per) {
+                let Some(hub) = hub.upgrade() else { return };
+                {
+                    let mut guard = hub.inner.lock().unwrap();
+                    for id in chunk {
+                        remove_locked(&mut guard, *id);
+                    }
+                }
+                tokio::time::sleep(RECONNECT_SPREAD / slices).await;
+            }
+        });
     }
 }
 

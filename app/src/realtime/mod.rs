@@ -17,7 +17,7 @@ pub mod hub;
 #[cfg(feature = "ssr")]
 pub mod presence;
 #[cfg(feature = "ssr")]
-pub mod publish;
+pub mod redis_bus;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]

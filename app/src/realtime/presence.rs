@@ -7,7 +7,13 @@
 //! last refresh) and heartbeats in `ts:nodes`; when a node stops
 //! heartbeating, another node reaps its members and announces the change,
 //! so a node that dies without goodbye shows its members offline within
-//! about 7 s. Changes go out as `presence` events on the workspace topic.
+//! about 7 s. Changes go out as `presence` events on the workspace topic:
+//! presence is state the nodes keep, not a write, so it is published
+//! directly rather than through a transaction.
+//!
+//! Every Redis call has a deadline (the connection manager's response
+//! timeout), so a Redis outage slows nothing down; when the bus reconnects,
+//! each node writes its view again ([`PresenceService::rebuild`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -62,6 +68,13 @@ impl PresenceService {
         })
     }
 
+    /// Redis, unless the bus says it is down: then presence is this node's
+    /// own view (and writes wait for [`PresenceService::rebuild`]), so that
+    /// connecting a socket never waits on Redis's deadlines.
+    fn redis_if_up(&self) -> Option<redis::aio::ConnectionManager> {
+        self.redis.clone().filter(|_| self.bus.healthy())
+    }
+
     pub async fn connect(&self, member: Uuid, workspace: Uuid, socket: SocketId, idle_after: Duration) {
         self.tracker.lock().unwrap().connect(member, workspace, socket, idle_after);
         self.evaluate().await;
@@ -89,7 +102,7 @@ impl PresenceService {
     }
 
     async fn write_local(&self, member: Uuid, ws: Uuid, p: Presence) -> redis::RedisResult<()> {
-        let Some(mut r) = self.redis.clone() else { return Ok(()) };
+        let Some(mut r) = self.redis_if_up() else { return Ok(()) };
         let key = format!("ts:p:{member}:{}", self.node);
         let tag = format!("{ws}:{member}");
         if p == Presence::Offline {
@@ -115,7 +128,7 @@ impl PresenceService {
 
     /// What a member is across all nodes, before applying a manual away.
     async fn combined(&self, member: Uuid) -> Presence {
-        let Some(mut r) = self.redis.clone() else {
+        let Some(mut r) = self.redis_if_up() else {
             return self.tracker.lock().unwrap().get(member);
         };
         let nodes: Vec<String> = r.smembers(format!("ts:pn:{member}")).await.unwrap_or_default();
@@ -164,7 +177,7 @@ impl PresenceService {
     pub async fn announce(&self, member: Uuid, workspace: Uuid) {
         let info = self.info(member).await;
         let shown = format!("{}:{}", info.presence.as_str(), info.manual_away);
-        let changed = match self.redis.clone() {
+        let changed = match self.redis_if_up() {
             Some(mut r) => {
                 let old: Option<String> = redis::cmd("SET")
                     .arg(format!("ts:pa:{member}"))
@@ -192,7 +205,7 @@ impl PresenceService {
         };
         if changed {
             let ev = Event::Presence { user: member, presence: info.presence, manual_away: info.manual_away };
-            self.bus.publish(Topic::Workspace(workspace), &ev).await;
+            self.bus.publish(Topic::Workspace(workspace), &ev);
         }
     }
 
@@ -201,9 +214,14 @@ impl PresenceService {
     pub async fn run(self: Arc<Self>) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let mut n: u64 = 0;
+        let mut epoch = self.bus.epoch();
         loop {
             tick.tick().await;
             self.evaluate().await;
+            let now = self.bus.epoch();
+            if now != epoch && self.bus.healthy() && self.rebuild().await {
+                epoch = now;
+            }
             if self.redis.is_some() {
                 if n.is_multiple_of(2) {
                     if let Err(e) = self.heartbeat().await {
@@ -219,7 +237,7 @@ impl PresenceService {
     }
 
     async fn heartbeat(&self) -> redis::RedisResult<()> {
-        let Some(mut r) = self.redis.clone() else { return Ok(()) };
+        let Some(mut r) = self.redis_if_up() else { return Ok(()) };
         let present = self.tracker.lock().unwrap().present();
         let mut pipe = redis::pipe();
         pipe.zadd("ts:nodes", self.node.to_string(), now_ms());
@@ -233,10 +251,27 @@ impl PresenceService {
         pipe.query_async::<()>(&mut r).await
     }
 
+    /// Writes this node's whole view to Redis again and announces it: after
+    /// a Redis restart the per-member sets are gone, and without them the
+    /// people connected here would read as offline.
+    /// Returns false when it must be tried again.
+    async fn rebuild(&self) -> bool {
+        let present = self.tracker.lock().unwrap().present();
+        tracing::info!(members = present.len(), "rewriting this node's presence after the bus reconnected");
+        for (member, ws, p) in present {
+            if let Err(e) = self.write_local(member, ws, p).await {
+                tracing::warn!(error = %e, "presence rebuild failed; retrying");
+                return false;
+            }
+            self.announce(member, ws).await;
+        }
+        true
+    }
+
     /// Finds nodes that stopped heartbeating and announces their members'
     /// new presence (one node does it, under a lock).
     async fn reap(&self) -> redis::RedisResult<()> {
-        let Some(mut r) = self.redis.clone() else { return Ok(()) };
+        let Some(mut r) = self.redis_if_up() else { return Ok(()) };
         let dead: Vec<String> = r.zrangebyscore("ts:nodes", 0, now_ms().saturating_sub(NODE_DEAD_MS)).await?;
         for node in dead {
             let lock: Option<String> = redis::cmd("SET")
@@ -279,7 +314,7 @@ impl PresenceService {
             let _ = self.write_local(*member, *ws, Presence::Offline).await;
             self.announce(*member, *ws).await;
         }
-        if let Some(mut r) = self.redis.clone() {
+        if let Some(mut r) = self.redis_if_up() {
             let _: redis::RedisResult<()> = r.zrem("ts:nodes", self.node.to_string()).await;
         }
     }

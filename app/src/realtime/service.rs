@@ -1,5 +1,7 @@
-//! The realtime service as the rest of the server sees it: publish events
-//! after a commit, hand out connection tickets, and run the background work.
+//! The realtime service as the rest of the server sees it: the hub and bus,
+//! presence, connection tickets, and the background work. Writes do not
+//! publish through it: `core::tx::Tx::commit` does. Only ephemeral signals
+//! that store nothing (typing) go out through [`Realtime::signal`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,9 +9,10 @@ use std::time::Duration;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::bus::{EventBus, LocalBus, RedisBus, Topic};
+use super::bus::{EventBus, LocalBus, Topic};
 use super::hub::Hub;
 use super::presence::PresenceService;
+use super::redis_bus::RedisBus;
 use super::Event;
 use crate::auth::server::{hash_secret, new_secret};
 use crate::error::{AppError, AppResult};
@@ -47,9 +50,9 @@ impl Realtime {
         let node = Uuid::now_v7();
         let (bus, redis): (Arc<dyn EventBus>, _) = match &config.redis_url {
             Some(url) => {
-                let bus = RedisBus::connect(url).await?;
+                let bus = RedisBus::connect(url, node).await?;
                 let client = redis::Client::open(url.as_str()).map_err(|e| e.to_string())?;
-                let conn = redis::aio::ConnectionManager::new(client).await.map_err(|e| e.to_string())?;
+                let conn = super::redis_bus::connection(&client).await?;
                 (bus, Some(conn))
             }
             None => (Arc::new(LocalBus::default()), None),
@@ -82,12 +85,17 @@ impl Realtime {
         self.presence.shutdown().await;
     }
 
-    pub async fn publish(&self, topic: Topic, event: &Event) {
-        self.hub.bus().publish(topic, event).await;
+    /// Sends an ephemeral signal (typing) that stores nothing: the one
+    /// publish outside a transaction, because there is no write to follow.
+    pub fn signal(&self, channel: Uuid, event: &Event) {
+        debug_assert!(matches!(event, Event::Typing { .. }));
+        self.hub.bus().publish(Topic::Channel(channel), event);
     }
 
-    pub async fn to_channel(&self, channel: Uuid, event: Event) {
-        self.publish(Topic::Channel(channel), &event).await;
+    /// The bus's name and whether it reaches the other nodes.
+    pub fn bus_status(&self) -> (&'static str, bool) {
+        let bus = self.hub.bus();
+        (bus.name(), bus.healthy())
     }
 
     /// A single-use ticket for `/ws?ticket=…`, valid for 30 s.

@@ -21,7 +21,7 @@ pub async fn create(tx: &mut PgConnection, name: &str) -> AppResult<Uuid> {
 /// Adds an account to a workspace (and to #general, unless a guest).
 /// `already_member` if it is in there already.
 pub async fn add_member(
-    tx: &mut PgConnection,
+    tx: &mut crate::core::tx::Tx,
     workspace_id: Uuid,
     account_id: Uuid,
     role: Role,
@@ -36,7 +36,7 @@ pub async fn add_member(
         role.as_str(),
         display_name
     )
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     .map_err(|e| match unique_violation(&e).as_deref() {
         Some("member_workspace_account_key") => AppError::AlreadyExists("already_member"),

@@ -327,7 +327,7 @@ impl Conn {
                     user: self.actor.member_id,
                     user_name: self.name.clone(),
                 };
-                self.rt.to_channel(channel, ev).await;
+                self.rt.signal(channel, &ev);
             }
         }
     }

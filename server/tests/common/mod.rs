@@ -17,10 +17,16 @@ use sqlx::PgPool;
 /// The password every fixture account uses.
 pub const PASSWORD: &str = "correct horse battery";
 
+/// The context actions run in, over the test's database. Its events reach
+/// no socket (tests that watch events start a server, or a hub of their own).
+pub fn ctx(db: &PgPool) -> app::core::ctx::Ctx {
+    app::core::ctx::Ctx::offline(db.clone())
+}
+
 /// Signs up `email` as owner of a new workspace called `workspace`.
 pub async fn owner(db: &PgPool, email: &str, workspace: &str) -> Actor {
     signup(
-        db,
+        &ctx(db),
         SignupInput {
             workspace_name: workspace.into(),
             email: email.into(),
@@ -168,7 +174,7 @@ pub fn assert_error(got: &(StatusCode, Value), status: u16, code: &str) {
 /// sign-up for that).
 pub async fn member(db: &PgPool, admin: &Actor, name: &str, role: app::auth::Role) -> Actor {
     let account_id = uuid::Uuid::now_v7();
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = ctx(db).begin().await.unwrap();
     let email =
         format!("{}.{}@fixture.test", name.to_lowercase().replace(' ', "."), &account_id.to_string()[..8]);
     app::auth::server::insert_account(&mut tx, account_id, &email, "not-a-hash").await.unwrap();

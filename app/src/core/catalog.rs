@@ -1,0 +1,65 @@
+//! Every Web API method, sorted by what it does to the write path. A test
+//! (`server/tests/write_path.rs`) checks that each registered method is in
+//! exactly one list, and exercises the emitting ones: a new method cannot
+//! land without a decision about its events.
+
+/// Writes that emit events on commit (when they change something).
+pub const EMITTING: &[&str] = &[
+    "chat.postMessage",
+    "chat.update",
+    "chat.delete",
+    "reactions.add",
+    "reactions.remove",
+    "files.upload",
+    "files.delete",
+    "conversations.create",
+    "conversations.join",
+    "conversations.leave",
+    "conversations.invite",
+    "conversations.kick",
+    "conversations.rename",
+    "conversations.setTopic",
+    "conversations.setPurpose",
+    "conversations.archive",
+    "conversations.unarchive",
+    "conversations.open",
+    "conversations.mark",
+    "invites.accept",
+    "auth.signup",
+    // Presence is node state, announced by the presence service.
+    "users.setPresence",
+];
+
+/// Writes that change nothing any other client shows, with the reason.
+pub const SILENT: &[(&str, &str)] = &[
+    ("auth.login", "a new session; no other client's state changes"),
+    ("auth.logout", "ends the caller's own session"),
+    ("workspaces.switch", "changes which workspace the caller's session is in"),
+    ("tokens.create", "a personal token, shown only on its owner's settings page"),
+    ("tokens.revoke", "a personal token, shown only on its owner's settings page"),
+    ("invites.create", "admin-only list, read on demand"),
+    ("invites.revoke", "admin-only list, read on demand"),
+    ("rtm.connect", "a single-use socket ticket"),
+];
+
+/// Methods that only read.
+pub const READS: &[&str] = &[
+    "auth.test",
+    "conversations.history",
+    "conversations.info",
+    "conversations.list",
+    "conversations.members",
+    "conversations.replies",
+    "files.info",
+    "files.list",
+    "invites.info",
+    "invites.list",
+    "search.messages",
+    "tokens.list",
+    "users.conversations",
+    "users.getPresence",
+    "users.info",
+    "users.list",
+    "users.presence",
+    "workspaces.list",
+];

@@ -1,0 +1,81 @@
+//! [`Tx`]: a Postgres transaction that carries the events of its change.
+//!
+//! Actions call [`Tx::emit`] with what they wrote (from `returning`, never
+//! read back), and [`Tx::commit`] publishes those events only after the
+//! commit succeeded, so no event ever announces something that rolled back.
+//! A transaction dropped without a commit rolls back and announces nothing.
+//!
+//! The commit and the publishing run in their own task: if the HTTP client
+//! hangs up while the commit is in flight, the request future is dropped,
+//! but the task still commits and still publishes. A stored message is
+//! therefore always announced (publishing itself never waits on Redis; see
+//! `realtime::bus`).
+
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+use crate::realtime::bus::{EventBus, Topic};
+use crate::realtime::Event;
+
+/// A transaction plus the events to publish when it commits.
+pub struct Tx {
+    inner: Transaction<'static, Postgres>,
+    events: Vec<(Topic, Event)>,
+    bus: Arc<dyn EventBus>,
+}
+
+impl Tx {
+    pub(super) async fn begin(db: &PgPool, bus: Arc<dyn EventBus>) -> AppResult<Tx> {
+        Ok(Tx { inner: db.begin().await?, events: Vec::new(), bus })
+    }
+
+    /// Queues an event for `topic`, published after the commit.
+    pub fn emit(&mut self, topic: Topic, event: Event) {
+        self.events.push((topic, event));
+    }
+
+    /// Queues an event for everyone in a channel.
+    pub fn emit_to_channel(&mut self, channel: Uuid, event: Event) {
+        self.emit(Topic::Channel(channel), event);
+    }
+
+    /// The events queued so far (for tests and for actions that say whether
+    /// they changed anything).
+    pub fn events(&self) -> &[(Topic, Event)] {
+        &self.events
+    }
+
+    /// Commits, then publishes the queued events in order. Runs to the end
+    /// even when the caller's future is dropped halfway.
+    pub async fn commit(self) -> AppResult<()> {
+        let Tx { inner, events, bus } = self;
+        let task = tokio::spawn(async move {
+            inner.commit().await?;
+            for (topic, event) in &events {
+                bus.publish(*topic, event);
+            }
+            Ok::<_, AppError>(())
+        });
+        task.await.map_err(|e| {
+            tracing::error!(error = %e, "the commit task failed");
+            AppError::Internal
+        })?
+    }
+}
+
+impl Deref for Tx {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.inner
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.inner
+    }
+}
