@@ -14,6 +14,7 @@ mod details;
 pub mod dm_ui;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod state;
 pub mod ui;
 
 use serde::{Deserialize, Serialize};

@@ -40,7 +40,6 @@ struct State {
     attempt: u32,
     me: Option<Uuid>,
     ever_resumed: bool,
-    refresh_due: bool,
     last_activity: f64,
 }
 
@@ -60,6 +59,7 @@ pub fn start(ctx: Ctx) {
         return;
     }
     connect();
+    super::sync::watch_attention();
     // The browser knows about network loss before the socket does.
     let off = window_event_listener(leptos::ev::offline, |_| {
         if let Some(ws) = STATE.with(|s| s.borrow().ws.clone()) {
@@ -255,7 +255,7 @@ fn flush_outbox(ctx: Ctx) {
                 x.error = None;
             }
         });
-        crate::messages::ui::send_pending(feed, p, ctx.toasts, ctx.convs, ctx.live);
+        crate::messages::ui::send_pending(feed, p, ctx.toasts, ctx.live);
     }
 }
 
@@ -271,20 +271,6 @@ fn refresh_open_channel(ctx: Ctx) {
             feed.upsert(r.data.messages);
         }
     });
-}
-
-/// The sidebar reloads at most every 1.5 s however many events arrive.
-fn refresh_sidebar(ctx: Ctx) {
-    let due = STATE.with(|s| !std::mem::replace(&mut s.borrow_mut().refresh_due, true));
-    if due {
-        set_timeout(
-            move || {
-                STATE.with(|s| s.borrow_mut().refresh_due = false);
-                ctx.convs.refresh();
-            },
-            Duration::from_millis(1500),
-        );
-    }
 }
 
 fn apply(ctx: Ctx, ev: &Event) {
@@ -309,13 +295,9 @@ fn apply(ctx: Ctx, ev: &Event) {
                     let visible = message.thread_seq.is_none() || message.also_in_channel;
                     feed.upsert(vec![message.clone()]);
                     if visible && Some(message.user) != me {
-                        let (channel, seq) = (message.channel.to_string(), message.seq);
-                        leptos::task::spawn_local(async move {
-                            let _ = crate::channels::api::mark(channel, seq).await;
-                        });
+                        super::sync::mark_read(message.channel, message.seq);
                     }
                 }
-                None if Some(message.user) != me => refresh_sidebar(ctx),
                 None => {}
             }
         }
@@ -352,6 +334,10 @@ fn apply(ctx: Ctx, ev: &Event) {
         | Event::ChannelUpdated { .. }
         | Event::ChannelArchived { .. }
         | Event::MemberJoined { .. }
-        | Event::MemberLeft { .. } => refresh_sidebar(ctx),
+        | Event::MemberLeft { .. } => {}
+    }
+    // The sidebar follows every event from its payload (no list reload).
+    if let Some(me) = me {
+        super::sync::fold(ctx.convs, me, ev);
     }
 }

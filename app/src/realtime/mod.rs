@@ -20,6 +20,7 @@ pub mod presence;
 pub mod redis_bus;
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod sync;
 #[cfg(feature = "ssr")]
 pub mod tracker;
 pub mod typing;

@@ -128,7 +128,12 @@ impl Conn {
         let mut beat = tokio::time::interval_at(Instant::now() + heartbeat, heartbeat);
         let mut shutdown = self.rt.shutdown_signal();
         loop {
+            // Biased, queued events first: a `pong` then follows every event
+            // queued before its `ping` was read, so a client can use a ping
+            // as a barrier ("I have everything my last request caused").
             tokio::select! {
+                biased;
+                _ = shutdown.changed() => return Exit::Close(close::GOING_AWAY, "server_shutdown"),
                 d = h.rx.recv() => match d {
                     Some(d) => {
                         if h.lagged.load(Ordering::Acquire) {
@@ -159,7 +164,6 @@ impl Conn {
                         return Exit::Gone;
                     }
                 }
-                _ = shutdown.changed() => return Exit::Close(close::GOING_AWAY, "server_shutdown"),
             }
         }
     }

@@ -14,7 +14,6 @@ use crate::files::tray::{Tray, UploadForm};
 use crate::messages::Message;
 use crate::realtime::ui::{Live, Status, TypingLine};
 use crate::shell::toast::{toasts, ToastList};
-use crate::shell::{use_convs, ConvsCtx};
 
 /// A loaded message and a revision counter that changes whenever it does
 /// (the list re-renders a row only when its key changes).
@@ -139,7 +138,7 @@ pub const WAITING: &str = "waiting for the connection; it will be sent when you 
 
 /// Sends a pending message of the feed and settles it. Toasts and the
 /// sidebar come from the caller (event handlers run without context).
-pub fn send_pending(feed: Feed, p: Pending, toasts: ToastList, convs: ConvsCtx, live: Live) {
+pub fn send_pending(feed: Feed, p: Pending, toasts: ToastList, live: Live) {
     live.sent();
     leptos::task::spawn_local(async move {
         let id = p.client_msg_id.clone();
@@ -148,9 +147,7 @@ pub fn send_pending(feed: Feed, p: Pending, toasts: ToastList, convs: ConvsCtx, 
                 let seq = m.seq;
                 feed.pending.try_update(|v| v.retain(|x| x.client_msg_id != id));
                 feed.upsert(vec![m]);
-                if crate::channels::api::mark(feed.channel.to_string(), seq).await.is_ok() {
-                    convs.refresh();
-                }
+                crate::realtime::sync::mark_read(feed.channel, seq);
             }
             Err(e) => {
                 // A request that fails while the socket is down failed for
@@ -171,7 +168,7 @@ pub fn send_pending(feed: Feed, p: Pending, toasts: ToastList, convs: ConvsCtx, 
 }
 
 /// Uploads the tray's files with `text` as one message.
-fn send_files(feed: Feed, tray: Tray, text: String, toasts: ToastList, convs: ConvsCtx) {
+fn send_files(feed: Feed, tray: Tray, text: String, toasts: ToastList) {
     let form =
         UploadForm { channel: feed.channel.to_string(), text, client_msg_id: super::new_client_msg_id() };
     tray.upload(
@@ -180,12 +177,7 @@ fn send_files(feed: Feed, tray: Tray, text: String, toasts: ToastList, convs: Co
             Ok(m) => {
                 let seq = m.seq;
                 feed.upsert(vec![m]);
-                let channel = feed.channel;
-                leptos::task::spawn_local(async move {
-                    if crate::channels::api::mark(channel.to_string(), seq).await.is_ok() {
-                        convs.refresh();
-                    }
-                });
+                crate::realtime::sync::mark_read(feed.channel, seq);
             }
             Err(e) => {
                 tray.notice.set(Some(e.detail()));
@@ -200,16 +192,16 @@ fn send_files(feed: Feed, tray: Tray, text: String, toasts: ToastList, convs: Co
 #[component]
 pub fn ChannelComposer(channel: Uuid, label: String, tray: Tray) -> impl IntoView {
     let current = expect_context::<CurrentFeed>().0;
-    let (toasts, convs, live) = (toasts(), use_convs(), expect_context::<Live>());
+    let (toasts, live) = (toasts(), expect_context::<Live>());
     let on_send = Callback::new(move |(text, _also): (String, bool)| {
         let Some(feed) = current.get_untracked().filter(|f| f.channel == channel) else { return };
         if !tray.is_empty() {
-            send_files(feed, tray, text, toasts, convs);
+            send_files(feed, tray, text, toasts);
             return;
         }
         let p = Pending { client_msg_id: super::new_client_msg_id(), text, error: None };
         feed.pending.update(|v| v.push(p.clone()));
-        send_pending(feed, p, toasts, convs, live);
+        send_pending(feed, p, toasts, live);
     });
     let on_typing = Callback::new(move |_: ()| live.typing_in(channel, None));
     view! {

@@ -18,7 +18,7 @@ use crate::channels::Channel;
 use crate::error::AppError;
 use crate::messages::api::history;
 use crate::messages::Message;
-use crate::shell::{toast::toasts, use_convs, Detail, DetailCtx};
+use crate::shell::{toast::toasts, Detail, DetailCtx};
 
 const PAGE: i64 = 50;
 /// Consecutive messages of one author within this many seconds are grouped.
@@ -78,7 +78,6 @@ pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Memo<Opti
     let feed = Feed::new(id);
     let current = expect_context::<CurrentFeed>().0;
     let detail = expect_context::<DetailCtx>().0;
-    let convs = use_convs();
     let toasts = toasts();
     let highlight = RwSignal::new(target.get_untracked());
     let scroller = NodeRef::<leptos::html::Div>::new();
@@ -98,11 +97,7 @@ pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Memo<Opti
             return;
         }
         if let Some(seq) = feed.newest_seq().filter(|s| *s > last_read) {
-            spawn_local(async move {
-                if crate::channels::api::mark(id.to_string(), seq).await.is_ok() {
-                    convs.refresh();
-                }
-            });
+            crate::realtime::sync::mark_read(id, seq);
         }
     };
 
@@ -250,7 +245,7 @@ pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Memo<Opti
 /// A message still being sent, or one that failed with Retry/Discard.
 #[component]
 fn PendingRow(feed: Feed, p: super::Pending) -> impl IntoView {
-    let (toasts, convs, live) = (toasts(), use_convs(), expect_context::<crate::realtime::ui::Live>());
+    let (toasts, live) = (toasts(), expect_context::<crate::realtime::ui::Live>());
     let failed = p.error.clone();
     let is_failed = failed.is_some();
     let retry = p.clone();
@@ -268,7 +263,7 @@ fn PendingRow(feed: Feed, p: super::Pending) -> impl IntoView {
                             let mut r = retry.clone();
                             r.error = None;
                             feed.pending.update(|v| if let Some(x) = v.iter_mut().find(|x| x.client_msg_id == r.client_msg_id) { x.error = None; });
-                            send_pending(feed, r, toasts, convs, live);
+                            send_pending(feed, r, toasts, live);
                         }>"Retry"</button>
                         <button class="btn subtle small" on:click=move |_| {
                             let id = id.clone();
