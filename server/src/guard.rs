@@ -15,11 +15,25 @@ use crate::api_gateway::error_response;
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "ts_session";
 
-/// Paths rendered inside the signed-in app shell.
-const SHELL_PREFIXES: &[&str] = &["/people", "/admin", "/settings", "/search"];
+/// The pages a signed-out visitor may open. Every other page needs a
+/// session: listing the public ones (not the private ones) means a new page
+/// is protected by default.
+const PUBLIC_PAGES: &[&str] = &["/login", "/signup", "/invite/"];
 
-fn is_shell_page(path: &str) -> bool {
-    path == "/" || SHELL_PREFIXES.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")))
+/// Paths that are not pages: the API, sockets, files and assets answer for
+/// themselves (with the API's errors, not a redirect).
+const NOT_PAGES: &[&str] = &["/api/", "/ws", "/files/", "/pkg/"];
+
+/// Whether `path` is a page of the signed-in app (or an unknown path, whose
+/// "not found" is for signed-in eyes too).
+fn is_private_page(path: &str) -> bool {
+    let public = PUBLIC_PAGES
+        .iter()
+        .any(|p| path == p.trim_end_matches('/') || (p.ends_with('/') && path.starts_with(p)));
+    let not_page = NOT_PAGES.iter().any(|p| path == p.trim_end_matches('/') || path.starts_with(p));
+    // Static files (`/icon.svg`, `/manifest.webmanifest`) have an extension.
+    let asset = path.rsplit('/').next().is_some_and(|last| last.contains('.'));
+    !public && !not_page && !asset
 }
 
 fn has_session_cookie(headers: &HeaderMap) -> bool {
@@ -85,7 +99,7 @@ pub async fn page_auth(State(st): State<AppState>, session: Session, req: Reques
         return next.run(req).await;
     }
     let path = req.uri().path();
-    let shell = is_shell_page(path);
+    let shell = is_private_page(path);
     if !shell && path != "/login" {
         return next.run(req).await;
     }
@@ -118,9 +132,32 @@ mod tests {
     }
 
     #[test]
-    fn shell_pages_are_recognised() {
-        assert!(is_shell_page("/") && is_shell_page("/people") && is_shell_page("/admin/invites"));
-        assert!(!is_shell_page("/login") && !is_shell_page("/peoplex") && !is_shell_page("/api/auth.test"));
+    fn every_page_but_the_public_ones_needs_a_session() {
+        for p in [
+            "/",
+            "/people",
+            "/admin/invites",
+            "/c/0190-abc",
+            "/c/x/12",
+            "/channels",
+            "/dms/new",
+            "/search",
+            "/nope",
+        ] {
+            assert!(is_private_page(p), "{p}");
+        }
+        for p in [
+            "/login",
+            "/signup",
+            "/invite/abc",
+            "/api/auth.test",
+            "/ws",
+            "/files/1/a.png",
+            "/pkg/x.wasm",
+            "/icon.svg",
+        ] {
+            assert!(!is_private_page(p), "{p}");
+        }
     }
 
     #[test]

@@ -19,8 +19,9 @@ use crate::core::policy as rules;
 use crate::core::tx::Tx;
 use crate::db::{audit, unique_violation};
 use crate::error::{AppError, AppResult};
+use super::events::{announce_created, announce_joined, announce_left, announce_updated, SummaryRow};
 use crate::realtime::bus::Topic;
-use crate::realtime::{ChannelSummary, Event};
+use crate::realtime::Event;
 
 const GENERAL_PURPOSE: &str = "This channel is for workspace-wide communication and announcements.";
 
@@ -65,73 +66,6 @@ fn name_taken(e: sqlx::Error) -> AppError {
     match unique_violation(&e).as_deref() {
         Some("channel_workspace_name_key") => AppError::AlreadyExists("name_taken"),
         _ => e.into(),
-    }
-}
-
-/// The summary every member may see, as a `returning` clause reads it.
-struct SummaryRow {
-    workspace_id: Uuid,
-    name: Option<String>,
-    kind: String,
-    topic: String,
-    purpose: String,
-    archived: bool,
-}
-
-impl SummaryRow {
-    fn into_summary(self, id: Uuid) -> (ChannelSummary, Uuid) {
-        let kind = ChannelKind::parse(&self.kind).unwrap_or(ChannelKind::Private);
-        let s = ChannelSummary {
-            id,
-            name: self.name,
-            is_private: kind != ChannelKind::Public,
-            is_dm: kind.is_dm(),
-            is_archived: self.archived,
-            topic: self.topic,
-            purpose: self.purpose,
-        };
-        (s, self.workspace_id)
-    }
-}
-
-/// A changed name, topic or purpose: public channels tell the whole
-/// workspace (the channel browser shows them), others only their members.
-fn announce_updated(tx: &mut Tx, row: SummaryRow, channel: Uuid) {
-    let (summary, workspace) = row.into_summary(channel);
-    let topic = if summary.is_private { Topic::Channel(channel) } else { Topic::Workspace(workspace) };
-    tx.emit(topic, Event::ChannelUpdated { channel: summary });
-}
-
-/// People joined: the channel sees it, and each newcomer's sockets learn it
-/// on their own topic (and subscribe to the channel).
-fn announce_joined(tx: &mut Tx, channel: Uuid, users: &[Uuid]) {
-    for user in users {
-        let ev = Event::MemberJoined { channel, user: *user };
-        tx.emit(Topic::Member(*user), ev.clone());
-        tx.emit(Topic::Channel(channel), ev);
-    }
-}
-
-/// Someone left or was removed: the channel's last event for them.
-fn announce_left(tx: &mut Tx, channel: Uuid, user: Uuid) {
-    let ev = Event::MemberLeft { channel, user };
-    tx.emit(Topic::Channel(channel), ev.clone());
-    tx.emit(Topic::Member(user), ev);
-}
-
-/// A new channel or DM: members learn of it on their own topics; a public
-/// channel is also announced workspace-wide.
-fn announce_created(tx: &mut Tx, summary: ChannelSummary, workspace: Uuid, members: &[Uuid]) {
-    let channel = summary.id;
-    let ev = Event::ChannelCreated { channel: summary.clone() };
-    if !summary.is_private {
-        tx.emit(Topic::Workspace(workspace), ev.clone());
-    }
-    for m in members {
-        if summary.is_private {
-            tx.emit(Topic::Member(*m), ev.clone());
-        }
-        tx.emit(Topic::Member(*m), Event::MemberJoined { channel, user: *m });
     }
 }
 

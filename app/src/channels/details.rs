@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::api;
 use super::ui::MemberLine;
 use super::Channel;
+use crate::core::policy;
 use crate::error::AppError;
 use crate::shell::toast::{toasts, ToastList, Tone};
 use crate::shell::{use_convs, ConvsCtx};
@@ -116,14 +117,24 @@ pub fn DetailsBody(c: Channel, members: Members, version: RwSignal<u32>) -> impl
     });
     let (id_leave, id_arch) = (id.clone(), id.clone());
     let archived = c.is_archived;
-    let can_leave = is_channel && c.is_member && !c.is_general;
-    let can_archive = is_channel && c.is_member && !c.is_general;
     let me = crate::shell::use_me().get_untracked().and_then(|r| r.ok()).map(|r| r.data);
     let me_id = me.as_ref().map(|m| m.user_id);
-    let can_kick = open
-        && is_channel
-        && !c.is_general
-        && me.as_ref().is_some_and(|m| m.role.is_admin() || c.created_by == Some(m.user_id));
+    // The same rules the server applies (core::policy), so the pane offers
+    // exactly what will be allowed.
+    let target = policy::Target {
+        is_dm: c.kind.is_dm(),
+        is_general: c.is_general,
+        is_member: c.is_member,
+        is_archived: c.is_archived,
+        created_by: c.created_by,
+    };
+    let subject = me.as_ref().map(|m| policy::Subject { member: m.user_id, role: m.role });
+    let allowed = |rule: fn(&policy::Subject, &policy::Target) -> bool| {
+        subject.as_ref().is_some_and(|s| rule(s, &target))
+    };
+    let can_leave = allowed(policy::can_leave);
+    let can_archive = allowed(policy::can_archive);
+    let can_kick = allowed(policy::can_kick);
     let channel_id = c.id;
     view! {
         <h3>{c.label()}</h3>

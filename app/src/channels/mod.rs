@@ -13,6 +13,8 @@ pub mod api;
 mod details;
 pub mod dm_ui;
 #[cfg(feature = "ssr")]
+mod events;
+#[cfg(feature = "ssr")]
 pub mod server;
 pub mod state;
 pub mod ui;
