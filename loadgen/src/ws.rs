@@ -35,7 +35,7 @@ use conn::{now_us, open_all, trouble_line, Shared};
 
 pub const USAGE: &str =
     "loadgen ws idle --url URL --tokens FILE --connections N [--pid PID] [--sources 8] [--hold-secs 10]\n\
-    \x20      loadgen ws fanout --url URL --plan FILE --rate R --seconds S [--pid PID] [--sources 8]";
+    \x20      loadgen ws fanout --url URL --plan FILE --rate R --seconds S [--pid PID] [--sources 8] [--sidebar events|reload]";
 
 /// Posts waiting for an answer at once; later ones wait (and count as late).
 const POSTS_IN_FLIGHT: usize = 1024;
@@ -52,6 +52,9 @@ struct Args {
     hold_secs: u64,
     rate: f64,
     seconds: f64,
+    /// `reload`: every client reloads its sidebar after new messages, as the
+    /// browser did before it kept the sidebar from events.
+    sidebar_reload: bool,
 }
 
 fn parse(args: Vec<String>) -> Result<Args> {
@@ -71,6 +74,7 @@ fn parse(args: Vec<String>) -> Result<Args> {
         hold_secs: 10,
         rate: 100.0,
         seconds: 10.0,
+        sidebar_reload: false,
     };
     while let Some(flag) = it.next() {
         let v = it.next().ok_or_else(|| anyhow!("{flag} needs a value"))?;
@@ -83,6 +87,13 @@ fn parse(args: Vec<String>) -> Result<Args> {
             ("--hold-secs", false) => a.hold_secs = v.parse()?,
             ("--rate", true) => a.rate = v.parse()?,
             ("--seconds", true) => a.seconds = v.parse()?,
+            ("--sidebar", true) => {
+                a.sidebar_reload = match v.as_str() {
+                    "reload" => true,
+                    "events" => false,
+                    _ => bail!("--sidebar is events or reload"),
+                }
+            }
             (other, _) => bail!("unknown flag {other}\nusage: {USAGE}"),
         }
     }
@@ -114,7 +125,9 @@ pub async fn main(args: Vec<String>) -> Result<()> {
         .pool_max_idle_per_host(POSTS_IN_FLIGHT)
         .timeout(Duration::from_secs(30))
         .build()?;
-    let sh = Arc::new(Shared::new(http, &a.url, a.fanout));
+    let mut sh = Shared::new(http, &a.url, a.fanout);
+    sh.sidebar_reload = a.sidebar_reload;
+    let sh = Arc::new(sh);
     if a.fanout {
         fanout(&a, sh).await
     } else {
@@ -273,6 +286,11 @@ async fn fanout(a: &Args, sh: Arc<Shared>) -> Result<()> {
         ms(h.max())
     );
     println!("{}", trouble_line(&sh));
+    println!(
+        "sidebar mode={} list_reloads={}",
+        if a.sidebar_reload { "reload" } else { "events" },
+        sh.sidebar_loads.load(Relaxed)
+    );
     if let (Some(pid), Some(u0), Some(u1)) = (a.pid, u0, u1) {
         let cpu = u1.cpu_secs - u0.cpu_secs;
         println!(

@@ -4,9 +4,6 @@
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::http::HeaderMap;
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -58,20 +55,7 @@ pub async fn verify_password(password: String, hash: String) -> AppResult<bool> 
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0GK9o3H2xFgUGMLOomcDTStbyf0ed/bLx2nNHcyAAaM";
 
-/// A new high-entropy secret (`<prefix><43 url-safe chars>`) and its SHA-256.
-/// Tokens and invite links are random, so a fast hash is enough at rest.
-pub fn new_secret(prefix: &str) -> (String, Vec<u8>) {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    let raw = format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes));
-    let hash = hash_secret(&raw);
-    (raw, hash)
-}
-
-/// SHA-256 of a secret, as stored.
-pub fn hash_secret(raw: &str) -> Vec<u8> {
-    Sha256::digest(raw.as_bytes()).to_vec()
-}
+pub use super::secrets::{hash_secret, new_secret};
 
 /// Validated sign-up fields.
 #[derive(Debug, Clone)]

@@ -5,7 +5,8 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{InviteInfo, InvitePreview, InviteStatus, MAX_EXPIRES_IN_HOURS, MAX_USES};
-use crate::auth::server::{find_or_plan_account, hash_secret, new_secret, require_admin};
+use crate::auth::secrets::{hash_secret, new_secret};
+use crate::auth::server::{find_or_plan_account, require_admin};
 use crate::auth::{validate_email, validate_name, Actor, AuthVia, Role};
 use crate::db::audit;
 use crate::error::{AppError, AppResult};

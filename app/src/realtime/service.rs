@@ -14,7 +14,7 @@ use super::hub::Hub;
 use super::presence::PresenceService;
 use super::redis_bus::RedisBus;
 use super::Event;
-use crate::auth::server::{hash_secret, new_secret};
+use crate::auth::secrets::{hash_secret, new_secret};
 use crate::error::{AppError, AppResult};
 
 /// Tunables, from the server's configuration.

@@ -5,7 +5,7 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{TokenInfo, MAX_EXPIRES_IN_DAYS};
-use crate::auth::server::{hash_secret, new_secret};
+use crate::auth::secrets::{hash_secret, new_secret};
 use crate::auth::{validate_name, Actor, AuthVia, Role};
 use crate::db::audit;
 use crate::error::{AppError, AppResult};

@@ -48,7 +48,14 @@ pub(super) struct Shared {
     error_frames: AtomicU64,
     first_end: Mutex<Option<String>>,
     pub fanout: Option<Deliveries>,
+    /// Emulate the browser before the sidebar was kept from events: after
+    /// each new message, reload `users.conversations` (at most every 1.5 s).
+    pub sidebar_reload: bool,
+    pub sidebar_loads: AtomicU64,
 }
+
+/// The old browser's debounce of sidebar reloads.
+const SIDEBAR_DEBOUNCE: Duration = Duration::from_millis(1500);
 
 /// `ws fanout`'s receiving side.
 pub(super) struct Deliveries {
@@ -79,6 +86,8 @@ impl Shared {
                     Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds"),
                 ),
             }),
+            sidebar_reload: false,
+            sidebar_loads: AtomicU64::new(0),
         }
     }
 
@@ -89,7 +98,8 @@ impl Shared {
 
     /// Handles one text frame that arrived at `at_us`; `seen` holds the
     /// message numbers this socket already got.
-    fn frame(&self, text: &str, at_us: u64, seen: &mut HashSet<u64>) {
+    /// Returns whether it was a new message (for the sidebar emulation).
+    fn frame(&self, text: &str, at_us: u64, seen: &mut HashSet<u64>) -> bool {
         // The server writes the tag first (`{"type":"…",…}`): read it before
         // parsing, since most frames (presence, typing) are of no interest.
         // Any other layout is parsed in full.
@@ -105,28 +115,46 @@ impl Shared {
             "message_created" => {}
             "resync_required" => {
                 self.resync.fetch_add(1, Relaxed);
-                return;
+                return false;
             }
             "error" => {
                 self.error_frames.fetch_add(1, Relaxed);
                 self.first_end.lock().unwrap().get_or_insert_with(|| text.chars().take(300).collect());
-                return;
+                return false;
             }
-            _ => return,
+            _ => return false,
         }
-        let Some(d) = &self.fanout else { return };
-        let Some(v) = parsed.or_else(|| serde_json::from_str(text).ok()) else { return };
-        let Some(body) = v["message"]["text"].as_str().and_then(|t| t.strip_prefix("lg ")) else { return };
+        let Some(d) = &self.fanout else { return true };
+        let Some(v) = parsed.or_else(|| serde_json::from_str(text).ok()) else { return true };
+        let Some(body) = v["message"]["text"].as_str().and_then(|t| t.strip_prefix("lg ")) else { return true };
         let mut parts = body.split(' ');
         let n = parts.next().and_then(|id| id.strip_prefix(d.run.as_str())?.strip_prefix('-')?.parse().ok());
         let sched = parts.next().and_then(|us| us.parse::<u64>().ok());
-        let (Some(n), Some(sched)) = (n, sched) else { return };
+        let (Some(n), Some(sched)) = (n, sched) else { return true };
         if seen.insert(n) {
             d.unique.fetch_add(1, Relaxed);
             d.latency_us.lock().unwrap().saturating_record(at_us.saturating_sub(sched));
         } else {
             d.duplicated.fetch_add(1, Relaxed);
         }
+        true
+    }
+
+    /// The old browser: one `users.conversations` per new message, debounced.
+    fn reload_sidebar_soon(self: &Arc<Self>, token: &Arc<str>, pending: &Arc<std::sync::atomic::AtomicBool>) {
+        if pending.swap(true, Relaxed) {
+            return;
+        }
+        let (sh, token, pending) = (self.clone(), token.clone(), pending.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(SIDEBAR_DEBOUNCE).await;
+            pending.store(false, Relaxed);
+            let url = format!("{}/api/users.conversations", sh.url);
+            let r = sh.http.post(url).bearer_auth(&*token).header("content-type", "application/json").body("{}");
+            if r.send().await.is_ok_and(|r| r.status().is_success()) {
+                sh.sidebar_loads.fetch_add(1, Relaxed);
+            }
+        });
     }
 }
 
@@ -188,11 +216,16 @@ async fn open(sh: &Shared, token: &str, src: IpAddr) -> Result<Ws> {
 
 /// Reads until the socket ends; tungstenite answers the server's pings as
 /// long as this keeps reading.
-async fn read_loop(sh: Arc<Shared>, mut ws: Ws) {
+async fn read_loop(sh: Arc<Shared>, mut ws: Ws, token: Arc<str>) {
     let mut seen = HashSet::new();
+    let pending = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let why = loop {
         match ws.next().await {
-            Some(Ok(Message::Text(t))) => sh.frame(&t, now_us(), &mut seen),
+            Some(Ok(Message::Text(t))) => {
+                if sh.frame(&t, now_us(), &mut seen) && sh.sidebar_reload {
+                    sh.reload_sidebar_soon(&token, &pending);
+                }
+            }
             Some(Ok(Message::Close(c))) => {
                 break c.map_or("close without code".into(), |c| {
                     format!("close {} {}", u16::from(c.code), c.reason)
@@ -222,7 +255,7 @@ pub(super) async fn open_all(sh: &Arc<Shared>, tokens: Vec<String>, sources: u8)
                 Ok(Ok(ws)) => {
                     let _ = tx.send((i, Ok(())));
                     drop(tx);
-                    read_loop(sh, ws).await;
+                    read_loop(sh, ws, token.into()).await;
                 }
                 Ok(Err(e)) => drop(tx.send((i, Err(format!("{e:#}"))))),
                 Err(_) => drop(tx.send((i, Err("timed out connecting".to_string())))),
