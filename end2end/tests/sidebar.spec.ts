@@ -31,7 +31,7 @@ test("unread and mention badges follow events without reloading the list", async
   expect(afterFirstLoad).toBeLessThanOrEqual(1);
 
   for (let i = 1; i <= 50; i++) {
-    const text = i % 10 === 0 ? `@Bruno please look at ${i}` : `build ${i} is green`;
+    const text = i % 10 === 0 ? `@Bruno Buddy please look at ${i}` : `build ${i} is green`;
     await api(page.request, base, "chat.postMessage", { channel: eng, text, client_msg_id: `b-${i}` });
   }
   await expect(engLink).toHaveClass(/unread/);
