@@ -11,6 +11,7 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::events::{announce_created, announce_joined, announce_left, announce_updated, SummaryRow};
 use super::server::{dm_key, info, lock, policy};
 use super::{validate_channel_name, validate_topic, Channel, ChannelKind, MAX_GROUP_DM};
 use crate::auth::{Actor, Role};
@@ -19,7 +20,6 @@ use crate::core::policy as rules;
 use crate::core::tx::Tx;
 use crate::db::{audit, unique_violation};
 use crate::error::{AppError, AppResult};
-use super::events::{announce_created, announce_joined, announce_left, announce_updated, SummaryRow};
 use crate::realtime::bus::Topic;
 use crate::realtime::Event;
 

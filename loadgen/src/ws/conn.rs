@@ -126,7 +126,9 @@ impl Shared {
         }
         let Some(d) = &self.fanout else { return true };
         let Some(v) = parsed.or_else(|| serde_json::from_str(text).ok()) else { return true };
-        let Some(body) = v["message"]["text"].as_str().and_then(|t| t.strip_prefix("lg ")) else { return true };
+        let Some(body) = v["message"]["text"].as_str().and_then(|t| t.strip_prefix("lg ")) else {
+            return true;
+        };
         let mut parts = body.split(' ');
         let n = parts.next().and_then(|id| id.strip_prefix(d.run.as_str())?.strip_prefix('-')?.parse().ok());
         let sched = parts.next().and_then(|us| us.parse::<u64>().ok());
@@ -150,7 +152,8 @@ impl Shared {
             tokio::time::sleep(SIDEBAR_DEBOUNCE).await;
             pending.store(false, Relaxed);
             let url = format!("{}/api/users.conversations", sh.url);
-            let r = sh.http.post(url).bearer_auth(&*token).header("content-type", "application/json").body("{}");
+            let r =
+                sh.http.post(url).bearer_auth(&*token).header("content-type", "application/json").body("{}");
             if r.send().await.is_ok_and(|r| r.status().is_success()) {
                 sh.sidebar_loads.fetch_add(1, Relaxed);
             }
