@@ -158,7 +158,12 @@ async fn health_readiness_and_metrics(db: PgPool) {
     assert!(m.contains("http_requests_total"), "{m}");
     assert!(m.contains(r#"route="/api/auth.test""#), "{m}");
     assert!(m.contains("http_request_duration_seconds_bucket"), "{m}");
+    // Every page but the public ones needs a session, unknown ones too.
     let missing = c.get(format!("{}/no/such/page", s.url)).send().await.unwrap();
+    assert_eq!(missing.status(), 303);
+    assert_eq!(missing.headers()["location"], "/login");
+    s.signup("alice@x.io", "Acme").await;
+    let missing = s.client.get(format!("{}/no/such/page", s.url)).send().await.unwrap();
     assert_eq!(missing.status(), 404);
 }
 
