@@ -12,6 +12,8 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
+mod changes;
+#[cfg(feature = "ssr")]
 mod history;
 #[cfg(feature = "ssr")]
 pub mod markdown;
