@@ -271,30 +271,20 @@ pub async fn set_text(ctx: &Ctx, actor: &Actor, channel: Uuid, field: Field, val
     };
     let mut tx = ctx.begin().await?;
     lock(&mut tx, actor, channel).await?.writable()?;
-    let row = match field {
-        Field::Topic => {
-            sqlx::query_as!(
-                SummaryRow,
-                r#"update channel set topic = $2 where channel_id = $1 and topic <> $2
-               returning workspace_id, name, kind, topic, purpose, archived_at is not null as "archived!""#,
-                channel,
-                value
-            )
-            .fetch_optional(&mut *tx)
-            .await?
-        }
-        Field::Purpose => {
-            sqlx::query_as!(
-                SummaryRow,
-                r#"update channel set purpose = $2 where channel_id = $1 and purpose <> $2
-               returning workspace_id, name, kind, topic, purpose, archived_at is not null as "archived!""#,
-                channel,
-                value
-            )
-            .fetch_optional(&mut *tx)
-            .await?
-        }
-    };
+    // One statement for either field; an unchanged value writes nothing.
+    let topic = matches!(field, Field::Topic);
+    let row = sqlx::query_as!(
+        SummaryRow,
+        r#"update channel set topic = case when $3 then $2 else topic end,
+                              purpose = case when $3 then purpose else $2 end
+           where channel_id = $1 and (case when $3 then topic else purpose end) <> $2
+           returning workspace_id, name, kind, topic, purpose, archived_at is not null as "archived!""#,
+        channel,
+        value,
+        topic
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     if let Some(row) = row {
         announce_updated(&mut tx, row, channel);
     }
