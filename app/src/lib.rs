@@ -26,6 +26,7 @@ pub mod shell;
 pub mod state;
 pub mod tokens;
 pub mod users;
+pub mod widgets;
 pub mod workspaces;
 
 use leptos::prelude::*;

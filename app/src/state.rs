@@ -9,6 +9,7 @@ use leptos::prelude::use_context;
 use sqlx::PgPool;
 
 use crate::auth::limiter::LoginLimiter;
+use crate::core::ctx::Ctx;
 use crate::error::{AppError, AppResult};
 
 /// Everything a request handler needs. Cheap to clone.
@@ -50,4 +51,17 @@ pub fn state() -> AppResult<AppState> {
         tracing::error!("AppState missing from the Leptos context");
         AppError::Internal
     })
+}
+
+impl Ctx {
+    /// The context of the running server function or SSR resource.
+    pub fn current() -> AppResult<Ctx> {
+        Ok(Ctx::from(&state()?))
+    }
+}
+
+impl From<&AppState> for Ctx {
+    fn from(st: &AppState) -> Ctx {
+        Ctx::new(st.db.clone(), st.rt.hub.bus().clone())
+    }
 }

@@ -2,8 +2,9 @@
 //!
 //! Server functions do the work; this layer makes them a stable Web API:
 //! unknown methods and wrong verbs get the error envelope (not Leptos's plain
-//! text), bodies are capped, and every error's HTTP status is derived from its
-//! code by [`AppError::status`], the one place that mapping lives.
+//! text) and bodies are capped. A server function's error already carries
+//! its own status ([`AppError::status`], set when the error is encoded), so
+//! this layer never reads a response body back.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -11,7 +12,7 @@ use std::sync::OnceLock;
 use app::error::AppError;
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -32,16 +33,6 @@ pub fn is_method(path: &str) -> bool {
     path == UPLOAD_PATH || known_paths().contains(path)
 }
 
-/// Renders an error as the JSON envelope with its status.
-pub fn error_response(e: &AppError) -> Response {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut res = (status, axum::Json(e)).into_response();
-    if let Some(secs) = e.retry_after() {
-        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
-    res
-}
-
 /// Wraps every `/api/` request. Leptos registers one route per server
 /// function; this middleware runs in front of them.
 pub async fn gateway(req: Request, next: Next) -> Response {
@@ -50,15 +41,15 @@ pub async fn gateway(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     if !known_paths().contains(path.as_str()) {
-        return error_response(&AppError::UnknownMethod);
+        return AppError::UnknownMethod.into_response();
     }
     if req.method() != Method::POST {
-        return error_response(&AppError::MethodNotAllowed);
+        return AppError::MethodNotAllowed.into_response();
     }
     let (mut parts, body) = req.into_parts();
     let bytes = match to_bytes(body, API_BODY_LIMIT).await {
         Ok(b) => b,
-        Err(_) => return error_response(&AppError::TooLarge),
+        Err(_) => return AppError::TooLarge.into_response(),
     };
     // Methods without parameters may be called with an empty body.
     let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { "{}".into() } else { bytes };
@@ -66,18 +57,5 @@ pub async fn gateway(req: Request, next: Next) -> Response {
     // must never get Leptos's "redirect back" treatment of plain form posts.
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     parts.headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-    if res.status().is_success() {
-        return res;
-    }
-    // A server-function error: re-read the envelope and give it its status.
-    let (_, body) = res.into_parts();
-    let err = match to_bytes(body, 64 * 1024).await {
-        Ok(b) => serde_json::from_slice::<AppError>(&b).unwrap_or_else(|_| {
-            tracing::error!(%path, body = %String::from_utf8_lossy(&b), "unexpected server function error body");
-            AppError::Internal
-        }),
-        Err(_) => AppError::Internal,
-    };
-    error_response(&err)
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
 }

@@ -7,8 +7,8 @@
 //! `app::files::serve`.
 
 use app::api::Reply;
-use app::auth::server::actor_from_request;
-use app::error::AppError;
+use app::auth::session::actor_from_request;
+use app::error::{AppError, Missing, Rule};
 use app::files::api::UploadReply;
 use app::files::serve::{disposition, parse_range, presentation, Ranged, CSP};
 use app::files::{MAX_FILES_PER_MESSAGE, MAX_FILE_BYTES};
@@ -21,8 +21,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 use uuid::Uuid;
-
-use crate::api_gateway::error_response;
 
 /// The largest upload request: ten 25 MB files plus the form fields.
 pub fn body_limit() -> DefaultBodyLimit {
@@ -38,10 +36,10 @@ pub async fn upload(
 ) -> Response {
     let actor = match actor_from_request(&st.db, &headers, Some(&session)).await {
         Ok(a) => a,
-        Err(e) => return error_response(&e),
+        Err(e) => return e.into_response(),
     };
     let Ok(mp) = mp else {
-        return error_response(&AppError::Invalid("invalid_multipart"));
+        return AppError::Invalid(Rule::InvalidMultipart).into_response();
     };
     let (files, ctx) = (st.files.clone(), app::core::ctx::Ctx::from(&st));
     // Its own task: a client that disconnects drops this handler, not the
@@ -49,11 +47,11 @@ pub async fn upload(
     let task = tokio::spawn(async move { files.upload(&ctx, &actor, mp).await });
     let up = match task.await {
         Ok(Ok(up)) => up,
-        Ok(Err(e)) => return error_response(&e),
-        Err(_) => return error_response(&AppError::Internal),
+        Ok(Err(e)) => return e.into_response(),
+        Err(_) => return AppError::Internal.into_response(),
     };
     let Some(file) = up.file().cloned() else {
-        return error_response(&AppError::Internal);
+        return AppError::Internal.into_response();
     };
     let files = up.message.files.clone();
     axum::Json(Reply::new(UploadReply { file, files, message: up.message })).into_response()
@@ -66,7 +64,7 @@ pub struct DownloadQuery {
 }
 
 fn not_found() -> Response {
-    error_response(&AppError::NotFound("file_not_found"))
+    AppError::NotFound(Missing::File).into_response()
 }
 
 async fn find(
@@ -74,15 +72,15 @@ async fn find(
     session: &Session,
     headers: &HeaderMap,
     id: &str,
-) -> Result<app::files::server::Download, Response> {
+) -> Result<app::files::queries::Download, Response> {
     let Ok(actor) = actor_from_request(&st.db, headers, Some(session)).await else {
         return Err(not_found());
     };
     let Ok(id) = Uuid::parse_str(id) else { return Err(not_found()) };
-    match app::files::server::for_download(&st.db, &actor, id).await {
+    match app::files::queries::for_download(&st.db, &actor, id).await {
         Ok(d) => Ok(d),
         Err(AppError::NotFound(_)) => Err(not_found()),
-        Err(e) => Err(error_response(&e)),
+        Err(e) => Err(e.into_response()),
     }
 }
 
@@ -134,7 +132,7 @@ pub async fn download(
         };
         let stream = match st.files.storage.stream(&d.storage_key, part.clone()).await {
             Ok(s) => s,
-            Err(e) => return error_response(&e),
+            Err(e) => return e.into_response(),
         };
         let mut res = Response::new(Body::from_stream(stream));
         *res.status_mut() = status;
@@ -190,7 +188,7 @@ pub async fn thumbnail(
     };
     let bytes = match st.files.storage.read_all(&key).await {
         Ok(b) => b,
-        Err(e) => return error_response(&e),
+        Err(e) => return e.into_response(),
     };
     let ctype = if bytes.starts_with(b"\xff\xd8") { "image/jpeg" } else { "image/png" };
     let mut res = Response::new(Body::from(bytes));

@@ -7,9 +7,11 @@
 
 use std::net::SocketAddr;
 
-use app::auth::server::{self as auth, establish_session, SignupInput};
+use app::auth::actions::SignupInput;
+use app::auth::session::establish_session;
 use app::error::AppError;
-use app::invites::server::{self as invites, AcceptInput};
+use app::invites::actions as invites;
+use app::invites::actions::AcceptInput;
 use app::state::AppState;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
@@ -46,7 +48,7 @@ async fn signed_in(session: &Session, actor: &app::auth::Actor, page: &str) -> R
 
 fn client_ip(st: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Option<std::net::IpAddr> {
     if st.trust_proxy {
-        if let Some(ip) = auth::forwarded_ip(headers) {
+        if let Some(ip) = app::auth::session::forwarded_ip(headers) {
             return Some(ip);
         }
     }
@@ -69,7 +71,7 @@ pub async fn login(
     Form(f): Form<LoginForm>,
 ) -> Response {
     let ip = client_ip(&st, &headers, peer);
-    match auth::login(&st.db, &st.login_limiter, &f.email, &f.password, None, ip).await {
+    match app::auth::queries::login(&st.db, &st.login_limiter, &f.email, &f.password, None, ip).await {
         Ok(actor) => signed_in(&session, &actor, "/login").await,
         Err(e) => back("/login", &e, &[("email", &f.email)]),
     }
@@ -97,7 +99,7 @@ pub async fn signup(State(st): State<AppState>, session: Session, Form(f): Form<
         password: f.password,
         display_name: f.display_name,
     };
-    match auth::signup(&app::core::ctx::Ctx::from(&st), input).await {
+    match app::auth::actions::signup(&app::core::ctx::Ctx::from(&st), input).await {
         Ok(actor) => signed_in(&session, &actor, "/signup").await,
         Err(e) => back("/signup", &e, &keep.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()),
     }

@@ -1,7 +1,7 @@
 //! Request guards that apply to whole groups of routes: the Origin check for
 //! cookie-authenticated mutations, and the login redirect for app pages.
 
-use app::auth::server::actor_from_request;
+use app::auth::session::actor_from_request;
 use app::error::AppError;
 use app::state::AppState;
 use axum::extract::{Request, State};
@@ -9,8 +9,6 @@ use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
-
-use crate::api_gateway::error_response;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "ts_session";
@@ -88,7 +86,7 @@ pub async fn check_origin(State(st): State<AppState>, req: Request, next: Next) 
         next.run(req).await
     } else {
         tracing::warn!(path = %req.uri().path(), ?origin, "refused cross-origin mutation");
-        error_response(&AppError::BadOrigin)
+        AppError::BadOrigin.into_response()
     }
 }
 
@@ -106,7 +104,7 @@ pub async fn page_auth(State(st): State<AppState>, session: Session, req: Reques
     let signed_in = match actor_from_request(&st.db, &HeaderMap::new(), Some(&session)).await {
         Ok(_) => true,
         Err(AppError::NotAuthed) => false,
-        Err(e) => return error_response(&e),
+        Err(e) => return e.into_response(),
     };
     match (shell, signed_in) {
         (true, false) => Redirect::to("/login").into_response(),

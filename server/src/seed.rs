@@ -5,9 +5,9 @@
 //! The demo password is generated on first run and kept in the data directory,
 //! never in the repository.
 
-use app::auth::server::{insert_account, signup, SignupInput};
+use app::auth::actions::{insert_account, signup, SignupInput};
 use app::auth::{Actor, AuthVia, Role};
-use app::workspaces::server::add_member;
+use app::workspaces::actions::add_member;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use rand::RngCore;
 use sqlx::PgPool;
@@ -91,8 +91,9 @@ pub async fn demo(cfg: &Config, db: &PgPool) -> anyhow::Result<()> {
         )
         .await
         .map_err(|e| anyhow::anyhow!("demo sign-up failed: {e}"))?;
-        let hash =
-            app::auth::server::hash_password(password.clone()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let hash = app::auth::passwords::hash_password(password.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut tx = ctx.begin().await.map_err(|e| anyhow::anyhow!("{e}"))?;
         sqlx::query!("update member set title = 'Founder' where member_id = $1", owner.member_id)
             .execute(&mut *tx)

@@ -8,8 +8,8 @@
 
 use app::auth::Actor;
 use app::channels::actions as ch;
+use app::messages::actions::{send, SendInput};
 use app::messages::markdown::render;
-use app::messages::server::{send, SendInput};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;

@@ -2,11 +2,12 @@
 
 mod common;
 
+use app::auth::actions::{signup, SignupInput};
 use app::auth::limiter::LoginLimiter;
-use app::auth::server::{login, signup, SignupInput};
+use app::auth::queries::login;
 use app::auth::{Role, MAX_PASSWORD_LEN};
-use app::error::AppError;
-use app::workspaces::server as workspaces;
+use app::error::{AppError, Conflict, Missing};
+use app::workspaces::queries as workspaces_q;
 use common::{count, owner, PASSWORD};
 use sqlx::PgPool;
 
@@ -73,7 +74,7 @@ async fn an_existing_email_needs_its_password_to_sign_up_again(db: PgPool) {
     let db = common::ctx(&db);
     let first = owner(&db, "alice@x.io", "Acme").await;
     let e = signup(&db, input("Other", "ALICE@x.io", "wrong password!", "Alice")).await.unwrap_err();
-    assert_eq!(e, AppError::AlreadyExists("email_taken"));
+    assert_eq!(e, AppError::AlreadyExists(Conflict::EmailTaken));
     assert_eq!(count(&db, "workspace").await, 1);
     let second = signup(&db, input("Other", "alice@x.io", PASSWORD, "Alice")).await.unwrap();
     assert_eq!(second.account_id, first.account_id);
@@ -113,7 +114,7 @@ async fn login_picks_the_requested_workspace(db: PgPool) {
     let b = login(&db, &l, "alice@x.io", PASSWORD, Some(beta.workspace_id), None).await.unwrap();
     assert_eq!(b.member_id, beta.member_id);
     let e = login(&db, &l, "alice@x.io", PASSWORD, Some(other.workspace_id), None).await.unwrap_err();
-    assert_eq!(e, AppError::NotFound("workspace_not_found"));
+    assert_eq!(e, AppError::NotFound(Missing::Workspace));
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
@@ -137,13 +138,13 @@ async fn the_switcher_lists_only_the_accounts_workspaces(db: PgPool) {
     let acme = owner(&db, "alice@x.io", "Acme").await;
     let beta = signup(&db, input("Beta", "alice@x.io", PASSWORD, "Alice")).await.unwrap();
     let other = owner(&db, "carol@x.io", "Carol's").await;
-    let list = workspaces::list_for(&db, &acme).await.unwrap();
+    let list = workspaces_q::list_for(&db, &acme).await.unwrap();
     let names: Vec<_> = list.iter().map(|w| (w.name.as_str(), w.is_current)).collect();
     assert_eq!(names, [("Acme", true), ("Beta", false)]);
-    let switched = workspaces::actor_in(&db, &acme, beta.workspace_id).await.unwrap();
+    let switched = workspaces_q::actor_in(&db, &acme, beta.workspace_id).await.unwrap();
     assert_eq!(switched.member_id, beta.member_id);
     assert_eq!(
-        workspaces::actor_in(&db, &acme, other.workspace_id).await.unwrap_err(),
-        AppError::NotFound("workspace_not_found")
+        workspaces_q::actor_in(&db, &acme, other.workspace_id).await.unwrap_err(),
+        AppError::NotFound(Missing::Workspace)
     );
 }

@@ -5,9 +5,10 @@ mod common;
 
 use app::auth::{Actor, Role};
 use app::channels::actions as ch;
-use app::channels::server::{self as chq, ListInput};
+use app::channels::queries::{self as chq, ListInput};
 use app::channels::ChannelKind;
-use app::messages::server::{self as msgs, SendInput};
+use app::messages::actions::{self as msgs, SendInput};
+use app::messages::queries as msgq;
 use common::{count, member, owner};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -87,8 +88,8 @@ async fn outsiders_see_channel_not_found_for_everything(db: PgPool) {
     for outsider in [&bob, &gus, &zed] {
         let nf = "channel_not_found";
         assert_eq!(code(chq::info(&db, outsider, private).await), nf);
-        assert_eq!(code(msgs::history(&db, outsider, private, None, None, None).await), nf);
-        assert_eq!(code(msgs::replies(&db, outsider, private, seq, None).await), nf);
+        assert_eq!(code(msgq::history(&db, outsider, private, None, None, None).await), nf);
+        assert_eq!(code(msgq::replies(&db, outsider, private, seq, None).await), nf);
         assert_eq!(code(chq::members(&db, outsider, private, None, None).await), nf);
         assert_eq!(code(ch::join(&db, outsider, private).await), nf);
         assert_eq!(code(ch::leave(&db, outsider, private).await), nf);
@@ -114,7 +115,7 @@ async fn outsiders_see_channel_not_found_for_everything(db: PgPool) {
             .all(|c| c.id != public));
     }
     // Reading a public channel is fine for a non-member; writing is not.
-    assert!(msgs::history(&db, &bob, public, None, None, None).await.is_ok());
+    assert!(msgq::history(&db, &bob, public, None, None, None).await.is_ok());
     let send = SendInput { channel: public, text: "hi".into(), ..Default::default() };
     assert_eq!(code(msgs::send(&db, &bob, send).await), "not_in_channel");
     assert_eq!(count(&db, "message").await, 1);
@@ -122,7 +123,7 @@ async fn outsiders_see_channel_not_found_for_everything(db: PgPool) {
     ch::invite(&db, &alice, private, &[gus.member_id]).await.unwrap();
     let gus_list = chq::list(&db, &gus, ListInput::default()).await.unwrap().channels;
     assert_eq!(gus_list.iter().map(|c| c.id).collect::<Vec<_>>(), [private]);
-    assert_eq!(msgs::history(&db, &gus, private, None, None, None).await.unwrap().messages.len(), 1);
+    assert_eq!(msgq::history(&db, &gus, private, None, None, None).await.unwrap().messages.len(), 1);
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
@@ -189,7 +190,7 @@ async fn rename_topic_purpose_and_archive(db: PgPool) {
     let dave = member(&db, &alice, "Dave", Role::Member).await;
     assert_eq!(code(ch::join(&db, &dave, c).await), "is_archived");
     // Still readable and listed.
-    assert_eq!(msgs::history(&db, &dave, c, None, None, None).await.unwrap().messages.len(), 1);
+    assert_eq!(msgq::history(&db, &dave, c, None, None, None).await.unwrap().messages.len(), 1);
     assert!(chq::info(&db, &dave, c).await.unwrap().is_archived);
     ch::set_archived(&db, &bob, c, false).await.unwrap();
     assert!(msgs::send(&db, &bob, send).await.is_ok());

@@ -4,10 +4,10 @@ mod common;
 
 use app::auth::limiter::LoginLimiter;
 use app::auth::{AuthVia, Role};
-use app::error::AppError;
-use app::invites::server as invites;
-use app::tokens::server as tokens;
-use app::users::server as users;
+use app::error::{AppError, Missing};
+use app::invites::actions as invites;
+use app::tokens::{actions as tokens, queries as tokens_q};
+use app::users::queries as users;
 use common::{owner, PASSWORD};
 use sqlx::PgPool;
 
@@ -60,10 +60,7 @@ async fn outsiders_are_not_found_and_guests_do_not_see_emails(db: PgPool) {
     let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let zed = owner(&db, "zed@x.io", "Elsewhere").await;
-    assert_eq!(
-        users::info(&db, &alice, zed.member_id).await.unwrap_err(),
-        AppError::NotFound("user_not_found")
-    );
+    assert_eq!(users::info(&db, &alice, zed.member_id).await.unwrap_err(), AppError::NotFound(Missing::User));
     let me = users::info(&db, &alice, alice.member_id).await.unwrap();
     assert_eq!(me.email.as_deref(), Some("alice@x.io"));
     let gus = add(&db, &alice, "Gus", "gus@x.io", Role::Guest).await;
@@ -83,20 +80,20 @@ async fn tokens_authenticate_until_revoked_or_expired(db: PgPool) {
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let (info, secret) = tokens::create(&db, &alice, "CI bot", Some(30)).await.unwrap();
     assert!(secret.starts_with(&info.prefix) && secret.starts_with("tsp_"));
-    let actor = tokens::authenticate(&db, &secret).await.unwrap();
+    let actor = tokens_q::authenticate(&db, &secret).await.unwrap();
     assert_eq!((actor.member_id, actor.via), (alice.member_id, AuthVia::Token));
-    let listed = tokens::list(&db, &alice).await.unwrap();
+    let listed = tokens_q::list(&db, &alice).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert!(listed[0].last_used_at.is_some());
 
-    assert_eq!(tokens::authenticate(&db, "tsp_wrong").await.unwrap_err(), AppError::InvalidAuth);
-    assert_eq!(tokens::authenticate(&db, "not-a-token").await.unwrap_err(), AppError::InvalidAuth);
+    assert_eq!(tokens_q::authenticate(&db, "tsp_wrong").await.unwrap_err(), AppError::InvalidAuth);
+    assert_eq!(tokens_q::authenticate(&db, "not-a-token").await.unwrap_err(), AppError::InvalidAuth);
 
     let zed = owner(&db, "zed@x.io", "Elsewhere").await;
-    assert_eq!(tokens::revoke(&db, &zed, info.id).await.unwrap_err(), AppError::NotFound("token_not_found"));
+    assert_eq!(tokens::revoke(&db, &zed, info.id).await.unwrap_err(), AppError::NotFound(Missing::Token));
     tokens::revoke(&db, &alice, info.id).await.unwrap();
-    assert_eq!(tokens::authenticate(&db, &secret).await.unwrap_err(), AppError::InvalidAuth);
-    assert!(tokens::list(&db, &alice).await.unwrap().is_empty());
+    assert_eq!(tokens_q::authenticate(&db, &secret).await.unwrap_err(), AppError::InvalidAuth);
+    assert!(tokens_q::list(&db, &alice).await.unwrap().is_empty());
 
     let (old, old_secret) = tokens::create(&db, &alice, "old", Some(1)).await.unwrap();
     sqlx::query!(
@@ -106,7 +103,7 @@ async fn tokens_authenticate_until_revoked_or_expired(db: PgPool) {
     .execute(&db.db)
     .await
     .unwrap();
-    assert_eq!(tokens::authenticate(&db, &old_secret).await.unwrap_err(), AppError::InvalidAuth);
+    assert_eq!(tokens_q::authenticate(&db, &old_secret).await.unwrap_err(), AppError::InvalidAuth);
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]

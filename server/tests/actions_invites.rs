@@ -4,8 +4,9 @@ mod common;
 
 use app::auth::limiter::LoginLimiter;
 use app::auth::Role;
-use app::error::AppError;
-use app::invites::server::{accept, create, list, preview, revoke, AcceptInput};
+use app::error::{AppError, Conflict, Missing};
+use app::invites::actions::{accept, create, revoke, AcceptInput};
+use app::invites::queries::{list, preview};
 use app::invites::InviteStatus;
 use common::{count, owner, PASSWORD};
 use sqlx::PgPool;
@@ -56,7 +57,7 @@ async fn an_existing_account_joins_with_its_own_password(db: PgPool) {
     assert_eq!(joined.workspace_id, alice.workspace_id);
     // A second try is a conflict and does not spend a use.
     let again = accept(&db, &limiter(), None, join(&inv.token, "carol@x.io", PASSWORD)).await.unwrap_err();
-    assert_eq!(again, AppError::AlreadyExists("already_member"));
+    assert_eq!(again, AppError::AlreadyExists(Conflict::AlreadyMember));
     assert_eq!(sqlx::query_scalar!("select uses from invite").fetch_one(&db.db).await.unwrap(), 1);
 }
 
@@ -88,7 +89,7 @@ async fn expired_used_up_revoked_and_unknown_links_each_say_so_and_store_nothing
     assert_eq!(try_join(expired.token).await, AppError::InviteExpired);
     assert_eq!(try_join(used.token).await, AppError::InviteUsedUp);
     assert_eq!(try_join(revoked.token).await, AppError::InviteRevoked);
-    assert_eq!(try_join("tsi_nonsense".into()).await, AppError::NotFound("invite_not_found"));
+    assert_eq!(try_join("tsi_nonsense".into()).await, AppError::NotFound(Missing::Invite));
     assert_eq!(count(&db, "account").await, accounts);
     assert_eq!(count(&db, "member").await, members);
 
@@ -150,7 +151,7 @@ async fn only_admins_manage_invites_and_only_their_own_workspaces(db: PgPool) {
     assert_eq!(revoke(&db, &bob, inv.invite.id).await.unwrap_err(), AppError::Forbidden);
 
     let carol = owner(&db, "carol@x.io", "Carol's").await;
-    assert_eq!(revoke(&db, &carol, inv.invite.id).await.unwrap_err(), AppError::NotFound("invite_not_found"));
+    assert_eq!(revoke(&db, &carol, inv.invite.id).await.unwrap_err(), AppError::NotFound(Missing::Invite));
     assert!(list(&db, &carol).await.unwrap().is_empty());
 
     assert_eq!(create(&db, &alice, Role::Owner, 24, 5).await.unwrap_err().code(), "invalid_arguments");

@@ -5,8 +5,9 @@ mod common;
 
 use app::auth::{Actor, Role};
 use app::channels::actions as ch;
+use app::messages::actions::{self as msgs, SendInput};
+use app::messages::queries as msgq;
 use app::messages::reactions;
-use app::messages::server::{self as msgs, SendInput};
 use common::{count, member, owner};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -115,23 +116,23 @@ async fn history_pages_backwards_and_forwards_by_seq(db: PgPool) {
     for i in 1..=120 {
         msgs::send(&db, &alice, text(c, &format!("n{i}"))).await.unwrap();
     }
-    let seqs = |p: &msgs::HistoryPage| p.messages.iter().map(|m| m.seq).collect::<Vec<_>>();
-    let p1 = msgs::history(&db, &bob, c, None, None, Some(50)).await.unwrap();
+    let seqs = |p: &msgq::HistoryPage| p.messages.iter().map(|m| m.seq).collect::<Vec<_>>();
+    let p1 = msgq::history(&db, &bob, c, None, None, Some(50)).await.unwrap();
     assert_eq!(seqs(&p1), (71..=120).rev().collect::<Vec<_>>());
     assert!(p1.has_more);
-    let p2 = msgs::history(&db, &bob, c, Some(71), None, Some(50)).await.unwrap();
+    let p2 = msgq::history(&db, &bob, c, Some(71), None, Some(50)).await.unwrap();
     assert_eq!(seqs(&p2), (21..=70).rev().collect::<Vec<_>>());
-    let p3 = msgs::history(&db, &bob, c, Some(21), None, Some(50)).await.unwrap();
+    let p3 = msgq::history(&db, &bob, c, Some(21), None, Some(50)).await.unwrap();
     assert_eq!((seqs(&p3).len(), p3.has_more), (20, false));
-    let fwd = msgs::history(&db, &bob, c, None, Some(100), Some(10)).await.unwrap();
+    let fwd = msgq::history(&db, &bob, c, None, Some(100), Some(10)).await.unwrap();
     assert_eq!(seqs(&fwd), (101..=110).rev().collect::<Vec<_>>());
     assert!(fwd.has_more, "newer messages exist");
-    let tail = msgs::history(&db, &bob, c, None, Some(110), Some(50)).await.unwrap();
+    let tail = msgq::history(&db, &bob, c, None, Some(110), Some(50)).await.unwrap();
     assert_eq!((seqs(&tail).len(), tail.has_more), (10, false));
-    let between = msgs::history(&db, &bob, c, Some(10), Some(5), None).await.unwrap();
+    let between = msgq::history(&db, &bob, c, Some(10), Some(5), None).await.unwrap();
     assert_eq!(seqs(&between), [9, 8, 7, 6]);
-    assert_eq!(msgs::history(&db, &bob, c, None, None, Some(5000)).await.unwrap().messages.len(), 120);
-    let max = msgs::history(&db, &bob, c, None, None, Some(5000)).await.unwrap();
+    assert_eq!(msgq::history(&db, &bob, c, None, None, Some(5000)).await.unwrap().messages.len(), 120);
+    let max = msgq::history(&db, &bob, c, None, None, Some(5000)).await.unwrap();
     assert!(max.messages.len() <= 200);
     assert_eq!(p1.messages[0].text, "n120");
     assert_eq!(p1.messages[0].user_name, "alice");
@@ -149,17 +150,17 @@ async fn threads_count_replies_and_stay_out_of_history_unless_sent_to_channel(db
     // A reply to a reply joins the root's thread.
     let r3 = msgs::send(&db, &alice, SendInput { thread_seq: Some(r1.seq), ..text(c, "r3") }).await.unwrap();
     assert_eq!(r3.thread_seq, Some(root));
-    let thread = msgs::replies(&db, &bob, c, r1.seq, None).await.unwrap();
+    let thread = msgq::replies(&db, &bob, c, r1.seq, None).await.unwrap();
     let texts: Vec<_> = thread.messages.iter().map(|m| m.text.as_str()).collect();
     assert_eq!(texts, ["root", "r1", "r2 also", "r3"]);
     assert_eq!(thread.messages[0].reply_count, 3);
     assert!(thread.messages[0].last_reply_at.is_some());
-    let hist = msgs::history(&db, &bob, c, None, None, None).await.unwrap();
+    let hist = msgq::history(&db, &bob, c, None, None, None).await.unwrap();
     let in_channel: Vec<_> = hist.messages.iter().map(|m| m.seq).collect();
     assert_eq!(in_channel, [r2.seq, root]);
     msgs::delete(&db, &bob, c, r1.seq).await.unwrap();
-    assert_eq!(msgs::replies(&db, &bob, c, root, None).await.unwrap().messages[0].reply_count, 2);
-    assert_eq!(code(msgs::replies(&db, &bob, c, 999, None).await), "thread_not_found");
+    assert_eq!(msgq::replies(&db, &bob, c, root, None).await.unwrap().messages[0].reply_count, 2);
+    assert_eq!(code(msgq::replies(&db, &bob, c, 999, None).await), "thread_not_found");
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
@@ -178,14 +179,14 @@ async fn authors_edit_authors_and_admins_delete_leaving_tombstones(db: PgPool) {
     assert_eq!(code(msgs::delete(&db, &carol, c, seq).await), "cant_delete_message");
     reactions::add(&db, &carol, c, seq, "tada").await.unwrap();
     msgs::delete(&db, &alice, c, seq).await.unwrap();
-    let gone = msgs::get(&mut db.acquire().await.unwrap(), c, seq).await.unwrap();
+    let gone = msgq::get(&mut db.acquire().await.unwrap(), c, seq).await.unwrap();
     assert!(gone.is_deleted);
     assert_eq!((gone.text.as_str(), gone.html.as_str(), gone.reactions.len()), ("", "", 0));
     assert_eq!(code(msgs::delete(&db, &bob, c, seq).await), "message_not_found");
     assert_eq!(code(msgs::update(&db, &bob, c, seq, "back").await), "message_not_found");
     assert_eq!(code(reactions::add(&db, &bob, c, seq, "tada").await), "message_not_found");
     // The tombstone keeps its place in history.
-    let hist = msgs::history(&db, &bob, c, None, None, None).await.unwrap();
+    let hist = msgq::history(&db, &bob, c, None, None, None).await.unwrap();
     assert!(hist.messages.iter().any(|m| m.seq == seq && m.is_deleted));
     let own = msgs::send(&db, &carol, text(c, "mine")).await.unwrap().seq;
     msgs::delete(&db, &carol, c, own).await.unwrap();
@@ -200,14 +201,14 @@ async fn reactions_toggle_per_member_and_normalise_shortcodes(db: PgPool) {
     assert_eq!(code(reactions::add(&db, &alice, c, seq, "👍").await), "already_reacted");
     reactions::add(&db, &bob, c, seq, ":+1:").await.unwrap();
     reactions::add(&db, &bob, c, seq, "🎉").await.unwrap();
-    let m = msgs::get(&mut db.acquire().await.unwrap(), c, seq).await.unwrap();
+    let m = msgq::get(&mut db.acquire().await.unwrap(), c, seq).await.unwrap();
     assert_eq!(m.reactions.len(), 2);
     assert_eq!((m.reactions[0].emoji.as_str(), m.reactions[0].count), ("👍", 2));
     assert_eq!(m.reactions[0].users, [alice.member_id, bob.member_id]);
     assert_eq!(m.reactions[0].names, ["alice", "Bob"]);
     assert_eq!(m.reactions[1].name, "tada");
     // History pages aggregate reactions in the same query: same result.
-    let page = msgs::history(&db, &bob, c, None, None, None).await.unwrap();
+    let page = msgq::history(&db, &bob, c, None, None, None).await.unwrap();
     assert_eq!(page.messages[0].reactions, m.reactions);
     reactions::remove(&db, &alice, c, seq, "+1").await.unwrap();
     assert_eq!(code(reactions::remove(&db, &alice, c, seq, "+1").await), "no_reaction");

@@ -134,7 +134,7 @@ async fn the_socket_authenticates_by_cookie_with_origin_or_by_single_use_ticket(
 
     let alice =
         sqlx::query_scalar::<_, uuid::Uuid>("select member_id from member").fetch_one(&db).await.unwrap();
-    let actor = app::auth::server::actor_for_member(&db, alice, app::auth::AuthVia::Token).await.unwrap();
+    let actor = app::auth::queries::actor_for_member(&db, alice, app::auth::AuthVia::Token).await.unwrap();
     let url = ticket_url(&srv, &token(&db, &actor).await).await;
     assert!(url.starts_with("ws://") && url.contains("/ws?ticket=wst-"), "{url}");
     let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();

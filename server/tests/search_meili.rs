@@ -8,7 +8,7 @@
 
 mod common;
 
-use app::messages::server::{send, update, SendInput};
+use app::messages::actions::{send, update, SendInput};
 use app::search::meili::{self, Meili};
 use common::files::eventually;
 use common::ws::{general, token};
@@ -113,7 +113,7 @@ async fn the_outbox_survives_an_indexer_crash_and_edits_and_deletes_propagate(db
     let q2 = app::search::query::parse("mombasa").unwrap();
     assert_eq!(m.search(alice.workspace_id, &[c], None, &q2, Default::default(), 0, 10).await.unwrap().0, 1);
     // So does a delete.
-    app::messages::server::delete(&db, &alice, c, sent.seq).await.unwrap();
+    app::messages::actions::delete(&db, &alice, c, sent.seq).await.unwrap();
     m.drain(&db, 100).await.unwrap();
     assert_eq!(m.search(alice.workspace_id, &[c], None, &q2, Default::default(), 0, 10).await.unwrap().0, 0);
 }

@@ -44,6 +44,11 @@ impl Watch<'_> {
     /// Makes `call`, then a read-marker move as a sentinel (it travels the
     /// same path after it); returns the types of the events in between.
     async fn events(&mut self, method: &str, body: Value) -> Vec<String> {
+        self.stamped(method, body).await.into_iter().map(|(t, _)| t).collect()
+    }
+
+    /// As [`Self::events`], with each event's `channel_seq`.
+    async fn stamped(&mut self, method: &str, body: Value) -> Vec<(String, Option<i64>)> {
         let (s, b) = self.srv.call_bearer(&self.tok, method, body).await;
         assert_eq!(s, 200, "{method}: {b}");
         println!("{method}");
@@ -60,7 +65,7 @@ impl Watch<'_> {
             }
             let marker = t == "read_marker" && v["channel"] == self.general;
             if t != "presence" && t != "typing" && !marker {
-                types.push(t);
+                types.push((t, v["channel_seq"].as_i64()));
             }
         }
     }
@@ -117,8 +122,12 @@ async fn writes_announce_what_changed_and_repeats_announce_nothing(db: PgPool) {
     assert_eq!(w.events("reactions.add", react.clone()).await, ["reaction_added"]);
     assert_eq!(w.events("reactions.remove", react).await, ["reaction_removed"]);
     let reply = json!({"channel": c, "text": "in thread", "thread_seq": seq});
-    assert_eq!(w.events("chat.postMessage", reply).await, ["message_created", "thread_reply"]);
-    assert_eq!(w.events("chat.delete", at).await, ["message_deleted"]);
+    // Every channel event carries the channel's seq once committed: the
+    // reply took seq + 1, and a later delete of the root says so too.
+    let (created, thread) =
+        (("message_created".to_string(), Some(seq + 1)), ("thread_reply".to_string(), Some(seq + 1)));
+    assert_eq!(w.stamped("chat.postMessage", reply).await, [created, thread]);
+    assert_eq!(w.stamped("chat.delete", at).await, [("message_deleted".to_string(), Some(seq + 1))]);
 
     let kick = json!({"channel": c, "user": bob_id});
     assert_eq!(w.events("conversations.kick", kick).await, ["member_left"]);
@@ -133,15 +142,15 @@ async fn writes_announce_what_changed_and_repeats_announce_nothing(db: PgPool) {
 
     // Accepting an invite joins #general, and #general hears of it.
     let ctx = app::core::ctx::Ctx::new(db.clone(), srv.rt.hub.bus().clone());
-    let inv = app::invites::server::create(&db, &alice, Role::Member, 24, 1).await.unwrap();
-    let input = app::invites::server::AcceptInput {
+    let inv = app::invites::actions::create(&db, &alice, Role::Member, 24, 1).await.unwrap();
+    let input = app::invites::actions::AcceptInput {
         token: inv.token,
         email: "dan@x.io".into(),
         password: common::PASSWORD.into(),
         display_name: "Dan".into(),
     };
     let limiter = app::auth::limiter::LoginLimiter::new(1000, 1000);
-    let dan = app::invites::server::accept(&ctx, &limiter, None, input).await.unwrap();
+    let dan = app::invites::actions::accept(&ctx, &limiter, None, input).await.unwrap();
     let joined = common::ws::next_of(&mut w.ws, "member_joined").await;
     assert_eq!(
         (joined["channel"].as_str(), joined["user"].as_str()),

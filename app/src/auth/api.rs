@@ -24,12 +24,11 @@ pub async fn signup(
     password: String,
     display_name: String,
 ) -> Result<Reply<Session>, AppError> {
-    use super::server;
     let st = crate::state::state()?;
-    let input = server::SignupInput { workspace_name, email, password, display_name };
-    let actor = server::signup(&crate::core::ctx::Ctx::from(&st), input).await?;
+    let input = super::actions::SignupInput { workspace_name, email, password, display_name };
+    let actor = super::actions::signup(&crate::core::ctx::Ctx::from(&st), input).await?;
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
-    server::establish_session(&session, &actor).await?;
+    super::session::establish_session(&session, &actor).await?;
     Ok(Reply::new(Session { user_id: actor.member_id, workspace_id: actor.workspace_id }))
 }
 
@@ -40,12 +39,11 @@ pub async fn login(
     password: String,
     workspace_id: Option<Uuid>,
 ) -> Result<Reply<Session>, AppError> {
-    use super::server;
     let st = crate::state::state()?;
-    let ip = server::client_ip().await;
-    let actor = server::login(&st.db, &st.login_limiter, &email, &password, workspace_id, ip).await?;
+    let ip = super::session::client_ip().await;
+    let actor = super::queries::login(&st.db, &st.login_limiter, &email, &password, workspace_id, ip).await?;
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
-    server::establish_session(&session, &actor).await?;
+    super::session::establish_session(&session, &actor).await?;
     Ok(Reply::new(Session { user_id: actor.member_id, workspace_id: actor.workspace_id }))
 }
 
@@ -63,7 +61,7 @@ pub async fn logout() -> Result<Reply<Empty>, AppError> {
 /// Who is calling: member, workspace and role.
 #[server(prefix = "/api", endpoint = "auth.test", input = server_fn::codec::Json)]
 pub async fn test() -> Result<Reply<Me>, AppError> {
-    let actor = super::server::require_actor().await?;
+    let actor = super::session::require_actor().await?;
     let st = crate::state::state()?;
-    Ok(Reply::new(super::server::me(&st.db, &actor).await?))
+    Ok(Reply::new(super::queries::me(&st.db, &actor).await?))
 }

@@ -8,13 +8,20 @@
 //! The validation helpers here are shared with the browser so that forms can
 //! show the same message inline before anything is sent.
 
+#[cfg(feature = "ssr")]
+pub mod actions;
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod limiter;
+pub mod limits;
+#[cfg(feature = "ssr")]
+pub mod passwords;
+#[cfg(feature = "ssr")]
+pub mod queries;
 #[cfg(feature = "ssr")]
 pub mod secrets;
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod session;
 pub mod ui;
 
 use serde::{Deserialize, Serialize};
@@ -22,14 +29,7 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 
-/// Shortest password accepted.
-pub const MIN_PASSWORD_LEN: usize = 10;
-/// Longest password accepted (hashing cost grows with length).
-pub const MAX_PASSWORD_LEN: usize = 256;
-/// Longest email accepted (RFC 5321 path limit).
-pub const MAX_EMAIL_LEN: usize = 254;
-/// Longest display or workspace name.
-pub const MAX_NAME_LEN: usize = 80;
+pub use limits::{MAX_EMAIL_LEN, MAX_NAME_LEN, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 
 /// A member's role in a workspace, from most to least powerful.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]

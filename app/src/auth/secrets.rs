@@ -22,3 +22,17 @@ pub fn new_secret(prefix: &str) -> (String, Vec<u8>) {
 pub fn hash_secret(raw: &str) -> Vec<u8> {
     Sha256::digest(raw.as_bytes()).to_vec()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_unique_and_hashed() {
+        let (a, ha) = new_secret("tsp_");
+        let (b, _) = new_secret("tsp_");
+        assert!(a.starts_with("tsp_") && a.len() == 4 + 43);
+        assert_ne!(a, b);
+        assert_eq!(hash_secret(&a), ha);
+    }
+}

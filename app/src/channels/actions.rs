@@ -12,14 +12,14 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::events::{announce_created, announce_joined, announce_left, announce_updated, SummaryRow};
-use super::server::{dm_key, info, lock, policy};
+use super::queries::{dm_key, info, lock, policy};
 use super::{validate_channel_name, validate_topic, Channel, ChannelKind, MAX_GROUP_DM};
 use crate::auth::{Actor, Role};
 use crate::core::ctx::Ctx;
 use crate::core::policy as rules;
 use crate::core::tx::Tx;
 use crate::db::{audit, unique_violation};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Conflict, Missing, Refusal, Rule};
 use crate::realtime::bus::Topic;
 use crate::realtime::Event;
 
@@ -64,7 +64,7 @@ pub async fn join_general(tx: &mut Tx, workspace_id: Uuid, member_id: Uuid, role
 /// A duplicate channel name is `name_taken`; anything else is internal.
 fn name_taken(e: sqlx::Error) -> AppError {
     match unique_violation(&e).as_deref() {
-        Some("channel_workspace_name_key") => AppError::AlreadyExists("name_taken"),
+        Some("channel_workspace_name_key") => AppError::AlreadyExists(Conflict::NameTaken),
         _ => e.into(),
     }
 }
@@ -73,7 +73,7 @@ fn name_taken(e: sqlx::Error) -> AppError {
 pub async fn create(ctx: &Ctx, actor: &Actor, name: &str, is_private: bool) -> AppResult<Channel> {
     let s = crate::core::policy::Subject { member: actor.member_id, role: actor.role };
     if !rules::can_create_channel(&s) {
-        return Err(AppError::Refused("restricted_action"));
+        return Err(AppError::Refused(Refusal::RestrictedAction));
     }
     let name = validate_channel_name(name)?;
     let kind = if is_private { ChannelKind::Private } else { ChannelKind::Public };
@@ -141,10 +141,10 @@ pub async fn leave(ctx: &Ctx, actor: &Actor, channel: Uuid) -> AppResult<()> {
     let mut tx = ctx.begin().await?;
     let a = lock(&mut tx, actor, channel).await?;
     if a.kind.is_dm() {
-        return Err(AppError::Refused("cant_leave_dm"));
+        return Err(AppError::Refused(Refusal::CantLeaveDm));
     }
     if a.is_general {
-        return Err(AppError::Refused("cant_leave_general"));
+        return Err(AppError::Refused(Refusal::CantLeaveGeneral));
     }
     a.require_member()?;
     sqlx::query!(
@@ -172,7 +172,7 @@ async fn workspace_members(tx: &mut PgConnection, actor: &Actor, users: &[Uuid])
     .fetch_one(tx)
     .await?;
     if found != ids.len() as i64 {
-        return Err(AppError::NotFound("user_not_found"));
+        return Err(AppError::NotFound(Missing::User));
     }
     Ok(ids)
 }
@@ -185,7 +185,7 @@ pub async fn invite(ctx: &Ctx, actor: &Actor, channel: Uuid, users: &[Uuid]) -> 
     a.require_writable()?;
     let (s, t) = policy(actor, &a);
     if !rules::can_invite(&s, &t) {
-        return Err(AppError::Refused("restricted_action"));
+        return Err(AppError::Refused(Refusal::RestrictedAction));
     }
     if users.is_empty() || users.len() > 1000 {
         return Err(AppError::InvalidArguments("users must list 1 to 1000 people".into()));
@@ -203,14 +203,14 @@ pub async fn kick(ctx: &Ctx, actor: &Actor, channel: Uuid, user: Uuid) -> AppRes
     require_channel(a.kind)?;
     a.require_writable()?;
     if a.is_general {
-        return Err(AppError::Refused("cant_kick_from_general"));
+        return Err(AppError::Refused(Refusal::CantKickFromGeneral));
     }
     if user == actor.member_id {
-        return Err(AppError::Invalid("cant_kick_self"));
+        return Err(AppError::Invalid(Rule::CantKickSelf));
     }
     let (s, t) = policy(actor, &a);
     if !rules::can_kick(&s, &t) {
-        return Err(AppError::Refused("restricted_action"));
+        return Err(AppError::Refused(Refusal::RestrictedAction));
     }
     let gone =
         sqlx::query!("delete from channel_member where channel_id = $1 and member_id = $2", channel, user)
@@ -218,7 +218,7 @@ pub async fn kick(ctx: &Ctx, actor: &Actor, channel: Uuid, user: Uuid) -> AppRes
             .await?
             .rows_affected();
     if gone == 0 {
-        return Err(AppError::NotFound("user_not_found"));
+        return Err(AppError::NotFound(Missing::User));
     }
     let detail = serde_json::json!({"channel": channel, "user": user});
     audit(&mut tx, actor.workspace_id, Some(actor.member_id), "channel.kick", detail).await?;
@@ -234,7 +234,7 @@ pub async fn rename(ctx: &Ctx, actor: &Actor, channel: Uuid, name: &str) -> AppR
     a.require_writable()?;
     let (s, t) = policy(actor, &a);
     if !rules::can_rename(&s, &t) {
-        return Err(AppError::Refused("restricted_action"));
+        return Err(AppError::Refused(Refusal::RestrictedAction));
     }
     let name = validate_channel_name(name)?;
     let row = sqlx::query_as!(
@@ -298,11 +298,11 @@ pub async fn set_archived(ctx: &Ctx, actor: &Actor, channel: Uuid, archived: boo
     require_channel(a.kind)?;
     a.require_member()?;
     if a.is_general {
-        return Err(AppError::Refused("cant_archive_general"));
+        return Err(AppError::Refused(Refusal::CantArchiveGeneral));
     }
     let (s, t) = policy(actor, &a);
     if !rules::can_archive(&s, &t) {
-        return Err(AppError::Refused("restricted_action"));
+        return Err(AppError::Refused(Refusal::RestrictedAction));
     }
     if a.is_archived == archived {
         return Ok(());
@@ -330,7 +330,7 @@ pub async fn open(ctx: &Ctx, actor: &Actor, users: &[Uuid]) -> AppResult<Channel
     all.sort();
     all.dedup();
     if all.len() > MAX_GROUP_DM {
-        return Err(AppError::Invalid("too_many_users"));
+        return Err(AppError::Invalid(Rule::TooManyUsers));
     }
     let mut tx = ctx.begin().await?;
     let all = workspace_members(&mut tx, actor, &all).await?;
@@ -372,7 +372,7 @@ pub async fn mark(ctx: &Ctx, actor: &Actor, channel: Uuid, seq: i64) -> AppResul
         return Err(AppError::InvalidArguments("seq must not be negative".into()));
     }
     let mut tx = ctx.begin().await?;
-    let a = super::server::access(&mut *tx, actor, channel).await?;
+    let a = super::queries::access(&mut *tx, actor, channel).await?;
     a.require_member()?;
     let moved = sqlx::query_scalar!(
         "update channel_member set last_read_seq = least($3, (select last_seq from channel where channel_id = $1))

@@ -35,7 +35,7 @@ pub struct MembersPage {
 
 #[cfg(feature = "ssr")]
 async fn ctx() -> Result<(crate::auth::Actor, crate::core::ctx::Ctx), AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     Ok((actor, crate::core::ctx::Ctx::current()?))
 }
 
@@ -58,14 +58,14 @@ pub async fn list(
     exclude_archived: Option<bool>,
 ) -> Result<Reply<ChannelPage>, AppError> {
     let (actor, db) = ctx().await?;
-    let input = super::server::ListInput {
+    let input = super::queries::ListInput {
         types: types.as_deref(),
         cursor: cursor.as_deref(),
         limit,
         query: query.as_deref(),
         exclude_archived: exclude_archived.unwrap_or(false),
     };
-    let page = super::server::list(&db, &actor, input).await?;
+    let page = super::queries::list(&db, &actor, input).await?;
     Ok(Reply::new(ChannelPage { channels: page.channels, response_metadata: page.meta }))
 }
 
@@ -73,7 +73,7 @@ pub async fn list(
 #[server(prefix = "/api", endpoint = "users.conversations", input = server_fn::codec::Json)]
 pub async fn mine() -> Result<Reply<ChannelPage>, AppError> {
     let (actor, db) = ctx().await?;
-    let channels = super::server::mine(&db, &actor).await?;
+    let channels = super::queries::mine(&db, &actor).await?;
     Ok(Reply::new(ChannelPage { channels, response_metadata: ResponseMetadata::default() }))
 }
 
@@ -81,7 +81,7 @@ pub async fn mine() -> Result<Reply<ChannelPage>, AppError> {
 #[server(prefix = "/api", endpoint = "conversations.info", input = server_fn::codec::Json)]
 pub async fn info(channel: String) -> Result<Reply<ChannelReply>, AppError> {
     let (actor, db) = ctx().await?;
-    let channel = super::server::info(&db, &actor, parse_channel_id(&channel)?).await?;
+    let channel = super::queries::info(&db, &actor, parse_channel_id(&channel)?).await?;
     Ok(Reply::new(ChannelReply { channel }))
 }
 
@@ -177,7 +177,7 @@ pub async fn members(
 ) -> Result<Reply<MembersPage>, AppError> {
     let (actor, db) = ctx().await?;
     let id = parse_channel_id(&channel)?;
-    let page = super::server::members(&db, &actor, id, cursor.as_deref(), limit).await?;
+    let page = super::queries::members(&db, &actor, id, cursor.as_deref(), limit).await?;
     Ok(Reply::new(MembersPage { members: page.members, response_metadata: page.meta }))
 }
 

@@ -8,13 +8,13 @@ use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use super::api;
-use super::ui::MemberLine;
 use super::Channel;
 use crate::core::policy;
 use crate::error::AppError;
+use crate::shell::context::{use_convs, ConvsCtx};
 use crate::shell::toast::{toasts, ToastList, Tone};
-use crate::shell::{use_convs, ConvsCtx};
 use crate::users::MemberInfo;
+use crate::widgets::MemberLine;
 
 type Members = LocalResource<Result<Vec<MemberInfo>, AppError>>;
 
@@ -117,7 +117,7 @@ pub fn DetailsBody(c: Channel, members: Members, version: RwSignal<u32>) -> impl
     });
     let (id_leave, id_arch) = (id.clone(), id.clone());
     let archived = c.is_archived;
-    let me = crate::shell::use_me().get_untracked().and_then(|r| r.ok()).map(|r| r.data);
+    let me = crate::shell::context::use_me().get_untracked().and_then(|r| r.ok()).map(|r| r.data);
     let me_id = me.as_ref().map(|m| m.user_id);
     // The same rules the server applies (core::policy), so the pane offers
     // exactly what will be allowed.

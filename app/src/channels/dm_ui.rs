@@ -7,9 +7,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
 use super::MAX_GROUP_DM;
-use crate::shell::{toast::toasts, use_convs};
-use crate::users::ui::Avatar;
+use crate::shell::context::use_convs;
+use crate::shell::toast::toasts;
 use crate::users::MemberInfo;
+use crate::widgets::Avatar;
 
 /// The "new message" page.
 #[component]

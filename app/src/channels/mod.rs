@@ -15,7 +15,7 @@ pub mod dm_ui;
 #[cfg(feature = "ssr")]
 mod events;
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod queries;
 pub mod state;
 pub mod ui;
 
@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::error::AppError;
+use crate::error::{AppError, Missing, Rule};
 
 /// Longest channel name.
 pub const MAX_CHANNEL_NAME: usize = 80;
@@ -121,7 +121,7 @@ pub fn validate_channel_name(value: &str) -> Result<String, AppError> {
     if ok {
         Ok(v)
     } else {
-        Err(AppError::Invalid("invalid_name"))
+        Err(AppError::Invalid(Rule::InvalidName))
     }
 }
 
@@ -140,12 +140,12 @@ pub fn validate_topic(field: &str, value: &str) -> Result<String, AppError> {
 /// Parses an id from the client. Anything that is not an id names no channel
 /// the caller can see, so it is `channel_not_found` like any other.
 pub fn parse_channel_id(s: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(s.trim()).map_err(|_| AppError::NotFound("channel_not_found"))
+    Uuid::parse_str(s.trim()).map_err(|_| AppError::NotFound(Missing::Channel))
 }
 
 /// Parses member ids from the client; a malformed one is `user_not_found`.
 pub fn parse_user_ids(ids: &[String]) -> Result<Vec<Uuid>, AppError> {
-    ids.iter().map(|s| Uuid::parse_str(s.trim()).map_err(|_| AppError::NotFound("user_not_found"))).collect()
+    ids.iter().map(|s| Uuid::parse_str(s.trim()).map_err(|_| AppError::NotFound(Missing::User))).collect()
 }
 
 /// Parses the API's comma-separated `types`; empty means public and private.

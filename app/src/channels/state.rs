@@ -4,6 +4,9 @@
 //! for each event. The browser and the server's consistency test
 //! (`server/tests/event_consistency.rs`) fold events with this one reducer.
 //!
+//! A jump in a channel's seqs ([`gap`]) means an event was missed: that
+//! conversation is reloaded, and the open feed fetches the missing range.
+//!
 //! What one event cannot tell (which of a deleted message's mentions were
 //! unread, a read marker moved backwards, a channel just joined) is answered
 //! by reloading that one conversation (`conversations.info`), never the list.
@@ -11,7 +14,7 @@
 use uuid::Uuid;
 
 use super::Channel;
-use crate::realtime::Event;
+use crate::realtime::{Event, Stamped};
 
 /// Most mentions counted per conversation (the server stops at 100 too).
 pub const MENTION_CAP: i64 = 100;
@@ -116,6 +119,14 @@ pub fn apply(list: &mut Vec<Channel>, me: Uuid, ev: &Event) -> Followup {
         | Event::Typing { .. }
         | Event::Presence { .. } => Followup::Nothing,
     }
+}
+
+/// The conversation whose messages this event shows were missed, with the
+/// newest seq the member had there: check before [`apply`].
+pub fn gap(list: &[Channel], ev: &Stamped) -> Option<(Uuid, i64)> {
+    let id = ev.event.channel()?;
+    let known = list.iter().find(|c| c.id == id)?.latest_seq;
+    ev.gap(known).then_some((id, known))
 }
 
 /// Puts a reloaded conversation in place (`None`: the caller cannot see it).

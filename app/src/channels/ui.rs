@@ -8,8 +8,8 @@ use leptos_router::hooks::use_navigate;
 use uuid::Uuid;
 
 use super::Channel;
-use crate::shell::{toast::toasts, use_convs, Detail, DetailCtx};
-use crate::users::ui::Avatar;
+use crate::shell::context::{use_convs, DetailCtx};
+use crate::shell::toast::toasts;
 
 /// `/channels`: search public channels, join one, or create a new one.
 #[component]
@@ -152,19 +152,5 @@ pub fn ChannelDetails(id: Uuid) -> impl IntoView {
                 })}
             </Suspense>
         </div>
-    }
-}
-
-/// A member row in the details pane.
-#[component]
-pub fn MemberLine(id: Uuid, name: String) -> impl IntoView {
-    let detail = expect_context::<DetailCtx>().0;
-    view! {
-        <li>
-            <button class="member-row" on:click=move |_| detail.set(Some(Detail::Member(id)))>
-                <Avatar id=id name=name.clone()/>
-                <span class="member-main"><strong>{name.clone()}</strong></span>
-            </button>
-        </li>
     }
 }

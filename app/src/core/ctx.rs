@@ -1,7 +1,9 @@
 //! [`Ctx`]: what an action needs from the server, and nothing else.
 //!
-//! Server functions take it from the Leptos context ([`Ctx::current`]),
-//! axum routes and background jobs from the shared state ([`Ctx::from`]),
+//! Server functions take it from the Leptos context (`Ctx::current`),
+//! axum routes and background jobs from the shared state (`Ctx::from`; both
+//! live in `crate::state`, so that this module does not import the state
+//! that is built from the services that use it),
 //! and tests build one over their own database and bus ([`Ctx::new`]). It
 //! dereferences to the pool, so reads keep taking `&PgPool`.
 
@@ -13,7 +15,6 @@ use sqlx::PgPool;
 use super::tx::Tx;
 use crate::error::AppResult;
 use crate::realtime::bus::EventBus;
-use crate::state::AppState;
 
 /// The database and the event bus. Cheap to clone.
 #[derive(Clone)]
@@ -34,20 +35,9 @@ impl Ctx {
         Ctx { db, bus: Arc::new(crate::realtime::bus::LocalBus::default()) }
     }
 
-    /// The context of the running server function or SSR resource.
-    pub fn current() -> AppResult<Ctx> {
-        Ok(Ctx::from(&crate::state::state()?))
-    }
-
     /// Starts a transaction whose events go out when it commits.
     pub async fn begin(&self) -> AppResult<Tx> {
         Tx::begin(&self.db, self.bus.clone()).await
-    }
-}
-
-impl From<&AppState> for Ctx {
-    fn from(st: &AppState) -> Ctx {
-        Ctx { db: st.db.clone(), bus: st.rt.hub.bus().clone() }
     }
 }
 

@@ -1,75 +1,96 @@
-//! The stable codes carried by the code-bearing `AppError` variants, and the
-//! user-facing text of the domain refusals. Kept apart from the error type so
-//! that adding a code is a one-line change in one list.
+//! The sub-codes of the code-bearing `AppError` variants, one enum per
+//! status, each code with the text shown to people. Enums, not strings: a
+//! code that does not exist cannot be written, so it can never surface as a
+//! 500, and adding one is a one-line change in one table.
 
-/// Codes carried by `NotFound` (404).
-pub const NOT_FOUND_CODES: &[&str] = &[
-    "user_not_found",
-    "workspace_not_found",
-    "invite_not_found",
-    "token_not_found",
-    "channel_not_found",
-    "message_not_found",
-    "thread_not_found",
-    "no_reaction",
-    "file_not_found",
-];
-/// Codes carried by `AlreadyExists` (409).
-pub const CONFLICT_CODES: &[&str] = &["email_taken", "already_member", "name_taken", "already_reacted"];
-/// Codes carried by `Refused` (403).
-pub const REFUSED_CODES: &[&str] = &[
-    "is_archived",
-    "not_in_channel",
-    "cant_leave_general",
-    "cant_archive_general",
-    "cant_kick_from_general",
-    "cant_leave_dm",
-    "cant_update_message",
-    "cant_delete_message",
-    "restricted_action",
-    "cant_delete_file",
-];
-/// Codes carried by `Invalid` (400).
-pub const INVALID_CODES: &[&str] = &[
-    "msg_too_long",
-    "no_text",
-    "too_many_users",
-    "invalid_name",
-    "cant_kick_self",
-    "invalid_emoji",
-    "no_file",
-    "file_empty",
-    "too_many_files",
-    "invalid_multipart",
-];
+/// Declares a sub-code enum: `Variant => "wire_code", "detail";`.
+macro_rules! codes {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $code:literal, $detail:literal;)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($variant),*
+        }
 
-pub(super) fn refused_detail(code: &str) -> &'static str {
-    match code {
-        "is_archived" => "This channel is archived, so it is read-only.",
-        "not_in_channel" => "Join the channel first.",
-        "cant_leave_general" => "Everyone stays in #general.",
-        "cant_archive_general" => "#general can't be archived.",
-        "cant_kick_from_general" => "Nobody can be removed from #general.",
-        "cant_leave_dm" => "Direct messages can't be left.",
-        "cant_update_message" => "Only the author can edit a message.",
-        "cant_delete_message" => "Only the author or an admin can delete a message.",
-        "cant_delete_file" => "Only the person who shared a file, or an admin, can delete it.",
-        _ => "Your role doesn't allow that here.",
+        impl $name {
+            /// Every code, for documentation and tests.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The stable wire code.
+            pub fn code(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code),*
+                }
+            }
+
+            /// What to tell the person.
+            pub fn detail(self) -> &'static str {
+                match self {
+                    $($name::$variant => $detail),*
+                }
+            }
+
+            /// The code's variant, for clients reading an error.
+            pub fn parse(code: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|c| c.code() == code)
+            }
+        }
+    };
+}
+
+codes! {
+    /// Carried by `AppError::NotFound` (404): the resource does not exist or the caller may not see it.
+    Missing {
+        User => "user_not_found", "No such person in this workspace.";
+        Workspace => "workspace_not_found", "You are not a member of that workspace.";
+        Invite => "invite_not_found", "This invite link is not valid. Check the link, or ask for a new one.";
+        Token => "token_not_found", "No such token.";
+        Channel => "channel_not_found", "No such channel, or you can't see it.";
+        Message => "message_not_found", "No such message.";
+        Thread => "thread_not_found", "No such thread.";
+        NoReaction => "no_reaction", "You haven't reacted with that emoji.";
+        File => "file_not_found", "No such file, or you can't see it.";
     }
 }
 
-pub(super) fn invalid_detail(code: &str) -> &'static str {
-    match code {
-        "msg_too_long" => "Messages can be at most 40,000 characters.",
-        "no_text" => "The message is empty.",
-        "too_many_users" => "A group conversation holds at most 9 people.",
-        "invalid_name" => "Channel names use lowercase letters, digits, - and _, and at most 80 characters.",
-        "cant_kick_self" => "To leave a channel, use leave instead.",
-        "invalid_emoji" => "That is not an emoji we know.",
-        "no_file" => "Attach at least one file.",
-        "file_empty" => "That file is empty.",
-        "too_many_files" => "A message can carry at most 10 files.",
-        "invalid_multipart" => "The upload is not a valid multipart/form-data body.",
-        _ => "Invalid arguments.",
+codes! {
+    /// Carried by `AppError::AlreadyExists` (409): it exists already.
+    Conflict {
+        EmailTaken => "email_taken", "That email already has an account: log in instead.";
+        AlreadyMember => "already_member", "You are already a member of this workspace.";
+        NameTaken => "name_taken", "A channel with that name already exists.";
+        AlreadyReacted => "already_reacted", "You already reacted with that emoji.";
+    }
+}
+
+codes! {
+    /// Carried by `AppError::Refused` (403): a well-formed request the rules refuse.
+    Refusal {
+        IsArchived => "is_archived", "This channel is archived, so it is read-only.";
+        NotInChannel => "not_in_channel", "Join the channel first.";
+        CantLeaveGeneral => "cant_leave_general", "Everyone stays in #general.";
+        CantArchiveGeneral => "cant_archive_general", "#general can't be archived.";
+        CantKickFromGeneral => "cant_kick_from_general", "Nobody can be removed from #general.";
+        CantLeaveDm => "cant_leave_dm", "Direct messages can't be left.";
+        CantUpdateMessage => "cant_update_message", "Only the author can edit a message.";
+        CantDeleteMessage => "cant_delete_message", "Only the author or an admin can delete a message.";
+        RestrictedAction => "restricted_action", "Your role doesn't allow that here.";
+        CantDeleteFile => "cant_delete_file", "Only the person who shared a file, or an admin, can delete it.";
+    }
+}
+
+codes! {
+    /// Carried by `AppError::Invalid` (400): a parameter breaks a domain rule.
+    Rule {
+        MsgTooLong => "msg_too_long", "Messages can be at most 40,000 characters.";
+        NoText => "no_text", "The message is empty.";
+        TooManyUsers => "too_many_users", "A group conversation holds at most 9 people.";
+        InvalidName => "invalid_name", "Channel names use lowercase letters, digits, - and _, and at most 80 characters.";
+        CantKickSelf => "cant_kick_self", "To leave a channel, use leave instead.";
+        InvalidEmoji => "invalid_emoji", "That is not an emoji we know.";
+        NoFile => "no_file", "Attach at least one file.";
+        FileEmpty => "file_empty", "That file is empty.";
+        TooManyFiles => "too_many_files", "A message can carry at most 10 files.";
+        InvalidMultipart => "invalid_multipart", "The upload is not a valid multipart/form-data body.";
     }
 }

@@ -13,12 +13,14 @@ use serde::{Deserialize, Serialize};
 use server_fn::{
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
+    Bytes, Encodes,
 };
 use std::fmt;
 
 mod codes;
-use codes::{invalid_detail, refused_detail};
-pub use codes::{CONFLICT_CODES, INVALID_CODES, NOT_FOUND_CODES, REFUSED_CODES};
+#[cfg(feature = "ssr")]
+pub mod http;
+pub use codes::{Conflict, Missing, Refusal, Rule};
 
 /// A failure with a stable, documented code (see `docs/api.md`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,14 +42,14 @@ pub enum AppError {
     /// A cookie-authenticated mutation came from another origin.
     BadOrigin,
     /// The resource does not exist or is not visible to the caller.
-    NotFound(&'static str),
+    NotFound(Missing),
     /// The email already has an account (sign-up) or is already a member.
-    AlreadyExists(&'static str),
+    AlreadyExists(Conflict),
     /// A well-formed request the rules refuse: the channel is archived, the
     /// caller is not in it, #general cannot be left, and so on.
-    Refused(&'static str),
+    Refused(Refusal),
     /// A parameter breaks a domain rule with its own code (`msg_too_long`, …).
-    Invalid(&'static str),
+    Invalid(Rule),
     /// The invite link has expired.
     InviteExpired,
     /// The invite link has no uses left.
@@ -83,10 +85,10 @@ impl AppError {
             AppError::InvalidAuth => "invalid_auth",
             AppError::Forbidden => "forbidden",
             AppError::BadOrigin => "bad_origin",
-            AppError::NotFound(code)
-            | AppError::AlreadyExists(code)
-            | AppError::Refused(code)
-            | AppError::Invalid(code) => code,
+            AppError::NotFound(c) => c.code(),
+            AppError::AlreadyExists(c) => c.code(),
+            AppError::Refused(c) => c.code(),
+            AppError::Invalid(c) => c.code(),
             AppError::InviteExpired => "invite_expired",
             AppError::InviteUsedUp => "invite_used_up",
             AppError::InviteRevoked => "invite_revoked",
@@ -125,34 +127,17 @@ impl AppError {
         match self {
             AppError::InvalidJson(d) | AppError::InvalidArguments(d) => d.clone(),
             AppError::WeakPassword => {
-                format!("Passwords need at least {} characters.", crate::auth::MIN_PASSWORD_LEN)
+                format!("Passwords need at least {} characters.", crate::auth::limits::MIN_PASSWORD_LEN)
             }
             AppError::InvalidCredentials => "That email and password don't match.".into(),
             AppError::NotAuthed => "You need to log in first.".into(),
             AppError::InvalidAuth => "That token is not valid.".into(),
             AppError::Forbidden => "Your role doesn't allow that.".into(),
             AppError::BadOrigin => "The request came from another site.".into(),
-            AppError::NotFound("invite_not_found") => {
-                "This invite link is not valid. Check the link, or ask for a new one.".into()
-            }
-            AppError::NotFound("user_not_found") => "No such person in this workspace.".into(),
-            AppError::NotFound("workspace_not_found") => "You are not a member of that workspace.".into(),
-            AppError::NotFound("token_not_found") => "No such token.".into(),
-            AppError::NotFound("channel_not_found") => "No such channel, or you can't see it.".into(),
-            AppError::NotFound("message_not_found") => "No such message.".into(),
-            AppError::NotFound("thread_not_found") => "No such thread.".into(),
-            AppError::NotFound("file_not_found") => "No such file, or you can't see it.".into(),
-            AppError::NotFound("no_reaction") => "You haven't reacted with that emoji.".into(),
-            AppError::NotFound(what) => format!("Not found ({what})."),
-            AppError::AlreadyExists("email_taken") => {
-                "That email already has an account: log in instead.".into()
-            }
-            AppError::AlreadyExists("already_member") => "You are already a member of this workspace.".into(),
-            AppError::AlreadyExists("name_taken") => "A channel with that name already exists.".into(),
-            AppError::AlreadyExists("already_reacted") => "You already reacted with that emoji.".into(),
-            AppError::AlreadyExists(what) => format!("Already exists ({what})."),
-            AppError::Refused(code) => refused_detail(code).into(),
-            AppError::Invalid(code) => invalid_detail(code).into(),
+            AppError::NotFound(c) => c.detail().into(),
+            AppError::AlreadyExists(c) => c.detail().into(),
+            AppError::Refused(c) => c.detail().into(),
+            AppError::Invalid(c) => c.detail().into(),
             AppError::InviteExpired => "This invite link has expired.".into(),
             AppError::InviteUsedUp => "This invite link has already been used up.".into(),
             AppError::InviteRevoked => "This invite link was revoked.".into(),
@@ -191,20 +176,14 @@ impl AppError {
             "service_unavailable" => AppError::Unavailable { retry_after_secs: retry_after.unwrap_or(1) },
             "unknown_method" => AppError::UnknownMethod,
             "method_not_allowed" => AppError::MethodNotAllowed,
-            other => {
-                let find = |list: &[&'static str]| list.iter().find(|c| **c == other).copied();
-                if let Some(c) = find(NOT_FOUND_CODES) {
-                    AppError::NotFound(c)
-                } else if let Some(c) = find(CONFLICT_CODES) {
-                    AppError::AlreadyExists(c)
-                } else if let Some(c) = find(REFUSED_CODES) {
-                    AppError::Refused(c)
-                } else if let Some(c) = find(INVALID_CODES) {
-                    AppError::Invalid(c)
-                } else {
-                    AppError::Internal
-                }
-            }
+            other => Missing::parse(other)
+                .map(AppError::NotFound)
+                .or_else(|| Conflict::parse(other).map(AppError::AlreadyExists))
+                .or_else(|| Refusal::parse(other).map(AppError::Refused))
+                .or_else(|| Rule::parse(other).map(AppError::Invalid))
+                // A code this build does not know (a newer server): the
+                // client can still show the detail it was sent.
+                .unwrap_or(AppError::Internal),
         }
     }
 
@@ -265,6 +244,17 @@ impl<'de> Deserialize<'de> for AppError {
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
+    /// The error's wire form. On the server this is where a server
+    /// function's failure becomes its response, so it also sets the HTTP
+    /// status (and `Retry-After`) there: every method answers with its
+    /// error's own status, and nothing downstream reads the body back.
+    fn ser(&self) -> Bytes {
+        #[cfg(feature = "ssr")]
+        set_status(self);
+        <JsonEncoding as Encodes<AppError>>::encode(self)
+            .unwrap_or_else(|_| Bytes::from_static(br#"{"ok":false,"error":"internal_error"}"#))
+    }
+
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             // serde_json reports syntax errors and shape errors alike; tell them apart
@@ -296,32 +286,16 @@ impl FromServerFnError for AppError {
     }
 }
 
-/// Whether a database error means "the database is not reachable right
-/// now" (a lost connection, a pool with none to give, a server shutting
-/// down or starting up) rather than a bug.
+/// Gives the server function being answered this error's status (and
+/// `Retry-After`). Outside a server function (no response options in
+/// context) it does nothing.
 #[cfg(feature = "ssr")]
-pub fn is_unavailable(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
-            true
-        }
-        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
-            // 08xxx connection exceptions; 57P01-57P03 admin/crash shutdown, cannot connect now.
-            c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
-        }),
-        _ => false,
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<sqlx::Error> for AppError {
-    fn from(e: sqlx::Error) -> Self {
-        if is_unavailable(&e) {
-            tracing::warn!(error = %e, "database unavailable");
-            return AppError::Unavailable { retry_after_secs: 2 };
-        }
-        tracing::error!(error = %e, "database error");
-        AppError::Internal
+fn set_status(e: &AppError) {
+    use axum::http::{header, HeaderValue, StatusCode};
+    let Some(opts) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() else { return };
+    opts.set_status(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    if let Some(secs) = e.retry_after() {
+        opts.insert_header(header::RETRY_AFTER, HeaderValue::from(secs));
     }
 }
 
@@ -359,7 +333,15 @@ mod tests {
             assert_eq!(back.code(), e.code(), "{json}");
             assert_eq!(back.status(), e.status());
         }
-        for code in [NOT_FOUND_CODES, CONFLICT_CODES, REFUSED_CODES, INVALID_CODES].concat() {
+        let codes = Missing::ALL
+            .iter()
+            .map(|c| c.code())
+            .chain(Conflict::ALL.iter().map(|c| c.code()))
+            .chain(Refusal::ALL.iter().map(|c| c.code()))
+            .chain(Rule::ALL.iter().map(|c| c.code()));
+        let mut seen = std::collections::HashSet::new();
+        for code in codes {
+            assert!(seen.insert(code), "{code} is in two lists");
             assert_eq!(AppError::from_code(code, None, None).code(), code);
         }
     }
@@ -375,7 +357,11 @@ mod tests {
         assert_eq!(AppError::status_for_code("msg_too_long"), 400);
         assert_eq!(AppError::status_for_code("no_reaction"), 404);
         assert_eq!(AppError::status_for_code("rate_limited"), 429);
-        assert_eq!(AppError::status_for_code("no_such_code"), 500);
+        assert_eq!(
+            AppError::status_for_code("no_such_code"),
+            500,
+            "a newer server's code, read by an old client"
+        );
     }
 
     #[test]

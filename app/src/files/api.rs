@@ -32,15 +32,15 @@ pub struct FileList {
 
 #[cfg(feature = "ssr")]
 fn parse_file_id(s: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(s.trim()).map_err(|_| AppError::NotFound("file_not_found"))
+    uuid::Uuid::parse_str(s.trim()).map_err(|_| AppError::NotFound(crate::error::Missing::File))
 }
 
 /// One file, if the caller can read the channel where it was shared.
 #[server(prefix = "/api", endpoint = "files.info", input = server_fn::codec::Json)]
 pub async fn info(file: String) -> Result<Reply<FileReply>, AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     let db = crate::state::state()?.db;
-    let file = super::server::info(&db, &actor, parse_file_id(&file)?).await?;
+    let file = super::queries::info(&db, &actor, parse_file_id(&file)?).await?;
     Ok(Reply::new(FileReply { file }))
 }
 
@@ -51,7 +51,7 @@ pub async fn list(
     cursor: Option<String>,
     limit: Option<i64>,
 ) -> Result<Reply<FileList>, AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     let db = crate::state::state()?.db;
     let channel = crate::channels::parse_channel_id(&channel)?;
     let limit = crate::api::page_limit(limit, 30, 100);
@@ -59,7 +59,7 @@ pub async fn list(
         Some(c) => Some(crate::api::decode_cursor::<(time::OffsetDateTime, uuid::Uuid)>(c)?),
         None => None,
     };
-    let (files, next) = super::server::list(&db, &actor, channel, after, limit).await?;
+    let (files, next) = super::queries::list(&db, &actor, channel, after, limit).await?;
     Ok(Reply::new(FileList { files, next_cursor: next.map(|n| crate::api::encode_cursor(&n)) }))
 }
 
@@ -67,10 +67,10 @@ pub async fn list(
 /// with neither text nor files is deleted too.
 #[server(prefix = "/api", endpoint = "files.delete", input = server_fn::codec::Json)]
 pub async fn delete(file: String) -> Result<Reply<Empty>, AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
     let ctx = crate::core::ctx::Ctx::from(&st);
-    super::server::delete(&ctx, &actor, parse_file_id(&file)?).await?;
+    super::actions::delete(&ctx, &actor, parse_file_id(&file)?).await?;
     if let Err(e) = st.files.sweep_now(&st.db).await {
         tracing::warn!(error = ?e, "sweep after files.delete failed; the sweeper will retry");
         st.files.nudge_sweeper();

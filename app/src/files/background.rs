@@ -6,8 +6,8 @@ use std::sync::Arc;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::blobs as files_db;
 use super::images;
-use super::server as files_db;
 use super::upload::FileService;
 use crate::error::AppResult;
 
@@ -30,7 +30,7 @@ impl FileService {
     pub async fn sweep_now(&self, db: &PgPool) -> AppResult<usize> {
         let mut n = 0;
         loop {
-            let keys = files_db::trash(db, 100).await?;
+            let keys = super::queries::trash(db, 100).await?;
             if keys.is_empty() {
                 return Ok(n);
             }
@@ -72,7 +72,7 @@ impl FileService {
             .fetch_optional(db)
             .await
             .ok()??;
-        let tkey = files_db::thumb_key(workspace, blob);
+        let tkey = super::queries::thumb_key(workspace, blob);
         if state == "ready" {
             return Some(tkey);
         }

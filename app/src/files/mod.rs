@@ -13,17 +13,19 @@
 //! - image metadata (EXIF, GPS, XMP, text chunks) is stripped before storing,
 //!   and thumbnails are made in the background ([`images`]).
 
+#[cfg(feature = "ssr")]
+pub mod actions;
 pub mod api;
 #[cfg(feature = "ssr")]
 mod background;
 #[cfg(feature = "ssr")]
-mod deletion;
+pub mod blobs;
 #[cfg(feature = "ssr")]
 pub mod images;
 #[cfg(feature = "ssr")]
-pub mod serve;
+pub mod queries;
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod serve;
 #[cfg(feature = "ssr")]
 pub mod sniff;
 #[cfg(feature = "ssr")]

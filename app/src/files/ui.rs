@@ -6,24 +6,8 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use super::{human_size, kind_label, FileInfo};
-use crate::shell::DetailCtx;
-
-/// Small inline icons (emoji glyphs depend on the system's fonts).
-#[component]
-pub fn Icon(name: &'static str) -> impl IntoView {
-    let d = match name {
-        "clip" => "M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5",
-        "folder" => "M3 6.5A1.5 1.5 0 0 1 4.5 5h4l2 2h9A1.5 1.5 0 0 1 21 8.5v9a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 17.5z",
-        "eye" => "M2 12s3.5-6.5 10-6.5S22 12 22 12s-3.5 6.5-10 6.5S2 12 2 12zm10 3a3 3 0 1 0 0-6 3 3 0 0 0 0 6z",
-        _ => "M12 4v11m-5-5 5 5 5-5M5 20h14",
-    };
-    view! {
-        <svg class="icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none"
-            stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round">
-            <path d=d/>
-        </svg>
-    }
-}
+use crate::shell::context::DetailCtx;
+use crate::widgets::Icon;
 
 /// The files of one message.
 #[component]

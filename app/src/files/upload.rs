@@ -23,15 +23,15 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::{Notify, Semaphore};
 use uuid::Uuid;
 
-use super::server::{self as files_db, NewBlob, NewFile};
+use super::blobs::{self as files_db, NewBlob, NewFile};
 use super::sniff::{clean_name, sniff, SNIFF_BYTES};
 use super::store::Storage;
 use super::{images, is_inline_image, FileInfo, MAX_FILES_PER_MESSAGE, MAX_FILE_BYTES};
 use crate::auth::Actor;
 use crate::channels::parse_channel_id;
-use crate::channels::server::access;
-use crate::error::{AppError, AppResult};
-use crate::messages::server::{send_new, SendInput};
+use crate::channels::queries::access;
+use crate::error::{AppError, AppResult, Rule};
+use crate::messages::actions::{send_new, SendInput};
 use crate::messages::Message;
 
 /// Storage plus the background work on it (thumbnails, deleting objects).
@@ -89,7 +89,7 @@ struct Fields {
 
 fn bad_multipart(e: impl std::fmt::Display) -> AppError {
     tracing::debug!(error = %e, "bad multipart body");
-    AppError::Invalid("invalid_multipart")
+    AppError::Invalid(Rule::InvalidMultipart)
 }
 
 /// A text part, read in chunks so that an oversized one is refused without
@@ -98,7 +98,7 @@ async fn text_field(mut field: Field<'_>) -> AppResult<String> {
     let mut buf = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(bad_multipart)? {
         if buf.len() + chunk.len() > 200_000 {
-            return Err(AppError::Invalid("msg_too_long"));
+            return Err(AppError::Invalid(Rule::MsgTooLong));
         }
         buf.extend_from_slice(&chunk);
     }
@@ -144,7 +144,7 @@ impl FileService {
                 match name.as_str() {
                     "file" | "files" | "file[]" => {
                         if staged.len() == MAX_FILES_PER_MESSAGE {
-                            return Err(AppError::Invalid("too_many_files"));
+                            return Err(AppError::Invalid(Rule::TooManyFiles));
                         }
                         staged.push(self.stage(field).await?);
                     }
@@ -188,7 +188,7 @@ impl FileService {
         }
         let channel = f.channel.ok_or_else(|| AppError::InvalidArguments("channel is required".into()))?;
         if staged.is_empty() {
-            return Err(AppError::Invalid("no_file"));
+            return Err(AppError::Invalid(Rule::NoFile));
         }
         let mut files = Vec::with_capacity(staged.len());
         let mut new_blobs = Vec::new();
@@ -249,7 +249,7 @@ impl FileService {
             out.write_all(&chunk).await.map_err(|e| io_failed("write", e))?;
         }
         if size == 0 {
-            return Err(AppError::Invalid("file_empty"));
+            return Err(AppError::Invalid(Rule::FileEmpty));
         }
         out.flush().await.map_err(|e| io_failed("flush", e))?;
         drop(out);
@@ -284,11 +284,11 @@ impl FileService {
     /// Puts staged content in the store unless the workspace has it already.
     /// Returns the blob and whether it is new.
     async fn store(&self, db: &PgPool, workspace: Uuid, s: Staged) -> AppResult<(Uuid, bool)> {
-        if let Some(existing) = files_db::find_blob(db, workspace, &s.sha256).await? {
+        if let Some(existing) = super::queries::find_blob(db, workspace, &s.sha256).await? {
             return Ok((existing, false));
         }
         let blob_id = Uuid::now_v7();
-        let key = files_db::blob_key(workspace, blob_id);
+        let key = super::queries::blob_key(workspace, blob_id);
         self.storage.ingest(&s.tmp.0, &key).await?;
         let b = NewBlob {
             blob_id,
@@ -318,7 +318,7 @@ impl FileService {
     async fn release(&self, db: &PgPool, blobs: &[Uuid]) {
         let done = async {
             let mut tx = db.begin().await?;
-            files_db::release_blobs(&mut tx, blobs).await?;
+            super::blobs::release_blobs(&mut tx, blobs).await?;
             tx.commit().await?;
             self.sweep_now(db).await
         };

@@ -36,9 +36,9 @@ pub async fn create(
     expires_in_hours: i64,
     max_uses: i32,
 ) -> Result<Reply<CreatedInvite>, AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
-    let created = super::server::create(&st.db, &actor, role, expires_in_hours, max_uses).await?;
+    let created = super::actions::create(&st.db, &actor, role, expires_in_hours, max_uses).await?;
     let url = format!("{}/invite/{}", st.public_url.trim_end_matches('/'), created.token);
     Ok(Reply::new(CreatedInvite { url, invite: created.invite }))
 }
@@ -46,17 +46,17 @@ pub async fn create(
 /// Lists the workspace's invites with their status (owners and admins).
 #[server(prefix = "/api", endpoint = "invites.list", input = server_fn::codec::Json)]
 pub async fn list() -> Result<Reply<InviteList>, AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
-    Ok(Reply::new(InviteList { invites: super::server::list(&st.db, &actor).await? }))
+    Ok(Reply::new(InviteList { invites: super::queries::list(&st.db, &actor).await? }))
 }
 
 /// Revokes an invite (owners and admins).
 #[server(prefix = "/api", endpoint = "invites.revoke", input = server_fn::codec::Json)]
 pub async fn revoke(invite: Uuid) -> Result<Reply<Empty>, AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
-    super::server::revoke(&st.db, &actor, invite).await?;
+    super::actions::revoke(&st.db, &actor, invite).await?;
     Ok(Reply::new(Empty {}))
 }
 
@@ -64,7 +64,7 @@ pub async fn revoke(invite: Uuid) -> Result<Reply<Empty>, AppError> {
 #[server(prefix = "/api", endpoint = "invites.info", input = server_fn::codec::Json)]
 pub async fn info(token: String) -> Result<Reply<InviteInfoReply>, AppError> {
     let st = crate::state::state()?;
-    Ok(Reply::new(InviteInfoReply { invite: super::server::preview(&st.db, &token).await? }))
+    Ok(Reply::new(InviteInfoReply { invite: super::queries::preview(&st.db, &token).await? }))
 }
 
 /// Joins the invite's workspace and logs in. An existing account joins with
@@ -76,12 +76,12 @@ pub async fn accept(
     password: String,
     display_name: String,
 ) -> Result<Reply<Session>, AppError> {
-    use crate::auth::server as auth;
+    use crate::auth::session as auth;
     let st = crate::state::state()?;
     let ip = auth::client_ip().await;
-    let input = super::server::AcceptInput { token, email, password, display_name };
+    let input = super::actions::AcceptInput { token, email, password, display_name };
     let actor =
-        super::server::accept(&crate::core::ctx::Ctx::from(&st), &st.login_limiter, ip, input).await?;
+        super::actions::accept(&crate::core::ctx::Ctx::from(&st), &st.login_limiter, ip, input).await?;
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
     auth::establish_session(&session, &actor).await?;
     Ok(Reply::new(Session { user_id: actor.member_id, workspace_id: actor.workspace_id }))

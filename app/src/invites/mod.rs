@@ -3,9 +3,11 @@
 //! uses or is revoked. Only a hash of the link's token is stored, so a link can
 //! be shown exactly once.
 
+#[cfg(feature = "ssr")]
+pub mod actions;
 pub mod api;
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod queries;
 pub mod ui;
 
 use serde::{Deserialize, Serialize};

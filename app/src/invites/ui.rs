@@ -9,6 +9,7 @@ use super::InviteStatus;
 use crate::auth::ui::{use_form_error, AuthCard, Field, FormBanner};
 use crate::auth::{Role, MAX_EMAIL_LEN, MAX_NAME_LEN, MAX_PASSWORD_LEN};
 use crate::shell::toast::{toasts, Tone};
+use crate::widgets::CopyBox;
 
 /// `/admin/invites`: create, list and revoke invite links.
 #[component]
@@ -105,39 +106,6 @@ pub fn InvitesPage() -> impl IntoView {
                     }.into_any(),
                 })}
             </Transition>
-        </div>
-    }
-}
-
-/// A read-only value with a copy button (invite links, API tokens).
-#[component]
-pub fn CopyBox(label: &'static str, value: String) -> impl IntoView {
-    let toasts = toasts();
-    let v = value.clone();
-    let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let _ = window().navigator().clipboard().write_text(&v);
-        }
-        let _ = &v;
-        toasts.push(Tone::Success, "Copied to the clipboard.");
-    };
-    view! {
-        <div class="copybox">
-            <label for="copy-value">{label}</label>
-            <div class="copybox-row">
-                <input id="copy-value" readonly=true value=value on:focus=move |ev| {
-                    #[cfg(feature = "hydrate")]
-                    {
-                        use wasm_bindgen::JsCast;
-                        if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
-                            el.select();
-                        }
-                    }
-                    let _ = ev;
-                }/>
-                <button class="btn" on:click=copy>"Copy"</button>
-            </div>
         </div>
     }
 }

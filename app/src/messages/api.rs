@@ -28,7 +28,7 @@ pub struct HistoryReply {
 
 #[cfg(feature = "ssr")]
 async fn ctx() -> Result<(crate::auth::Actor, crate::core::ctx::Ctx), AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     Ok((actor, crate::core::ctx::Ctx::current()?))
 }
 
@@ -44,7 +44,7 @@ pub async fn post_message(
     also_send_to_channel: Option<bool>,
 ) -> Result<Reply<MessageReply>, AppError> {
     let (actor, db) = ctx().await?;
-    let input = super::server::SendInput {
+    let input = super::actions::SendInput {
         channel: parse_channel_id(&channel)?,
         text,
         client_msg_id,
@@ -52,7 +52,7 @@ pub async fn post_message(
         also_send_to_channel: also_send_to_channel.unwrap_or(false),
         files: Vec::new(),
     };
-    let message = super::server::send(&db, &actor, input).await?;
+    let message = super::actions::send(&db, &actor, input).await?;
     Ok(Reply::new(MessageReply { channel: message.channel, seq: message.seq, message }))
 }
 
@@ -60,7 +60,7 @@ pub async fn post_message(
 #[server(prefix = "/api", endpoint = "chat.update", input = server_fn::codec::Json)]
 pub async fn update(channel: String, seq: i64, text: String) -> Result<Reply<MessageReply>, AppError> {
     let (actor, db) = ctx().await?;
-    let message = super::server::update(&db, &actor, parse_channel_id(&channel)?, seq, &text).await?;
+    let message = super::actions::update(&db, &actor, parse_channel_id(&channel)?, seq, &text).await?;
     Ok(Reply::new(MessageReply { channel: message.channel, seq: message.seq, message }))
 }
 
@@ -69,7 +69,7 @@ pub async fn update(channel: String, seq: i64, text: String) -> Result<Reply<Mes
 pub async fn delete(channel: String, seq: i64) -> Result<Reply<Empty>, AppError> {
     let (actor, db) = ctx().await?;
     let id = parse_channel_id(&channel)?;
-    super::server::delete(&db, &actor, id, seq).await?;
+    super::actions::delete(&db, &actor, id, seq).await?;
     // Files shared nowhere else were queued for removal: remove them now.
     let files = crate::state::state()?.files;
     if files.sweep_now(&db).await.is_err() {
@@ -89,7 +89,7 @@ pub async fn history(
 ) -> Result<Reply<HistoryReply>, AppError> {
     let (actor, db) = ctx().await?;
     let id = parse_channel_id(&channel)?;
-    let page = super::server::history(&db, &actor, id, before, after, limit).await?;
+    let page = super::queries::history(&db, &actor, id, before, after, limit).await?;
     Ok(Reply::new(HistoryReply { messages: page.messages, has_more: page.has_more }))
 }
 
@@ -101,7 +101,7 @@ pub async fn replies(
     limit: Option<i64>,
 ) -> Result<Reply<HistoryReply>, AppError> {
     let (actor, db) = ctx().await?;
-    let page = super::server::replies(&db, &actor, parse_channel_id(&channel)?, thread_seq, limit).await?;
+    let page = super::queries::replies(&db, &actor, parse_channel_id(&channel)?, thread_seq, limit).await?;
     Ok(Reply::new(HistoryReply { messages: page.messages, has_more: page.has_more }))
 }
 

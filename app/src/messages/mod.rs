@@ -10,24 +10,22 @@
 //! - text is stored as typed and rendered once, at write time, to sanitised
 //!   HTML (markdown, mentions, links, emoji); raw HTML is never rendered.
 
+#[cfg(feature = "ssr")]
+pub mod actions;
 pub mod api;
-#[cfg(feature = "ssr")]
-mod changes;
-#[cfg(feature = "ssr")]
-mod history;
 #[cfg(feature = "ssr")]
 pub mod markdown;
 #[cfg(feature = "ssr")]
-pub mod reactions;
+pub mod queries;
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod reactions;
 pub mod ui;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::error::AppError;
+use crate::error::{AppError, Rule};
 
 /// Longest message, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 40_000;
@@ -141,7 +139,7 @@ pub struct Reaction {
 pub fn validate_text(text: &str) -> Result<(), AppError> {
     validate_caption(text)?;
     if text.trim().is_empty() {
-        return Err(AppError::Invalid("no_text"));
+        return Err(AppError::Invalid(Rule::NoText));
     }
     Ok(())
 }
@@ -149,7 +147,7 @@ pub fn validate_text(text: &str) -> Result<(), AppError> {
 /// Checks the text that goes with files: may be blank, not over the limit.
 pub fn validate_caption(text: &str) -> Result<(), AppError> {
     if text.chars().count() > MAX_MESSAGE_CHARS {
-        return Err(AppError::Invalid("msg_too_long"));
+        return Err(AppError::Invalid(Rule::MsgTooLong));
     }
     Ok(())
 }

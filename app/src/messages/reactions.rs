@@ -8,18 +8,18 @@ use uuid::Uuid;
 use super::markdown::canonical_emoji;
 use super::Reaction;
 use crate::auth::Actor;
-use crate::channels::server::lock;
+use crate::channels::queries::lock;
 use crate::core::ctx::Ctx;
 use crate::core::tx::Tx;
 use crate::db::unique_violation;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Conflict, Missing, Rule};
 use crate::realtime::Event;
 
 /// Most distinct emoji on one message, as in Slack.
 pub const MAX_DISTINCT: i64 = 50;
 
 fn emoji(input: &str) -> AppResult<&'static emojis::Emoji> {
-    canonical_emoji(input).ok_or(AppError::Invalid("invalid_emoji"))
+    canonical_emoji(input).ok_or(AppError::Invalid(Rule::InvalidEmoji))
 }
 
 async fn require_live(tx: &mut Tx, channel: Uuid, seq: i64) -> AppResult<()> {
@@ -30,7 +30,7 @@ async fn require_live(tx: &mut Tx, channel: Uuid, seq: i64) -> AppResult<()> {
     )
     .fetch_optional(&mut **tx)
     .await?;
-    live.map(|_| ()).ok_or(AppError::NotFound("message_not_found"))
+    live.map(|_| ()).ok_or(AppError::NotFound(Missing::Message))
 }
 
 /// The shortcode (`thumbsup`) and unicode form of an accepted emoji.
@@ -59,7 +59,7 @@ pub async fn add(ctx: &Ctx, actor: &Actor, channel: Uuid, seq: i64, input: &str)
     .fetch_optional(&mut *tx)
     .await
     .map_err(|err| match unique_violation(&err).as_deref() {
-        Some("reaction_pkey") => AppError::AlreadyExists("already_reacted"),
+        Some("reaction_pkey") => AppError::AlreadyExists(Conflict::AlreadyReacted),
         _ => err.into(),
     })?;
     let Some(user_name) = added else {
@@ -90,7 +90,7 @@ pub async fn remove(ctx: &Ctx, actor: &Actor, channel: Uuid, seq: i64, input: &s
     .await?
     .rows_affected();
     if gone == 0 {
-        return Err(AppError::NotFound("no_reaction"));
+        return Err(AppError::NotFound(Missing::NoReaction));
     }
     let (reaction, emoji) = names(e);
     tx.emit_to_channel(

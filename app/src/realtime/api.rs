@@ -20,7 +20,7 @@ pub const MAX_PRESENCE_USERS: usize = 1000;
 /// that cannot send the session cookie (bots, scripts, other apps).
 #[server(prefix = "/api", endpoint = "rtm.connect", input = server_fn::codec::Json)]
 pub async fn connect() -> Result<Reply<ConnectReply>, AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
     let ticket = super::service::Realtime::issue_ticket(&st.db, actor.member_id).await?;
     let base = st.public_url.trim_end_matches('/');
@@ -35,7 +35,7 @@ pub async fn connect() -> Result<Reply<ConnectReply>, AppError> {
 /// Sets the caller away (`away`), or back to automatic (`auto`).
 #[server(prefix = "/api", endpoint = "users.setPresence", input = server_fn::codec::Json)]
 pub async fn set_presence(presence: String) -> Result<Reply<Empty>, AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
     let away = match presence.as_str() {
         "away" => true,
@@ -52,7 +52,7 @@ pub async fn set_presence(presence: String) -> Result<Reply<Empty>, AppError> {
 /// One member's presence: `online`, `idle` or `offline`.
 #[server(prefix = "/api", endpoint = "users.getPresence", input = server_fn::codec::Json)]
 pub async fn get_presence(user: Option<String>) -> Result<Reply<PresenceInfo>, AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
     let id = match user {
         Some(u) => crate::channels::parse_user_ids(&[u])?.remove(0),
@@ -60,7 +60,7 @@ pub async fn get_presence(user: Option<String>) -> Result<Reply<PresenceInfo>, A
     };
     let known = workspace_members(&st.db, actor.workspace_id, &[id]).await?;
     if known.is_empty() {
-        return Err(AppError::NotFound("user_not_found"));
+        return Err(AppError::NotFound(crate::error::Missing::User));
     }
     Ok(Reply::new(st.rt.presence.info(id).await))
 }
@@ -68,7 +68,7 @@ pub async fn get_presence(user: Option<String>) -> Result<Reply<PresenceInfo>, A
 /// Many members' presence at once (unknown ids are left out).
 #[server(prefix = "/api", endpoint = "users.presence", input = server_fn::codec::Json)]
 pub async fn presence(users: Vec<String>) -> Result<Reply<PresenceList>, AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
     if users.len() > MAX_PRESENCE_USERS {
         return Err(AppError::InvalidArguments(format!("at most {MAX_PRESENCE_USERS} users at once")));

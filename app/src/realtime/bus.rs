@@ -20,7 +20,7 @@ use std::sync::{OnceLock, Weak};
 
 use uuid::Uuid;
 
-use super::Event;
+use super::{Event, Stamped};
 
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -74,7 +74,7 @@ pub trait EventBus: Send + Sync + 'static {
     /// for every other node subscribed to it. Never waits and never fails
     /// the caller: the action has committed, and a client that misses the
     /// event gets it from history when it resumes.
-    fn publish(&self, topic: Topic, event: &Event);
+    fn publish(&self, topic: Topic, event: &Stamped);
     /// Returns once events on `topic` are certain to reach this node, or at
     /// once when the bus is degraded (the subscription is then restored
     /// when the bus reconnects, and the socket told to resume).
@@ -103,9 +103,9 @@ pub struct LocalBus {
 }
 
 impl EventBus for LocalBus {
-    fn publish(&self, topic: Topic, event: &Event) {
+    fn publish(&self, topic: Topic, event: &Stamped) {
         if let Some(t) = self.target.get().and_then(Weak::upgrade) {
-            t.deliver(topic, event.clone(), None);
+            t.deliver(topic, event.event.clone(), serde_json::to_string(event).ok());
         }
     }
     fn subscribe(&self, _topic: Topic) -> BoxFut<'_, Result<(), String>> {

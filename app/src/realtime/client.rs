@@ -16,11 +16,12 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
+use super::socket;
 use super::ui::{Live, Status};
-use super::{close, ClientFrame, Control, Event, ServerFrame};
+use super::{close, ClientFrame, Control, Event, ServerFrame, Stamped};
 use crate::messages::ui::CurrentFeed;
+use crate::shell::context::ConvsCtx;
 use crate::shell::toast::ToastList;
-use crate::shell::ConvsCtx;
 
 /// What the dispatcher updates.
 #[derive(Clone, Copy)]
@@ -34,7 +35,6 @@ pub struct Ctx {
 #[derive(Default)]
 struct State {
     ctx: Option<Ctx>,
-    ws: Option<WebSocket>,
     closures: Vec<Box<dyn std::any::Any>>,
     generation: u32,
     attempt: u32,
@@ -62,7 +62,7 @@ pub fn start(ctx: Ctx) {
     super::sync::watch_attention();
     // The browser knows about network loss before the socket does.
     let off = window_event_listener(leptos::ev::offline, |_| {
-        if let Some(ws) = STATE.with(|s| s.borrow().ws.clone()) {
+        if let Some(ws) = socket::current() {
             let _ = ws.close();
         }
     });
@@ -91,14 +91,7 @@ pub fn start(ctx: Ctx) {
     );
 }
 
-/// Sends a frame if the socket is up; says whether it went.
-pub fn send(frame: &ClientFrame) -> bool {
-    let Some(ws) = STATE.with(|s| s.borrow().ws.clone()) else { return false };
-    if ws.ready_state() != WebSocket::OPEN {
-        return false;
-    }
-    serde_json::to_string(frame).ok().is_some_and(|json| ws.send_with_str(&json).is_ok())
-}
+use super::socket::send;
 
 /// Input happened: tell the server at most once a minute.
 fn activity() {
@@ -123,11 +116,8 @@ fn ws_url() -> Option<String> {
 }
 
 fn connect() {
-    let busy = STATE.with(|s| {
-        s.borrow().ws.as_ref().is_some_and(|ws| {
-            ws.ready_state() == WebSocket::OPEN || ws.ready_state() == WebSocket::CONNECTING
-        })
-    });
+    let busy = socket::current()
+        .is_some_and(|ws| ws.ready_state() == WebSocket::OPEN || ws.ready_state() == WebSocket::CONNECTING);
     if busy {
         return;
     }
@@ -156,11 +146,8 @@ fn connect() {
         if current_generation() != generation {
             return;
         }
-        let ctx = STATE.with(|s| {
-            let mut s = s.borrow_mut();
-            s.ws = None;
-            s.ctx
-        });
+        socket::set(None);
+        let ctx = STATE.with(|s| s.borrow().ctx);
         if let Some(ctx) = ctx {
             ctx.live.status.set(Status::Reconnecting);
         }
@@ -172,11 +159,8 @@ fn connect() {
     });
     ws.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     ws.set_onclose(Some(onclose.as_ref().unchecked_ref()));
-    STATE.with(|s| {
-        let mut s = s.borrow_mut();
-        s.ws = Some(ws);
-        s.closures = vec![Box::new(onmessage), Box::new(onclose)];
-    });
+    socket::set(Some(ws));
+    STATE.with(|s| s.borrow_mut().closures = vec![Box::new(onmessage), Box::new(onclose)]);
 }
 
 fn current_generation() -> u32 {
@@ -235,9 +219,9 @@ fn on_frame(frame: ServerFrame) {
             let _ = window().location().reload();
         }
         ServerFrame::Control(_) => {}
-        ServerFrame::Event(ev) => {
-            apply(ctx, &ev);
-            ctx.live.emit(&ev);
+        ServerFrame::Event(st) => {
+            apply(ctx, &st);
+            ctx.live.emit(&st.event);
         }
     }
 }
@@ -259,6 +243,24 @@ fn flush_outbox(ctx: Ctx) {
     }
 }
 
+/// Messages were missed in `channel` after seq `known` (a jump in its seqs):
+/// if it is on screen, fetch that range instead of trusting the stream.
+fn fill_gap(ctx: Ctx, channel: Uuid, known: i64) {
+    let Some(feed) = ctx.current.0.get_untracked().filter(|f| f.channel == channel) else { return };
+    if feed.has_newer.get_untracked() {
+        return; // an older window: scrolling down loads the rest anyway
+    }
+    leptos::task::spawn_local(async move {
+        let page = crate::messages::api::history(channel.to_string(), None, Some(known), Some(200)).await;
+        if let Ok(r) = page {
+            feed.upsert(r.data.messages);
+            if r.data.has_more {
+                feed.has_newer.set(true);
+            }
+        }
+    });
+}
+
 /// Edits, deletes and reactions missed while disconnected are not replayed:
 /// reload the newest page of the open channel instead.
 fn refresh_open_channel(ctx: Ctx) {
@@ -273,7 +275,8 @@ fn refresh_open_channel(ctx: Ctx) {
     });
 }
 
-fn apply(ctx: Ctx, ev: &Event) {
+fn apply(ctx: Ctx, st: &Stamped) {
+    let ev = &st.event;
     let me = STATE.with(|s| s.borrow().me);
     let feed = ctx.current.0.get_untracked().filter(|f| Some(f.channel) == ev.channel());
     match ev {
@@ -338,6 +341,8 @@ fn apply(ctx: Ctx, ev: &Event) {
     }
     // The sidebar follows every event from its payload (no list reload).
     if let Some(me) = me {
-        super::sync::fold(ctx.convs, me, ev);
+        if let Some((channel, known)) = super::sync::fold(ctx.convs, me, st) {
+            fill_gap(ctx, channel, known);
+        }
     }
 }

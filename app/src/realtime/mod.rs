@@ -20,6 +20,8 @@ pub mod presence;
 pub mod redis_bus;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "hydrate")]
+pub mod socket;
 pub mod sync;
 #[cfg(feature = "ssr")]
 pub mod tracker;
@@ -198,6 +200,38 @@ impl Event {
     }
 }
 
+/// An event as it goes over the wire: the event's own fields, plus, for the
+/// events of a channel, the channel's seq once the change was committed.
+///
+/// Seqs have no gaps (see `messages`), so a client that knows a channel up to
+/// seq `n` and then sees `channel_seq` (or a new message's `seq`) above
+/// `n + 1` knows it missed a message, and fetches the range instead of
+/// trusting that nothing was dropped ([`Stamped::gap`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stamped {
+    #[serde(flatten)]
+    pub event: Event,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_seq: Option<i64>,
+}
+
+impl Stamped {
+    /// An event with no channel seq (presence, typing).
+    pub fn plain(event: Event) -> Stamped {
+        Stamped { event, channel_seq: None }
+    }
+
+    /// Whether this event shows that messages of its channel were missed by
+    /// a client whose newest seq there is `known`: a new message more than
+    /// one past it, or any other event committed after a newer message.
+    pub fn gap(&self, known: i64) -> bool {
+        match &self.event {
+            Event::MessageCreated { message } => message.seq > known + 1,
+            _ => self.channel_seq.is_some_and(|s| s > known),
+        }
+    }
+}
+
 /// Frames about the connection itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -237,7 +271,7 @@ pub enum Control {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ServerFrame {
-    Event(Event),
+    Event(Stamped),
     Control(Control),
 }
 
@@ -296,12 +330,54 @@ mod tests {
     #[test]
     fn frames_are_tagged_by_type() {
         let e = Event::MemberLeft { channel: Uuid::nil(), user: Uuid::nil() };
-        let json = serde_json::to_value(ServerFrame::Event(e.clone())).unwrap();
-        assert_eq!(json["type"], "member_left");
+        let stamped = Stamped { event: e.clone(), channel_seq: Some(41) };
+        let json = serde_json::to_value(ServerFrame::Event(stamped.clone())).unwrap();
+        assert_eq!((&json["type"], &json["channel_seq"]), (&"member_left".into(), &41.into()));
         let back: ServerFrame = serde_json::from_value(json).unwrap();
-        assert_eq!(back, ServerFrame::Event(e));
+        assert_eq!(back, ServerFrame::Event(stamped));
+        let plain = serde_json::to_value(ServerFrame::Event(Stamped::plain(e))).unwrap();
+        assert!(plain.get("channel_seq").is_none(), "{plain}");
         let c: ServerFrame = serde_json::from_str(r#"{"type":"pong","id":7}"#).unwrap();
         assert_eq!(c, ServerFrame::Control(Control::Pong { id: Some(7) }));
+    }
+
+    #[test]
+    fn a_jump_in_seqs_is_a_gap_and_a_repeat_is_not() {
+        let (c, u) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let joined = |seq| Stamped { event: Event::MemberJoined { channel: c, user: u }, channel_seq: seq };
+        assert!(!joined(Some(10)).gap(10), "nothing new since seq 10");
+        assert!(joined(Some(11)).gap(10), "message 11 was committed before this event and never seen");
+        assert!(!joined(None).gap(10), "no stamp, no claim");
+        let created = |seq| Stamped {
+            event: Event::MessageCreated { message: crate::messages::Message { seq, ..sample_message(c) } },
+            channel_seq: Some(seq),
+        };
+        assert!(!created(11).gap(10), "the next message");
+        assert!(!created(9).gap(10), "an old one again (a retry's re-announcement)");
+        assert!(created(13).gap(10), "11 and 12 were missed");
+    }
+
+    fn sample_message(channel: Uuid) -> crate::messages::Message {
+        crate::messages::Message {
+            channel,
+            seq: 1,
+            user: Uuid::nil(),
+            user_name: "A".into(),
+            text: "hi".into(),
+            html: "<p>hi</p>".into(),
+            thread_seq: None,
+            also_in_channel: false,
+            reply_count: 0,
+            last_reply_at: None,
+            reactions: vec![],
+            mentions: vec![],
+            mentions_all: false,
+            client_msg_id: None,
+            is_deleted: false,
+            files: vec![],
+            edited_at: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        }
     }
 
     #[test]

@@ -205,7 +205,7 @@ impl PresenceService {
         };
         if changed {
             let ev = Event::Presence { user: member, presence: info.presence, manual_away: info.manual_away };
-            self.bus.publish(Topic::Workspace(workspace), &ev);
+            self.bus.publish(Topic::Workspace(workspace), &super::Stamped::plain(ev));
         }
     }
 

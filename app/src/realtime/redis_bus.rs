@@ -28,7 +28,7 @@ use tokio::time::timeout;
 use uuid::Uuid;
 
 use super::bus::{BoxFut, Deliver, EventBus, Pick, Topic};
-use super::Event;
+use super::Stamped;
 
 /// The deadline of one Redis command (publish pipeline, subscribe, ping).
 pub const REDIS_DEADLINE: Duration = Duration::from_secs(2);
@@ -180,10 +180,10 @@ impl RedisBus {
         if from == self.node {
             return; // delivered locally when it was published
         }
-        match serde_json::from_str::<Event>(json) {
-            Ok(event) => {
+        match serde_json::from_str::<Stamped>(json) {
+            Ok(stamped) => {
                 if let Some(t) = self.target() {
-                    t.deliver(topic, event, Some(json.to_string()));
+                    t.deliver(topic, stamped.event, Some(json.to_string()));
                 }
             }
             Err(e) => tracing::warn!(error = %e, "unreadable event on the bus"),
@@ -230,11 +230,11 @@ async fn publish_loop(
 }
 
 impl EventBus for RedisBus {
-    fn publish(&self, topic: Topic, event: &Event) {
+    fn publish(&self, topic: Topic, event: &Stamped) {
         let Ok(json) = serde_json::to_string(event) else { return };
         let payload = format!("{}{json}", self.node);
         if let Some(t) = self.target() {
-            t.deliver(topic, event.clone(), Some(json));
+            t.deliver(topic, event.event.clone(), Some(json));
         }
         let _ = self.out.send((topic, payload));
     }

@@ -89,7 +89,7 @@ impl Realtime {
     /// publish outside a transaction, because there is no write to follow.
     pub fn signal(&self, channel: Uuid, event: &Event) {
         debug_assert!(matches!(event, Event::Typing { .. }));
-        self.hub.bus().publish(Topic::Channel(channel), event);
+        self.hub.bus().publish(Topic::Channel(channel), &super::Stamped::plain(event.clone()));
     }
 
     /// The bus's name and whether it reaches the other nodes.

@@ -34,8 +34,8 @@ mod browser {
 
     use super::MARK_EVERY_MS;
     use crate::channels::state::{self, Followup};
-    use crate::realtime::Event;
-    use crate::shell::ConvsCtx;
+    use crate::realtime::Stamped;
+    use crate::shell::context::ConvsCtx;
 
     #[derive(Default)]
     struct Marks {
@@ -118,27 +118,39 @@ mod browser {
     }
 
     /// Folds an event into the sidebar; reloads one conversation when the
-    /// event alone cannot say what changed.
-    pub fn fold(convs: ConvsCtx, me: Uuid, ev: &Event) {
+    /// event alone cannot say what changed, or shows that events were
+    /// missed. Returns the gap (channel, newest seq known before it), if any.
+    pub fn fold(convs: ConvsCtx, me: Uuid, ev: &Stamped) -> Option<(Uuid, i64)> {
         let mut follow = Followup::Nothing;
+        let mut gap = None;
         convs.list.update(|v| {
             if let Some(Ok(page)) = v {
-                follow = state::apply(&mut page.data.channels, me, ev);
+                gap = state::gap(&page.data.channels, ev);
+                follow = state::apply(&mut page.data.channels, me, &ev.event);
             }
         });
-        if let Followup::Reload(id) = follow {
-            leptos::task::spawn_local(async move {
-                let fresh = match crate::channels::api::info(id.to_string()).await {
-                    Ok(r) => Some(r.data.channel),
-                    Err(e) if e.code() == "channel_not_found" => None,
-                    Err(_) => return,
-                };
-                convs.list.update(|v| {
-                    if let Some(Ok(page)) = v {
-                        state::replace(&mut page.data.channels, id, fresh);
-                    }
-                });
-            });
+        if let Some((id, _)) = gap {
+            follow = Followup::Reload(id);
         }
+        if let Followup::Reload(id) = follow {
+            reload(convs, id);
+        }
+        gap
+    }
+
+    /// Reloads one conversation (`conversations.info`) into the sidebar.
+    fn reload(convs: ConvsCtx, id: Uuid) {
+        leptos::task::spawn_local(async move {
+            let fresh = match crate::channels::api::info(id.to_string()).await {
+                Ok(r) => Some(r.data.channel),
+                Err(e) if e.code() == "channel_not_found" => None,
+                Err(_) => return,
+            };
+            convs.list.update(|v| {
+                if let Some(Ok(page)) = v {
+                    state::replace(&mut page.data.channels, id, fresh);
+                }
+            });
+        });
     }
 }

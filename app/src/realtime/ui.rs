@@ -81,7 +81,7 @@ impl Live {
             let mut go = false;
             self.throttle.update_value(|t| go = t.should_send(channel, thread_seq, now));
             if go {
-                super::client::send(&super::ClientFrame::Typing { channel, thread_seq });
+                super::socket::send(&super::ClientFrame::Typing { channel, thread_seq });
             }
         }
         #[cfg(not(feature = "hydrate"))]

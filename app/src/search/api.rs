@@ -42,7 +42,7 @@ pub async fn messages(
     limit: Option<i64>,
     prefix: Option<bool>,
 ) -> Result<Reply<SearchReply>, AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
     let db = st.db.clone();
     if query.chars().count() > 1000 {

@@ -4,6 +4,7 @@
 //! The shell loads "who am I" once (`auth.test`) and shares the resource
 //! through context; pages inside it read [`use_me`] instead of asking again.
 
+pub mod context;
 pub mod sidebar;
 pub mod switcher;
 pub mod toast;
@@ -11,62 +12,8 @@ pub mod toast;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Outlet, A};
-use uuid::Uuid;
 
-use crate::auth::Me;
-
-/// "Who am I" (`auth.test`), loaded once by the shell. Read it inside a
-/// `Suspense`/`Transition` so server and browser render the same thing.
-pub type MeResource = Resource<Result<crate::api::Reply<Me>, crate::error::AppError>>;
-
-/// The signed-in member's resource, shared through context.
-#[derive(Clone, Copy)]
-pub struct MeCtx(pub MeResource);
-
-/// What the right-hand pane shows.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Detail {
-    Member(Uuid),
-    /// A thread: channel and root seq (or any reply's seq).
-    Thread(Uuid, i64),
-    /// A channel's details and members.
-    Channel(Uuid),
-    /// A channel's shared files.
-    Files(Uuid),
-}
-
-/// The right-hand pane's content; `None` closes it.
-#[derive(Clone, Copy)]
-pub struct DetailCtx(pub RwSignal<Option<Detail>>);
-
-/// The caller's conversations with unread state (`users.conversations`),
-/// loaded once by the shell for the sidebar; bump `version` to reload.
-#[derive(Clone, Copy)]
-pub struct ConvsCtx {
-    pub list: ConvsResource,
-    pub version: RwSignal<u32>,
-}
-
-/// The sidebar's conversations.
-pub type ConvsResource =
-    Resource<Result<crate::api::Reply<crate::channels::api::ChannelPage>, crate::error::AppError>>;
-
-impl ConvsCtx {
-    /// Reloads the sidebar's conversations (after joining, reading, …).
-    pub fn refresh(&self) {
-        self.version.update(|v| *v += 1);
-    }
-}
-
-/// The conversations context of the shell.
-pub fn use_convs() -> ConvsCtx {
-    expect_context::<ConvsCtx>()
-}
-
-/// The signed-in member (inside the shell), once loaded.
-pub fn use_me() -> MeResource {
-    expect_context::<MeCtx>().0
-}
+use context::{use_me, ConvsCtx, Detail, DetailCtx, MeCtx, MeResource};
 
 /// The three-pane layout around every signed-in page.
 ///

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::toast::toasts;
 use crate::auth::Me;
 use crate::channels::{Channel, ChannelKind};
-use crate::users::ui::Avatar;
+use crate::widgets::Avatar;
 
 /// The sidebar for the signed-in member.
 #[component]
@@ -40,7 +40,7 @@ pub fn Sidebar(me: Me, on_navigate: impl Fn() + Copy + Send + Sync + 'static) ->
 /// mention badges, as in Slack.
 #[component]
 fn ConversationNav(on_navigate: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
-    let convs = crate::shell::use_convs();
+    let convs = crate::shell::context::use_convs();
     let item = move |c: Channel| {
         let href = format!("/c/{}", c.id);
         let icon = match c.kind {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use super::use_convs;
+use super::context::use_convs;
 use crate::channels::Channel;
 use crate::search::Match;
 use crate::users::MemberInfo;

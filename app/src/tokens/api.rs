@@ -24,25 +24,25 @@ pub struct TokenList {
 /// Creates a personal API token. Omit `expires_in_days` for no expiry.
 #[server(prefix = "/api", endpoint = "tokens.create", input = server_fn::codec::Json)]
 pub async fn create(label: String, expires_in_days: Option<i64>) -> Result<Reply<CreatedToken>, AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
-    let (info, token) = super::server::create(&st.db, &actor, &label, expires_in_days).await?;
+    let (info, token) = super::actions::create(&st.db, &actor, &label, expires_in_days).await?;
     Ok(Reply::new(CreatedToken { token, info }))
 }
 
 /// Lists the caller's live tokens (prefixes and labels only).
 #[server(prefix = "/api", endpoint = "tokens.list", input = server_fn::codec::Json)]
 pub async fn list() -> Result<Reply<TokenList>, AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
-    Ok(Reply::new(TokenList { tokens: super::server::list(&st.db, &actor).await? }))
+    Ok(Reply::new(TokenList { tokens: super::queries::list(&st.db, &actor).await? }))
 }
 
 /// Revokes one of the caller's tokens.
 #[server(prefix = "/api", endpoint = "tokens.revoke", input = server_fn::codec::Json)]
 pub async fn revoke(token: Uuid) -> Result<Reply<Empty>, AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
-    super::server::revoke(&st.db, &actor, token).await?;
+    super::actions::revoke(&st.db, &actor, token).await?;
     Ok(Reply::new(Empty {}))
 }

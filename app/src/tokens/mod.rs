@@ -4,9 +4,11 @@
 //! member's current role. Only its SHA-256 is stored; the first characters are
 //! kept in clear so people can tell tokens apart.
 
+#[cfg(feature = "ssr")]
+pub mod actions;
 pub mod api;
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod queries;
 pub mod ui;
 
 use serde::{Deserialize, Serialize};

@@ -4,8 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use uuid::Uuid;
 
-use crate::invites::ui::CopyBox;
 use crate::shell::toast::{toasts, Tone};
+use crate::widgets::CopyBox;
 
 /// The API tokens page.
 #[component]

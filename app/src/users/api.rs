@@ -28,16 +28,16 @@ pub async fn list(
     limit: Option<i64>,
     query: Option<String>,
 ) -> Result<Reply<MemberPage>, AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
-    let page = super::server::list(&st.db, &actor, query.as_deref(), cursor.as_deref(), limit).await?;
+    let page = super::queries::list(&st.db, &actor, query.as_deref(), cursor.as_deref(), limit).await?;
     Ok(Reply::new(MemberPage { members: page.members, response_metadata: page.meta }))
 }
 
 /// One member of the caller's workspace.
 #[server(prefix = "/api", endpoint = "users.info", input = server_fn::codec::Json)]
 pub async fn info(user: Uuid) -> Result<Reply<UserReply>, AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
-    Ok(Reply::new(UserReply { user: super::server::info(&st.db, &actor, user).await? }))
+    Ok(Reply::new(UserReply { user: super::queries::info(&st.db, &actor, user).await? }))
 }

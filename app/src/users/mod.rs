@@ -6,7 +6,7 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod queries;
 pub mod ui;
 
 use serde::{Deserialize, Serialize};

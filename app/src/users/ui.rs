@@ -4,21 +4,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use uuid::Uuid;
 
-use super::{avatar_hue, initials, MemberInfo};
-use crate::shell::{Detail, DetailCtx};
-
-/// A round avatar with initials on a colour derived from the member id, and
-/// the member's presence dot.
-#[component]
-pub fn Avatar(id: Uuid, name: String, #[prop(default = "avatar")] class: &'static str) -> impl IntoView {
-    let style = format!("--hue: {}", avatar_hue(&id));
-    view! {
-        <span class="avatar-wrap">
-            <span class=class style=style aria-hidden="true">{initials(&name)}</span>
-            <crate::realtime::ui::PresenceDot user=id/>
-        </span>
-    }
-}
+use super::MemberInfo;
+use crate::shell::context::{Detail, DetailCtx};
+use crate::widgets::Avatar;
 
 /// `/people`: everyone in the workspace, with a search box.
 #[component]
@@ -145,7 +133,7 @@ pub fn MemberProfile(id: Uuid) -> impl IntoView {
 fn MessageButton(id: Uuid) -> impl IntoView {
     let navigate = leptos_router::hooks::use_navigate();
     let toasts = crate::shell::toast::toasts();
-    let convs = crate::shell::use_convs();
+    let convs = crate::shell::context::use_convs();
     let detail = expect_context::<DetailCtx>().0;
     let open =
         Action::new(move |_: &()| async move { crate::channels::api::open(vec![id.to_string()]).await });

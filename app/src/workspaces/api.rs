@@ -18,9 +18,9 @@ pub struct WorkspaceList {
 /// Lists the workspaces the caller's account belongs to.
 #[server(prefix = "/api", endpoint = "workspaces.list", input = server_fn::codec::Json)]
 pub async fn list() -> Result<Reply<WorkspaceList>, AppError> {
-    let actor = crate::auth::server::require_actor().await?;
+    let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
-    let workspaces = super::server::list_for(&st.db, &actor).await?;
+    let workspaces = super::queries::list_for(&st.db, &actor).await?;
     Ok(Reply::new(WorkspaceList { workspaces }))
 }
 
@@ -28,7 +28,7 @@ pub async fn list() -> Result<Reply<WorkspaceList>, AppError> {
 /// API tokens belong to one workspace and cannot switch.
 #[server(prefix = "/api", endpoint = "workspaces.switch", input = server_fn::codec::Json)]
 pub async fn switch(workspace: Uuid) -> Result<Reply<Session>, AppError> {
-    use crate::auth::{server as auth, AuthVia};
+    use crate::auth::{session as auth, AuthVia};
     let actor = auth::require_actor().await?;
     if actor.via == AuthVia::Token {
         return Err(AppError::InvalidArguments(
@@ -36,7 +36,7 @@ pub async fn switch(workspace: Uuid) -> Result<Reply<Session>, AppError> {
         ));
     }
     let st = crate::state::state()?;
-    let next = super::server::actor_in(&st.db, &actor, workspace).await?;
+    let next = super::queries::actor_in(&st.db, &actor, workspace).await?;
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
     auth::establish_session(&session, &next).await?;
     Ok(Reply::new(Session { user_id: next.member_id, workspace_id: next.workspace_id }))

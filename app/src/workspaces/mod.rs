@@ -1,9 +1,11 @@
 //! Workspaces: the tenant boundary. Everything a member can see belongs to
 //! exactly one workspace, and every query is scoped by it.
 
+#[cfg(feature = "ssr")]
+pub mod actions;
 pub mod api;
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod queries;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

@@ -209,7 +209,7 @@ impl Conn {
             }
             loop {
                 let page =
-                    app::messages::server::replay(&self.st.db, &self.actor, channel, after, REPLAY_PAGE)
+                    app::messages::queries::replay(&self.st.db, &self.actor, channel, after, REPLAY_PAGE)
                         .await
                         .map_err(|_| Exit::Close(1011, "server_error"))?;
                 let n = page.len() as i64;

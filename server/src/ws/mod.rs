@@ -7,7 +7,8 @@
 mod conn;
 mod frames;
 
-use app::auth::server::{actor_for_member, actor_from_request};
+use app::auth::queries::actor_for_member;
+use app::auth::session::actor_from_request;
 use app::auth::AuthVia;
 use app::error::AppError;
 use app::realtime::service::Realtime;
@@ -16,11 +17,10 @@ use app::state::AppState;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::api_gateway::error_response;
 use crate::guard::origin_allowed;
 
 #[derive(Debug, Deserialize)]
@@ -55,7 +55,7 @@ pub async fn upgrade(
     };
     let actor = match actor {
         Ok(a) => a,
-        Err(e) => return error_response(&e),
+        Err(e) => return e.into_response(),
     };
     ws.read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use app::auth::server::{signup, SignupInput};
+use app::auth::actions::{signup, SignupInput};
 use app::auth::Actor;
 use reqwest::{redirect::Policy, Client, StatusCode};
 use serde_json::Value;
@@ -177,8 +177,8 @@ pub async fn member(db: &PgPool, admin: &Actor, name: &str, role: app::auth::Rol
     let mut tx = ctx(db).begin().await.unwrap();
     let email =
         format!("{}.{}@fixture.test", name.to_lowercase().replace(' ', "."), &account_id.to_string()[..8]);
-    app::auth::server::insert_account(&mut tx, account_id, &email, "not-a-hash").await.unwrap();
-    let member_id = app::workspaces::server::add_member(&mut tx, admin.workspace_id, account_id, role, name)
+    app::auth::actions::insert_account(&mut tx, account_id, &email, "not-a-hash").await.unwrap();
+    let member_id = app::workspaces::actions::add_member(&mut tx, admin.workspace_id, account_id, role, name)
         .await
         .unwrap();
     tx.commit().await.unwrap();

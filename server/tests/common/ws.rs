@@ -19,7 +19,7 @@ pub const WAIT: Duration = Duration::from_secs(15);
 
 /// An API token for a fixture member.
 pub async fn token(db: &PgPool, actor: &Actor) -> String {
-    app::tokens::server::create(db, actor, "ws test", None).await.unwrap().1
+    app::tokens::actions::create(db, actor, "ws test", None).await.unwrap().1
 }
 
 /// A ticket URL from `rtm.connect`.

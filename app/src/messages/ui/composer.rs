@@ -86,7 +86,7 @@ pub fn Composer(
                             input.set_value("");
                         }/>
                     <label class="icon-btn attach" for=file_input.clone() title="Attach files (up to 25 MB each)">
-                        <crate::files::ui::Icon name="clip"/><span class="sr-only">"Attach files"</span>
+                        <crate::widgets::Icon name="clip"/><span class="sr-only">"Attach files"</span>
                     </label>
                 }.into_any())}
                 {also_label.map(|l| view! {

@@ -9,11 +9,16 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use super::Composer;
+use super::composer::Composer;
 use crate::files::tray::{Tray, UploadForm};
 use crate::messages::Message;
 use crate::realtime::ui::{Live, Status, TypingLine};
 use crate::shell::toast::{toasts, ToastList};
+
+/// A new idempotency key for a message about to be sent.
+pub fn new_client_msg_id() -> String {
+    Uuid::new_v4().to_string()
+}
 
 /// A loaded message and a revision counter that changes whenever it does
 /// (the list re-renders a row only when its key changes).
@@ -169,8 +174,7 @@ pub fn send_pending(feed: Feed, p: Pending, toasts: ToastList, live: Live) {
 
 /// Uploads the tray's files with `text` as one message.
 fn send_files(feed: Feed, tray: Tray, text: String, toasts: ToastList) {
-    let form =
-        UploadForm { channel: feed.channel.to_string(), text, client_msg_id: super::new_client_msg_id() };
+    let form = UploadForm { channel: feed.channel.to_string(), text, client_msg_id: new_client_msg_id() };
     tray.upload(
         form,
         Callback::new(move |r: Result<Message, crate::error::AppError>| match r {
@@ -199,7 +203,7 @@ pub fn ChannelComposer(channel: Uuid, label: String, tray: Tray) -> impl IntoVie
             send_files(feed, tray, text, toasts);
             return;
         }
-        let p = Pending { client_msg_id: super::new_client_msg_id(), text, error: None };
+        let p = Pending { client_msg_id: new_client_msg_id(), text, error: None };
         feed.pending.update(|v| v.push(p.clone()));
         send_pending(feed, p, toasts, live);
     });

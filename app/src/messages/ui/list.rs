@@ -10,15 +10,15 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
-use super::feed::{send_pending, Feed, Item};
+use super::feed::{send_pending, CurrentFeed, Feed, Item};
 use super::row::MessageRow;
 use super::time_fmt::{day_label, local};
-use super::CurrentFeed;
 use crate::channels::Channel;
 use crate::error::AppError;
 use crate::messages::api::history;
 use crate::messages::Message;
-use crate::shell::{toast::toasts, Detail, DetailCtx};
+use crate::shell::context::{Detail, DetailCtx};
+use crate::shell::toast::toasts;
 
 const PAGE: i64 = 50;
 /// Consecutive messages of one author within this many seconds are grouped.
@@ -244,7 +244,7 @@ pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Memo<Opti
 
 /// A message still being sent, or one that failed with Retry/Discard.
 #[component]
-fn PendingRow(feed: Feed, p: super::Pending) -> impl IntoView {
+fn PendingRow(feed: Feed, p: super::feed::Pending) -> impl IntoView {
     let (toasts, live) = (toasts(), expect_context::<crate::realtime::ui::Live>());
     let failed = p.error.clone();
     let is_failed = failed.is_some();

@@ -13,7 +13,7 @@ mod thread;
 pub mod time_fmt;
 
 pub use composer::Composer;
-pub use feed::{send_pending, CurrentFeed, Feed, Pending};
+pub use feed::{new_client_msg_id, send_pending, CurrentFeed, Feed, Pending};
 pub use thread::ThreadPane;
 
 use leptos::prelude::*;
@@ -24,12 +24,7 @@ use uuid::Uuid;
 use crate::auth::Me;
 use crate::channels::Channel;
 use crate::files::tray::{files_of, Tray};
-use crate::shell::{use_me, Detail, DetailCtx};
-
-/// A new idempotency key for a message about to be sent.
-pub fn new_client_msg_id() -> String {
-    Uuid::new_v4().to_string()
-}
+use crate::shell::context::{use_me, Detail, DetailCtx};
 
 /// `/c/:channel` and the permalink `/c/:channel/:seq`.
 #[component]
@@ -43,7 +38,7 @@ pub fn ChannelPage() -> impl IntoView {
         |id| async move {
             match id {
                 Some(id) => crate::channels::api::info(id.to_string()).await.map(|r| r.data.channel),
-                None => Err(crate::error::AppError::NotFound("channel_not_found")),
+                None => Err(crate::error::AppError::NotFound(crate::error::Missing::Channel)),
             }
         },
     );
@@ -79,7 +74,7 @@ fn ChannelView(channel: Channel, me: Me, target: Memo<Option<i64>>, info: InfoRe
     let topic = channel.topic.clone();
     let archived = channel.is_archived;
     let is_member = channel.is_member;
-    let (convs, toasts) = (crate::shell::use_convs(), crate::shell::toast::toasts());
+    let (convs, toasts) = (crate::shell::context::use_convs(), crate::shell::toast::toasts());
     let join = Action::new(move |_: &()| async move {
         match crate::channels::api::join(id.to_string()).await {
             Ok(_) => {
@@ -101,7 +96,7 @@ fn ChannelView(channel: Channel, me: Me, target: Memo<Option<i64>>, info: InfoRe
                 {(!topic.is_empty()).then(|| view! { <p class="topic muted" title=topic.clone()>{topic.clone()}</p> })}
             </div>
             <button class="btn subtle files-btn" title="Files" aria-label="Files in this channel"
-                on:click=move |_| detail.set(Some(Detail::Files(id)))><crate::files::ui::Icon name="folder"/></button>
+                on:click=move |_| detail.set(Some(Detail::Files(id)))><crate::widgets::Icon name="folder"/></button>
             <button class="btn subtle members-btn" aria-label=format!("Details and {} members", channel.member_count)
                 on:click=move |_| detail.set(Some(Detail::Channel(id)))>
                 "👥 "{channel.member_count}

@@ -7,8 +7,9 @@ use uuid::Uuid;
 
 use super::time_fmt::{clock, local, short_datetime};
 use crate::messages::Message;
-use crate::shell::{toast::toasts, Detail, DetailCtx};
-use crate::users::ui::Avatar;
+use crate::shell::context::{Detail, DetailCtx};
+use crate::shell::toast::toasts;
+use crate::widgets::Avatar;
 
 /// The emoji offered by the quick reaction picker.
 pub const QUICK_EMOJI: [&str; 12] = ["👍", "❤️", "😂", "🎉", "👀", "🙏", "✅", "🔥", "😄", "🚀", "💯", "😢"];
@@ -41,7 +42,7 @@ pub fn MessageRow(
     let mine = msg.user == me;
     let lt = local(msg.created_at);
     let permalink = format!("/c/{channel}/{seq}");
-    let my_name = crate::shell::use_me()
+    let my_name = crate::shell::context::use_me()
         .get_untracked()
         .and_then(|r| r.ok())
         .map(|r| r.data.display_name)

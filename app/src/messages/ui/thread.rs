@@ -6,13 +6,15 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
+use super::composer::Composer;
+use super::feed::CurrentFeed;
 use super::feed::{post, Pending};
 use super::row::MessageRow;
-use super::{Composer, CurrentFeed};
 use crate::messages::Message;
 use crate::realtime::ui::{Live, TypingLine};
 use crate::realtime::Event;
-use crate::shell::{toast::toasts, use_me, DetailCtx};
+use crate::shell::context::{use_me, DetailCtx};
+use crate::shell::toast::toasts;
 
 /// Re-renders a row whenever what it shows changes.
 fn thread_key(p: &(usize, Message)) -> (usize, i64, i32, bool, String) {
@@ -98,7 +100,7 @@ pub fn ThreadPane(channel: Uuid, seq: i64) -> impl IntoView {
     });
     let on_send = Callback::new(move |(text, also): (String, bool)| {
         let Some(root) = root_seq() else { return };
-        let p = Pending { client_msg_id: super::new_client_msg_id(), text: text.clone(), error: None };
+        let p = Pending { client_msg_id: super::feed::new_client_msg_id(), text: text.clone(), error: None };
         pending.update(|v| v.push(p.clone()));
         spawn_local(async move {
             let id = p.client_msg_id.clone();

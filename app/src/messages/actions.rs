@@ -1,135 +1,27 @@
-//! Server-only message actions and reads. Every function takes the channel
-//! id from the client through `channels::server::access` first; writes lock
-//! the channel (`channels::server::lock`) and need its [`Writable`] proof.
-//!
-//! Each write emits its events in its own transaction, built from what it
-//! wrote: `message_created` (and `thread_reply` with the root's new count),
-//! `message_updated`, `message_deleted`.
+//! Writing messages, each in one `Tx` under the channel lock
+//! (`channels::queries::lock`, whose [`Writable`] proof an insert needs),
+//! emitting its events from what it wrote:
+//! - sending, with idempotent `client_msg_id` retries: `message_created`,
+//!   and for a thread reply the root's new `thread_reply` count;
+//! - edits (author only): `message_updated`;
+//! - deletes (author or admin) that leave a tombstone, and the system delete
+//!   used when a message's last file goes: `message_deleted` plus the
+//!   thread root's new count.
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-pub use super::changes::{delete, delete_as_system, update};
-pub use super::history::{history, replay, replies, HistoryPage};
-use super::markdown::{mention_fragments, render, Rendered};
+use super::markdown::Rendered;
+use super::queries::{get, render_for, thread_root};
 use super::{validate_caption, validate_client_msg_id, validate_text, Message};
 use crate::auth::Actor;
-use crate::channels::server::{lock, Writable};
+use crate::channels::queries::{lock, Writable};
 use crate::core::ctx::Ctx;
 use crate::core::tx::Tx;
 use crate::db::unique_violation;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Missing, Refusal, Rule};
 use crate::realtime::Event;
-
-/// A stored message row (author name joined in).
-#[derive(Debug)]
-pub(super) struct Row {
-    pub channel_id: Uuid,
-    pub seq: i64,
-    pub member_id: Uuid,
-    pub user_name: String,
-    pub thread_seq: Option<i64>,
-    pub also_in_channel: bool,
-    pub client_msg_id: Option<String>,
-    pub body: String,
-    pub html: String,
-    pub mentions: Vec<Uuid>,
-    pub mentions_all: bool,
-    pub reply_count: i32,
-    pub last_reply_at: Option<OffsetDateTime>,
-    pub edited_at: Option<OffsetDateTime>,
-    pub deleted_at: Option<OffsetDateTime>,
-    pub created_at: OffsetDateTime,
-    pub file_count: i16,
-}
-
-impl Row {
-    pub(super) fn into_message(self) -> Message {
-        Message {
-            channel: self.channel_id,
-            seq: self.seq,
-            user: self.member_id,
-            user_name: self.user_name,
-            text: self.body,
-            html: self.html,
-            thread_seq: self.thread_seq,
-            also_in_channel: self.also_in_channel,
-            reply_count: self.reply_count,
-            last_reply_at: self.last_reply_at,
-            reactions: Vec::new(),
-            mentions: self.mentions,
-            mentions_all: self.mentions_all,
-            client_msg_id: self.client_msg_id,
-            is_deleted: self.deleted_at.is_some(),
-            files: Vec::new(),
-            edited_at: self.edited_at,
-            created_at: self.created_at,
-        }
-    }
-}
-
-/// Turns rows into messages with their reactions and files (one query each
-/// for the page).
-pub(super) async fn with_reactions(
-    db: &mut PgConnection,
-    channel: Uuid,
-    rows: Vec<Row>,
-) -> AppResult<Vec<Message>> {
-    let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
-    let mut by_seq = super::reactions::for_messages(&mut *db, channel, &seqs).await?;
-    let with_files: Vec<i64> = rows.iter().filter(|r| r.file_count > 0).map(|r| r.seq).collect();
-    let mut files = crate::files::server::for_messages(&mut *db, channel, &with_files).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let mut m = r.into_message();
-            m.reactions = by_seq.remove(&m.seq).unwrap_or_default();
-            m.files = files.remove(&m.seq).unwrap_or_default();
-            m
-        })
-        .collect())
-}
-
-/// One message by seq, with reactions; deleted ones are tombstones.
-pub async fn get(db: &mut PgConnection, channel: Uuid, seq: i64) -> AppResult<Message> {
-    let row = sqlx::query_as!(
-        Row,
-        r#"select g.channel_id, g.seq, g.member_id, m.display_name as user_name, g.thread_seq,
-                  g.also_in_channel, g.client_msg_id, g.body, g.html, g.mentions, g.mentions_all,
-                  g.reply_count, g.last_reply_at, g.edited_at, g.deleted_at, g.created_at, g.file_count
-           from message g join member m using (member_id) where g.channel_id = $1 and g.seq = $2"#,
-        channel,
-        seq
-    )
-    .fetch_optional(&mut *db)
-    .await?
-    .ok_or(AppError::NotFound("message_not_found"))?;
-    Ok(with_reactions(db, channel, vec![row]).await?.remove(0))
-}
-
-/// Finds the members a text may mention and renders it.
-pub(super) async fn render_for(db: &PgPool, actor: &Actor, text: &str) -> AppResult<Rendered> {
-    let frags: Vec<String> = mention_fragments(text).into_iter().map(|f| f.to_lowercase()).collect();
-    let people = if frags.is_empty() {
-        Vec::new()
-    } else {
-        sqlx::query!(
-            r#"select member_id, display_name from member
-               where workspace_id = $1 and deactivated_at is null
-                 and exists (select 1 from unnest($2::text[]) f
-                             where f like replace(replace(replace(lower(display_name), '\', '\\'), '%', '\%'), '_', '\_') || '%')"#,
-            actor.workspace_id,
-            &frags
-        )
-        .fetch_all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.member_id, r.display_name))
-        .collect()
-    };
-    Ok(render(text, &people))
-}
 
 /// What `chat.postMessage` sends.
 #[derive(Debug, Clone, Default)]
@@ -140,7 +32,7 @@ pub struct SendInput {
     pub thread_seq: Option<i64>,
     pub also_send_to_channel: bool,
     /// Stored uploads to share with the message (then `text` may be blank).
-    pub files: Vec<crate::files::server::NewFile>,
+    pub files: Vec<crate::files::blobs::NewFile>,
 }
 
 async fn by_client_msg_id(
@@ -185,7 +77,7 @@ pub async fn send_new(ctx: &Ctx, actor: &Actor, input: SendInput) -> AppResult<(
         validate_caption(&input.text)?;
     }
     if input.files.len() > crate::files::MAX_FILES_PER_MESSAGE {
-        return Err(AppError::Invalid("too_many_files"));
+        return Err(AppError::Invalid(Rule::TooManyFiles));
     }
     let client_msg_id = validate_client_msg_id(input.client_msg_id.as_deref())?;
     let rendered = render_for(ctx, actor, &input.text).await?;
@@ -200,7 +92,7 @@ pub async fn send_new(ctx: &Ctx, actor: &Actor, input: SendInput) -> AppResult<(
             let files = if input.files.is_empty() {
                 Vec::new()
             } else {
-                crate::files::server::attach(&mut tx, actor, input.channel, ins.seq, &input.files).await?
+                crate::files::blobs::attach(&mut tx, actor, input.channel, ins.seq, &input.files).await?
             };
             let message = Message {
                 channel: input.channel,
@@ -253,18 +145,6 @@ fn announce_created(tx: &mut Tx, m: &Message, root: Option<(i64, i32, Option<Off
             Event::ThreadReply { channel: m.channel, thread_seq, reply_count, last_reply_at, user: m.user };
         tx.emit_to_channel(m.channel, ev);
     }
-}
-
-/// The root seq of the thread `seq` belongs to (replies to a reply go to its root).
-pub(super) async fn thread_root(tx: &mut PgConnection, channel: Uuid, seq: i64) -> AppResult<i64> {
-    sqlx::query_scalar!(
-        "select coalesce(thread_seq, seq) as \"root!\" from message where channel_id = $1 and seq = $2",
-        channel,
-        seq
-    )
-    .fetch_optional(tx)
-    .await?
-    .ok_or(AppError::NotFound("thread_not_found"))
 }
 
 /// What an insert wrote.
@@ -324,4 +204,113 @@ async fn insert(
         thread = Some((root, t.reply_count, t.last_reply_at));
     }
     Ok(Inserted { seq, created_at: row.created_at, user_name: row.user_name, root: thread })
+}
+
+/// The author and state of a live message; deleted ones are `message_not_found`.
+async fn live_author(db: &mut PgConnection, channel: Uuid, seq: i64) -> AppResult<(Uuid, Option<i64>)> {
+    let r = sqlx::query!(
+        "select member_id, thread_seq from message where channel_id = $1 and seq = $2 and deleted_at is null",
+        channel,
+        seq
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(AppError::NotFound(Missing::Message))?;
+    Ok((r.member_id, r.thread_seq))
+}
+
+/// Edits a message: only its author, only while the channel is open.
+pub async fn update(ctx: &Ctx, actor: &Actor, channel: Uuid, seq: i64, text: &str) -> AppResult<Message> {
+    validate_text(text)?;
+    let r = render_for(ctx, actor, text).await?;
+    let mut tx = ctx.begin().await?;
+    lock(&mut tx, actor, channel).await?.writable()?;
+    let (author, _) = live_author(&mut tx, channel, seq).await?;
+    if author != actor.member_id {
+        return Err(AppError::Refused(Refusal::CantUpdateMessage));
+    }
+    sqlx::query!(
+        "update message set body = $3, html = $4, mentions = $5, mentions_all = $6, edited_at = now()
+         where channel_id = $1 and seq = $2 and deleted_at is null",
+        channel,
+        seq,
+        text,
+        r.html,
+        &r.mentions,
+        r.mentions_all
+    )
+    .execute(&mut *tx)
+    .await?;
+    // The edited row with its reactions and files, read in the same
+    // transaction: the event carries the whole message the client replaces.
+    let message = get(&mut tx, channel, seq).await?;
+    tx.emit_to_channel(channel, Event::MessageUpdated { message: message.clone() });
+    tx.commit().await?;
+    Ok(message)
+}
+
+/// Deletes a message, leaving a tombstone: its author, or an admin.
+pub async fn delete(ctx: &Ctx, actor: &Actor, channel: Uuid, seq: i64) -> AppResult<()> {
+    let mut tx = ctx.begin().await?;
+    let a = lock(&mut tx, actor, channel).await?;
+    a.require_open()?;
+    let (author, thread_seq) = live_author(&mut tx, channel, seq).await?;
+    let (s, t) = crate::channels::queries::policy(actor, &a);
+    if !crate::core::policy::can_delete_message(&s, &t, author) {
+        return Err(AppError::Refused(Refusal::CantDeleteMessage));
+    }
+    tombstone(&mut tx, channel, seq, thread_seq, actor.member_id).await?;
+    tx.commit().await
+}
+
+/// Deletes a message without checking who asks, inside the caller's
+/// transaction: for a message whose last file was just deleted by someone
+/// allowed to.
+pub async fn delete_as_system(tx: &mut Tx, channel: Uuid, seq: i64, by: Uuid) -> AppResult<()> {
+    let (_, thread_seq) = live_author(tx, channel, seq).await?;
+    tombstone(tx, channel, seq, thread_seq, by).await
+}
+
+/// Replaces a message with a tombstone: text, reactions and files go (files
+/// shared nowhere else are queued for removal from storage). A reply's root
+/// gets its new count; `by` is who deleted it.
+async fn tombstone(tx: &mut Tx, channel: Uuid, seq: i64, thread_seq: Option<i64>, by: Uuid) -> AppResult<()> {
+    let done = sqlx::query!(
+        "update message set body = '', html = '', mentions = '{}', mentions_all = false, deleted_at = now()
+         where channel_id = $1 and seq = $2 and deleted_at is null",
+        channel,
+        seq
+    )
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if done == 0 {
+        return Err(AppError::NotFound(Missing::Message));
+    }
+    sqlx::query!("delete from reaction where channel_id = $1 and seq = $2", channel, seq)
+        .execute(&mut **tx)
+        .await?;
+    crate::files::blobs::detach_message(tx, channel, seq).await?;
+    if let Some(root) = thread_seq {
+        let t = sqlx::query!(
+            "update message set reply_count = greatest(reply_count - 1, 0) where channel_id = $1 and seq = $2
+             returning reply_count, last_reply_at",
+            channel,
+            root
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        tx.emit_to_channel(channel, Event::MessageDeleted { channel, seq, thread_seq });
+        let ev = Event::ThreadReply {
+            channel,
+            thread_seq: root,
+            reply_count: t.reply_count,
+            last_reply_at: t.last_reply_at,
+            user: by,
+        };
+        tx.emit_to_channel(channel, ev);
+    } else {
+        tx.emit_to_channel(channel, Event::MessageDeleted { channel, seq, thread_seq });
+    }
+    Ok(())
 }

@@ -1,19 +1,20 @@
-//! Server-only invite actions.
+//! Creating, revoking and accepting invites. Accepting one joins the new
+//! member to the workspace and #general in one `Tx`, which announces
+//! `member_joined`; creating and revoking are silent (admins' own lists).
 
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::{InviteInfo, InvitePreview, InviteStatus, MAX_EXPIRES_IN_HOURS, MAX_USES};
+use super::queries::{preview, TOKEN_PREFIX};
+use super::{InviteInfo, InviteStatus, MAX_EXPIRES_IN_HOURS, MAX_USES};
+use crate::auth::queries::find_or_plan_account;
 use crate::auth::secrets::{hash_secret, new_secret};
-use crate::auth::server::{find_or_plan_account, require_admin};
+use crate::auth::session::require_admin;
 use crate::auth::{validate_email, validate_name, Actor, AuthVia, Role};
 use crate::db::audit;
-use crate::error::{AppError, AppResult};
-use crate::workspaces::server as workspaces;
-
-/// Prefix of invite tokens, so a leaked one is recognisable.
-pub const TOKEN_PREFIX: &str = "tsi_";
+use crate::error::{AppError, AppResult, Missing};
+use crate::workspaces::actions as workspaces;
 
 /// A freshly created invite: the only time its link exists in clear.
 #[derive(Debug)]
@@ -84,34 +85,6 @@ pub async fn create(
     })
 }
 
-/// The workspace's invites, newest first. Owners and admins only.
-pub async fn list(db: &PgPool, actor: &Actor) -> AppResult<Vec<InviteInfo>> {
-    require_admin(actor)?;
-    let now = OffsetDateTime::now_utc();
-    let rows = sqlx::query!(
-        r#"select i.invite_id, i.role, i.uses, i.max_uses, i.expires_at, i.created_at, i.revoked_at, m.display_name
-           from invite i join member m on m.member_id = i.created_by
-           where i.workspace_id = $1 order by i.created_at desc limit 500"#,
-        actor.workspace_id
-    )
-    .fetch_all(db)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(InviteInfo {
-                id: r.invite_id,
-                role: Role::parse(&r.role)?,
-                uses: r.uses,
-                max_uses: r.max_uses,
-                expires_at: r.expires_at,
-                created_at: r.created_at,
-                created_by: r.display_name,
-                status: InviteStatus::of(r.revoked_at.is_some(), r.uses, r.max_uses, r.expires_at, now),
-            })
-        })
-        .collect()
-}
-
 /// Revokes an invite of the actor's workspace. Revoking twice is harmless.
 pub async fn revoke(db: &PgPool, actor: &Actor, invite: Uuid) -> AppResult<()> {
     require_admin(actor)?;
@@ -124,7 +97,7 @@ pub async fn revoke(db: &PgPool, actor: &Actor, invite: Uuid) -> AppResult<()> {
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(AppError::NotFound("invite_not_found"));
+        return Err(AppError::NotFound(Missing::Invite));
     }
     audit(
         &mut tx,
@@ -136,31 +109,6 @@ pub async fn revoke(db: &PgPool, actor: &Actor, invite: Uuid) -> AppResult<()> {
     .await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// What an invite link leads to, for the page that accepts it.
-pub async fn preview(db: &PgPool, token: &str) -> AppResult<InvitePreview> {
-    let r = sqlx::query!(
-        r#"select w.name as workspace_name, m.display_name as inviter, i.role, i.uses, i.max_uses, i.expires_at, i.revoked_at
-           from invite i join workspace w using (workspace_id) join member m on m.member_id = i.created_by
-           where i.token_hash = $1"#,
-        hash_secret(token)
-    )
-    .fetch_optional(db)
-    .await?
-    .ok_or(AppError::NotFound("invite_not_found"))?;
-    Ok(InvitePreview {
-        workspace_name: r.workspace_name,
-        inviter: r.inviter,
-        role: Role::parse(&r.role)?,
-        status: InviteStatus::of(
-            r.revoked_at.is_some(),
-            r.uses,
-            r.max_uses,
-            r.expires_at,
-            OffsetDateTime::now_utc(),
-        ),
-    })
 }
 
 fn status_error(status: InviteStatus) -> AppResult<()> {
@@ -207,7 +155,7 @@ pub async fn accept(
     )
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or(AppError::NotFound("invite_not_found"))?;
+    .ok_or(AppError::NotFound(Missing::Invite))?;
     status_error(InviteStatus::of(
         inv.revoked_at.is_some(),
         inv.uses,

@@ -8,7 +8,7 @@ use super::MemberInfo;
 use crate::api::{decode_cursor, encode_cursor, page_limit, ResponseMetadata};
 use crate::auth::{Actor, Role};
 use crate::db::like_escape;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Missing};
 
 /// A page of the directory.
 #[derive(Debug)]
@@ -99,6 +99,6 @@ pub async fn info(db: &PgPool, actor: &Actor, user: Uuid) -> AppResult<MemberInf
     )
     .fetch_optional(db)
     .await?
-    .ok_or(AppError::NotFound("user_not_found"))?;
+    .ok_or(AppError::NotFound(Missing::User))?;
     to_info(actor, r.member_id, r.display_name, &r.role, r.title, r.email, r.created_at)
 }

@@ -1,50 +1,11 @@
-//! Server-only workspace actions.
+//! Reading workspaces: the ones a person belongs to, and acting in one.
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::WorkspaceSummary;
 use crate::auth::{Actor, AuthVia, Role};
-use crate::db::unique_violation;
-use crate::error::{AppError, AppResult};
-
-/// Inserts a workspace and its #general; the caller adds its owner in the same transaction.
-pub async fn create(tx: &mut PgConnection, name: &str) -> AppResult<Uuid> {
-    let id = Uuid::now_v7();
-    sqlx::query!("insert into workspace (workspace_id, name) values ($1, $2)", id, name)
-        .execute(&mut *tx)
-        .await?;
-    crate::channels::actions::create_general(tx, id).await?;
-    Ok(id)
-}
-
-/// Adds an account to a workspace (and to #general, unless a guest).
-/// `already_member` if it is in there already.
-pub async fn add_member(
-    tx: &mut crate::core::tx::Tx,
-    workspace_id: Uuid,
-    account_id: Uuid,
-    role: Role,
-    display_name: &str,
-) -> AppResult<Uuid> {
-    let id = Uuid::now_v7();
-    sqlx::query!(
-        "insert into member (member_id, workspace_id, account_id, role, display_name) values ($1, $2, $3, $4, $5)",
-        id,
-        workspace_id,
-        account_id,
-        role.as_str(),
-        display_name
-    )
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| match unique_violation(&e).as_deref() {
-        Some("member_workspace_account_key") => AppError::AlreadyExists("already_member"),
-        _ => e.into(),
-    })?;
-    crate::channels::actions::join_general(tx, workspace_id, id, role).await?;
-    Ok(id)
-}
+use crate::error::{AppError, AppResult, Missing};
 
 /// The workspaces the actor's account is an active member of.
 pub async fn list_for(db: &PgPool, actor: &Actor) -> AppResult<Vec<WorkspaceSummary>> {
@@ -77,7 +38,7 @@ pub async fn actor_in(db: &PgPool, actor: &Actor, workspace_id: Uuid) -> AppResu
     )
     .fetch_optional(db)
     .await?
-    .ok_or(AppError::NotFound("workspace_not_found"))?;
+    .ok_or(AppError::NotFound(Missing::Workspace))?;
     Ok(Actor {
         account_id: actor.account_id,
         member_id: row.member_id,

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{Channel, ChannelKind};
 use crate::api::{decode_cursor, encode_cursor, page_limit, ResponseMetadata};
 use crate::auth::{Actor, Role};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Missing, Refusal};
 
 /// What the access check learned about a channel the caller can see.
 #[derive(Debug, Clone)]
@@ -26,14 +26,14 @@ impl Access {
         if self.is_member {
             Ok(())
         } else {
-            Err(AppError::Refused("not_in_channel"))
+            Err(AppError::Refused(Refusal::NotInChannel))
         }
     }
 
     /// Archived channels are read-only (`is_archived`).
     pub fn require_open(&self) -> AppResult<()> {
         if self.is_archived {
-            Err(AppError::Refused("is_archived"))
+            Err(AppError::Refused(Refusal::IsArchived))
         } else {
             Ok(())
         }
@@ -61,11 +61,11 @@ pub async fn access(db: impl PgExecutor<'_>, actor: &Actor, channel: Uuid) -> Ap
     )
     .fetch_optional(db)
     .await?
-    .ok_or(AppError::NotFound("channel_not_found"))?;
+    .ok_or(AppError::NotFound(Missing::Channel))?;
     let kind = ChannelKind::parse(&r.kind)?;
     let visible = r.is_member || (kind == ChannelKind::Public && actor.role != Role::Guest);
     if !visible {
-        return Err(AppError::NotFound("channel_not_found"));
+        return Err(AppError::NotFound(Missing::Channel));
     }
     Ok(Access {
         channel_id: channel,
@@ -135,7 +135,7 @@ pub async fn lock(tx: &mut crate::core::tx::Tx, actor: &Actor, channel: Uuid) ->
     .fetch_optional(&mut **tx)
     .await?;
     if found.is_none() {
-        return Err(AppError::NotFound("channel_not_found"));
+        return Err(AppError::NotFound(Missing::Channel));
     }
     Ok(Locked(access(&mut **tx, actor, channel).await?))
 }
@@ -260,7 +260,7 @@ pub async fn fetch(db: &PgPool, actor: &Actor, f: Filter<'_>) -> AppResult<Vec<C
 pub async fn info(db: &PgPool, actor: &Actor, channel: Uuid) -> AppResult<Channel> {
     access(db, actor, channel).await?;
     let f = Filter { channel: Some(channel), with_counts: true, limit: 1, ..Default::default() };
-    fetch(db, actor, f).await?.pop().ok_or(AppError::NotFound("channel_not_found"))
+    fetch(db, actor, f).await?.pop().ok_or(AppError::NotFound(Missing::Channel))
 }
 
 /// A page of `conversations.list`.
@@ -320,7 +320,7 @@ pub async fn members(
     channel: Uuid,
     cursor: Option<&str>,
     limit: Option<i64>,
-) -> AppResult<crate::users::server::Page> {
+) -> AppResult<crate::users::queries::Page> {
     access(db, actor, channel).await?;
     let limit = page_limit(limit, 100, 200);
     let after: Option<(String, Uuid)> = match cursor.filter(|c| !c.is_empty()) {
@@ -345,7 +345,7 @@ pub async fn members(
     let has_more = rows.len() as i64 > limit;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows.into_iter().take(limit as usize) {
-        out.push(crate::users::server::to_info(
+        out.push(crate::users::queries::to_info(
             actor,
             r.member_id,
             r.display_name,
@@ -359,7 +359,7 @@ pub async fn members(
         Some(last) if has_more => encode_cursor(&(last.name.to_lowercase(), last.id)),
         _ => String::new(),
     };
-    Ok(crate::users::server::Page { members: out, meta: ResponseMetadata { next_cursor } })
+    Ok(crate::users::queries::Page { members: out, meta: ResponseMetadata { next_cursor } })
 }
 
 /// The channel ids of a DM set, sorted, as stored in `dm_key`.

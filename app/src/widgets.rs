@@ -1,0 +1,87 @@
+//! Small widgets shared by several domains' pages: avatars, icons, a
+//! member row and a copy box. They depend only on leaf modules (the shell's
+//! contexts and toasts, presence dots), so any page may use them.
+
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::shell::context::{Detail, DetailCtx};
+use crate::shell::toast::{toasts, Tone};
+use crate::users::{avatar_hue, initials};
+
+/// A round avatar with initials on a colour derived from the member id, and
+/// the member's presence dot.
+#[component]
+pub fn Avatar(id: Uuid, name: String, #[prop(default = "avatar")] class: &'static str) -> impl IntoView {
+    let style = format!("--hue: {}", avatar_hue(&id));
+    view! {
+        <span class="avatar-wrap">
+            <span class=class style=style aria-hidden="true">{initials(&name)}</span>
+            <crate::realtime::ui::PresenceDot user=id/>
+        </span>
+    }
+}
+
+/// Small inline icons (emoji glyphs depend on the system's fonts).
+#[component]
+pub fn Icon(name: &'static str) -> impl IntoView {
+    let d = match name {
+        "clip" => "M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5",
+        "folder" => "M3 6.5A1.5 1.5 0 0 1 4.5 5h4l2 2h9A1.5 1.5 0 0 1 21 8.5v9a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 17.5z",
+        "eye" => "M2 12s3.5-6.5 10-6.5S22 12 22 12s-3.5 6.5-10 6.5S2 12 2 12zm10 3a3 3 0 1 0 0-6 3 3 0 0 0 0 6z",
+        _ => "M12 4v11m-5-5 5 5 5-5M5 20h14",
+    };
+    view! {
+        <svg class="icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none"
+            stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round">
+            <path d=d/>
+        </svg>
+    }
+}
+
+/// A member row in the details pane.
+#[component]
+pub fn MemberLine(id: Uuid, name: String) -> impl IntoView {
+    let detail = expect_context::<DetailCtx>().0;
+    view! {
+        <li>
+            <button class="member-row" on:click=move |_| detail.set(Some(Detail::Member(id)))>
+                <Avatar id=id name=name.clone()/>
+                <span class="member-main"><strong>{name.clone()}</strong></span>
+            </button>
+        </li>
+    }
+}
+
+/// A read-only value with a copy button (invite links, API tokens).
+#[component]
+pub fn CopyBox(label: &'static str, value: String) -> impl IntoView {
+    let toasts = toasts();
+    let v = value.clone();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let _ = window().navigator().clipboard().write_text(&v);
+        }
+        let _ = &v;
+        toasts.push(Tone::Success, "Copied to the clipboard.");
+    };
+    view! {
+        <div class="copybox">
+            <label for="copy-value">{label}</label>
+            <div class="copybox-row">
+                <input id="copy-value" readonly=true value=value on:focus=move |ev| {
+                    #[cfg(feature = "hydrate")]
+                    {
+                        use wasm_bindgen::JsCast;
+                        if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+                            el.select();
+                        }
+                    }
+                    let _ = ev;
+                }/>
+                <button class="btn" on:click=copy>"Copy"</button>
+            </div>
+        </div>
+    }
+}
