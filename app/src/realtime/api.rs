@@ -42,9 +42,7 @@ pub async fn set_presence(presence: String) -> Result<Reply<Empty>, AppError> {
         "auto" => false,
         _ => return Err(AppError::InvalidArguments("presence must be \"away\" or \"auto\"".into())),
     };
-    sqlx::query!("update member set presence_away = $2 where member_id = $1", actor.member_id, away)
-        .execute(&st.db)
-        .await?;
+    crate::users::actions::set_away(&st.db, &actor, away).await?;
     st.rt.presence.announce(actor.member_id, actor.workspace_id).await;
     Ok(Reply::new(Empty {}))
 }
@@ -58,7 +56,7 @@ pub async fn get_presence(user: Option<String>) -> Result<Reply<PresenceInfo>, A
         Some(u) => crate::channels::parse_user_ids(&[u])?.remove(0),
         None => actor.member_id,
     };
-    let known = workspace_members(&st.db, actor.workspace_id, &[id]).await?;
+    let known = crate::users::queries::active_ids(&st.db, &actor, &[id]).await?;
     if known.is_empty() {
         return Err(AppError::NotFound(crate::error::Missing::User));
     }
@@ -74,21 +72,6 @@ pub async fn presence(users: Vec<String>) -> Result<Reply<PresenceList>, AppErro
         return Err(AppError::InvalidArguments(format!("at most {MAX_PRESENCE_USERS} users at once")));
     }
     let ids = crate::channels::parse_user_ids(&users)?;
-    let known = workspace_members(&st.db, actor.workspace_id, &ids).await?;
+    let known = crate::users::queries::active_ids(&st.db, &actor, &ids).await?;
     Ok(Reply::new(PresenceList { presence: st.rt.presence.many(&known).await }))
-}
-
-#[cfg(feature = "ssr")]
-async fn workspace_members(
-    db: &sqlx::PgPool,
-    workspace: uuid::Uuid,
-    ids: &[uuid::Uuid],
-) -> Result<Vec<uuid::Uuid>, AppError> {
-    Ok(sqlx::query_scalar!(
-        "select member_id from member where workspace_id = $1 and member_id = any($2) and deactivated_at is null",
-        workspace,
-        ids
-    )
-    .fetch_all(db)
-    .await?)
 }

@@ -4,6 +4,8 @@
 //! Slack. A member can only ever see members of its own workspace; any other id
 //! is `user_not_found`.
 
+#[cfg(feature = "ssr")]
+pub mod actions;
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod queries;

@@ -102,3 +102,15 @@ pub async fn info(db: &PgPool, actor: &Actor, user: Uuid) -> AppResult<MemberInf
     .ok_or(AppError::NotFound(Missing::User))?;
     to_info(actor, r.member_id, r.display_name, &r.role, r.title, r.email, r.created_at)
 }
+
+/// Which of `ids` are active members of the caller's workspace (others,
+/// and ids from other workspaces, are left out).
+pub async fn active_ids(db: &PgPool, actor: &Actor, ids: &[Uuid]) -> AppResult<Vec<Uuid>> {
+    Ok(sqlx::query_scalar!(
+        "select member_id from member where workspace_id = $1 and member_id = any($2) and deactivated_at is null",
+        actor.workspace_id,
+        ids
+    )
+    .fetch_all(db)
+    .await?)
+}
