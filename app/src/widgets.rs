@@ -39,16 +39,18 @@ pub fn Icon(name: &'static str) -> impl IntoView {
     }
 }
 
-/// A member row in the details pane.
+/// A member row in the details pane. `children` go after the member (a
+/// "Remove" button, say), in the same list item.
 #[component]
-pub fn MemberLine(id: Uuid, name: String) -> impl IntoView {
+pub fn MemberLine(id: Uuid, name: String, #[prop(optional)] children: Option<Children>) -> impl IntoView {
     let detail = expect_context::<DetailCtx>().0;
     view! {
-        <li>
+        <li class="member-line">
             <button class="member-row" on:click=move |_| detail.set(Some(Detail::Member(id)))>
                 <Avatar id=id name=name.clone()/>
                 <span class="member-main"><strong>{name.clone()}</strong></span>
             </button>
+            {children.map(|c| c())}
         </li>
     }
 }

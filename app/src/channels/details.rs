@@ -157,8 +157,7 @@ pub fn DetailsBody(c: Channel, members: Members, version: RwSignal<u32>) -> impl
                             let uid = m.id;
                             let removable = can_kick && Some(uid) != me_id;
                             view! {
-                                <div class="member-line">
-                                    <MemberLine id=m.id name=m.name.clone()/>
+                                <MemberLine id=m.id name=m.name.clone()>
                                     {removable.then(|| view! {
                                         <button class="link-btn" aria-label=format!("Remove {} from the channel", m.name)
                                             on:click=move |_| {
@@ -166,7 +165,7 @@ pub fn DetailsBody(c: Channel, members: Members, version: RwSignal<u32>) -> impl
                                                 act("Removed from the channel", ui, async move { api::kick(ch, u).await.map(|_| ()) })
                                             }>"Remove"</button>
                                     })}
-                                </div>
+                                </MemberLine>
                             }
                         }).collect_view()}
                     </ul>
