@@ -60,12 +60,13 @@ impl Event {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use time::OffsetDateTime;
 
     use super::*;
 
-    fn msg() -> Message {
+    /// A message for tests of events (channel 1, seq 5).
+    pub(in crate::realtime) fn msg() -> Message {
         Message {
             channel: Uuid::from_u128(1),
             seq: 5,

@@ -349,35 +349,14 @@ mod tests {
         assert!(joined(Some(11)).gap(10), "message 11 was committed before this event and never seen");
         assert!(!joined(None).gap(10), "no stamp, no claim");
         let created = |seq| Stamped {
-            event: Event::MessageCreated { message: crate::messages::Message { seq, ..sample_message(c) } },
+            event: Event::MessageCreated {
+                message: crate::messages::Message { channel: c, seq, ..apply::tests::msg() },
+            },
             channel_seq: Some(seq),
         };
         assert!(!created(11).gap(10), "the next message");
         assert!(!created(9).gap(10), "an old one again (a retry's re-announcement)");
         assert!(created(13).gap(10), "11 and 12 were missed");
-    }
-
-    fn sample_message(channel: Uuid) -> crate::messages::Message {
-        crate::messages::Message {
-            channel,
-            seq: 1,
-            user: Uuid::nil(),
-            user_name: "A".into(),
-            text: "hi".into(),
-            html: "<p>hi</p>".into(),
-            thread_seq: None,
-            also_in_channel: false,
-            reply_count: 0,
-            last_reply_at: None,
-            reactions: vec![],
-            mentions: vec![],
-            mentions_all: false,
-            client_msg_id: None,
-            is_deleted: false,
-            files: vec![],
-            edited_at: None,
-            created_at: OffsetDateTime::UNIX_EPOCH,
-        }
     }
 
     #[test]
