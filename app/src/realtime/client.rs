@@ -16,7 +16,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-use super::socket;
+use super::socket::{self, send};
 use super::ui::{Live, Status};
 use super::{close, ClientFrame, Control, Event, ServerFrame, Stamped};
 use crate::messages::ui::CurrentFeed;
@@ -90,8 +90,6 @@ pub fn start(ctx: Ctx) {
         Duration::from_secs(1),
     );
 }
-
-use super::socket::send;
 
 /// Input happened: tell the server at most once a minute.
 fn activity() {
