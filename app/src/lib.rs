@@ -9,6 +9,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod channels;
@@ -86,7 +87,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("dms/new") view=channels::dm_ui::NewDmPage/>
                     <Route path=path!("c/:channel") view=messages::ui::ChannelPage/>
                     <Route path=path!("c/:channel/:seq") view=messages::ui::ChannelPage/>
+                    <Route path=path!("admin") view=admin::ui::OverviewPage/>
+                    <Route path=path!("admin/members") view=admin::ui::MembersPage/>
+                    <Route path=path!("admin/members/:id") view=admin::ui::MemberPage/>
+                    <Route path=path!("admin/audit-log") view=admin::ui::AuditLogPage/>
                     <Route path=path!("admin/invites") view=invites::ui::InvitesPage/>
+                    <Route path=path!("settings/account") view=auth::account_ui::AccountPage/>
                     <Route path=path!("settings/tokens") view=tokens::ui::TokensPage/>
                 </ParentRoute>
             </Routes>

@@ -87,3 +87,20 @@ pub fn CopyBox(label: &'static str, value: String) -> impl IntoView {
         </div>
     }
 }
+
+/// "Not found" inside the app's main pane, with a 404 status when rendered
+/// on the server: what a page shows to someone who may not see it.
+#[component]
+pub fn PaneNotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <div class="pane-body">
+            <h2>"Page not found"</h2>
+            <p class="muted">"There is nothing at this address."</p>
+            <a class="btn primary" href="/">"Go home"</a>
+        </div>
+    }
+}

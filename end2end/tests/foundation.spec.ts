@@ -106,7 +106,7 @@ test("a dead invite link says why", async ({ page }) => {
 test("every signed-in page hydrates, and the switcher lists the workspace", async ({ page }) => {
   const id = unique();
   await signUp(page, `Pages ${id}`, "Paula Pages", `paula-${id}@example.com`);
-  for (const path of ["/", "/people", "/admin/invites", "/settings/tokens"]) {
+  for (const path of ["/", "/people", "/admin", "/admin/members", "/admin/invites", "/admin/audit-log", "/settings/account", "/settings/tokens"]) {
     await page.goto(path);
     await hydrated(page);
   }

@@ -8,7 +8,9 @@
 use std::net::SocketAddr;
 
 use app::auth::actions::SignupInput;
+use app::auth::logins::Device;
 use app::auth::session::establish_session;
+use app::core::ctx::Ctx;
 use app::error::AppError;
 use app::invites::actions as invites;
 use app::invites::actions::AcceptInput;
@@ -39,8 +41,14 @@ fn back(page: &str, e: &AppError, keep: &[(&str, &str)]) -> Response {
     Redirect::to(&format!("{page}?{qs}")).into_response()
 }
 
-async fn signed_in(session: &Session, actor: &app::auth::Actor, page: &str) -> Response {
-    match establish_session(session, actor).await {
+async fn signed_in(
+    st: &AppState,
+    session: &Session,
+    actor: &app::auth::Actor,
+    device: &Device,
+    page: &str,
+) -> Response {
+    match establish_session(&Ctx::from(st), session, actor, device).await {
         Ok(()) => Redirect::to("/").into_response(),
         Err(e) => back(page, &e, &[]),
     }
@@ -70,9 +78,9 @@ pub async fn login(
     session: Session,
     Form(f): Form<LoginForm>,
 ) -> Response {
-    let ip = client_ip(&st, &headers, peer);
-    match app::auth::queries::login(&st.db, &st.login_limiter, &f.email, &f.password, None, ip).await {
-        Ok(actor) => signed_in(&session, &actor, "/login").await,
+    let device = Device::new(&headers, client_ip(&st, &headers, peer));
+    match app::auth::actions::login(&st.db, &st.login_limiter, &f.email, &f.password, None, device.ip).await {
+        Ok(actor) => signed_in(&st, &session, &actor, &device, "/login").await,
         Err(e) => back("/login", &e, &[("email", &f.email)]),
     }
 }
@@ -87,7 +95,14 @@ pub struct SignupForm {
 }
 
 /// `POST /signup`.
-pub async fn signup(State(st): State<AppState>, session: Session, Form(f): Form<SignupForm>) -> Response {
+pub async fn signup(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    session: Session,
+    Form(f): Form<SignupForm>,
+) -> Response {
+    let device = Device::new(&headers, client_ip(&st, &headers, peer));
     let keep = [
         ("workspace_name", f.workspace_name.clone()),
         ("display_name", f.display_name.clone()),
@@ -100,7 +115,7 @@ pub async fn signup(State(st): State<AppState>, session: Session, Form(f): Form<
         display_name: f.display_name,
     };
     match app::auth::actions::signup(&app::core::ctx::Ctx::from(&st), input).await {
-        Ok(actor) => signed_in(&session, &actor, "/signup").await,
+        Ok(actor) => signed_in(&st, &session, &actor, &device, "/signup").await,
         Err(e) => back("/signup", &e, &keep.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()),
     }
 }
@@ -123,17 +138,22 @@ pub async fn accept_invite(
     Form(f): Form<AcceptForm>,
 ) -> Response {
     let page = format!("/invite/{}", urlencode_path(&token));
-    let ip = client_ip(&st, &headers, peer);
+    let device = Device::new(&headers, client_ip(&st, &headers, peer));
     let keep = [("display_name", f.display_name.clone()), ("email", f.email.clone())];
     let input = AcceptInput { token, email: f.email, password: f.password, display_name: f.display_name };
-    match invites::accept(&app::core::ctx::Ctx::from(&st), &st.login_limiter, ip, input).await {
-        Ok(actor) => signed_in(&session, &actor, &page).await,
+    match invites::accept(&Ctx::from(&st), &st.login_limiter, device.ip, input).await {
+        Ok(actor) => signed_in(&st, &session, &actor, &device, &page).await,
         Err(e) => back(&page, &e, &keep.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()),
     }
 }
 
-/// `POST /logout`.
-pub async fn logout(session: Session) -> Response {
+/// `POST /logout`: ends the sign-in (its sockets close) and the cookie.
+pub async fn logout(State(st): State<AppState>, headers: HeaderMap, session: Session) -> Response {
+    if let Ok(actor) = app::auth::session::actor_from_request(&st.db, &headers, Some(&session)).await {
+        if let Err(e) = app::auth::actions::sign_out(&Ctx::from(&st), &actor).await {
+            tracing::error!(error = %e, "signing out failed");
+        }
+    }
     if let Err(e) = session.flush().await {
         tracing::error!(error = %e, "session store failure on logout");
     }

@@ -61,6 +61,7 @@ async fn demo_actors(db: &PgPool) -> anyhow::Result<(Actor, Vec<Actor>)> {
             workspace_id: r.workspace_id,
             role: Role::parse(&r.role).map_err(|e| anyhow::anyhow!("{e}"))?,
             via: AuthVia::Session,
+            credential: None,
         };
         if r.email == DEMO_EMAIL {
             owner = Some(actor);

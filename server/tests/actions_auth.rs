@@ -2,9 +2,9 @@
 
 mod common;
 
+use app::auth::actions::login;
 use app::auth::actions::{signup, SignupInput};
 use app::auth::limiter::LoginLimiter;
-use app::auth::queries::login;
 use app::auth::{Role, MAX_PASSWORD_LEN};
 use app::error::{AppError, Conflict, Missing};
 use app::workspaces::queries as workspaces_q;

@@ -140,6 +140,16 @@ async fn writes_announce_what_changed_and_repeats_announce_nothing(db: PgPool) {
     assert!(w.events("conversations.open", dm).await.is_empty(), "the DM exists");
     assert_eq!(w.events("conversations.leave", ch).await, ["member_left"]);
 
+    // Admin changes to a member are announced to the workspace.
+    let to_admin = json!({"user": bob_id, "role": "admin"});
+    assert_eq!(w.events("admin.users.setRole", to_admin.clone()).await, ["member_updated"]);
+    assert!(w.events("admin.users.setRole", to_admin).await.is_empty(), "already an admin");
+    let who = json!({"user": bob_id});
+    assert_eq!(w.events("admin.users.deactivate", who.clone()).await, ["member_updated"]);
+    assert!(w.events("admin.users.deactivate", who.clone()).await.is_empty(), "already deactivated");
+    assert_eq!(w.events("admin.users.reactivate", who.clone()).await, ["member_updated"]);
+    assert!(w.events("admin.users.reactivate", who).await.is_empty(), "already active");
+
     // Accepting an invite joins #general, and #general hears of it.
     let ctx = app::core::ctx::Ctx::new(db.clone(), srv.rt.hub.bus().clone());
     let inv = app::invites::actions::create(&db, &alice, Role::Member, 24, 1).await.unwrap();

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::Me;
+use super::{Me, SessionInfo};
 use crate::api::{Empty, Reply};
 use crate::error::AppError;
 
@@ -26,9 +26,10 @@ pub async fn signup(
 ) -> Result<Reply<Session>, AppError> {
     let st = crate::state::state()?;
     let input = super::actions::SignupInput { workspace_name, email, password, display_name };
-    let actor = super::actions::signup(&crate::core::ctx::Ctx::from(&st), input).await?;
-    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
-    super::session::establish_session(&session, &actor).await?;
+    let ctx = crate::core::ctx::Ctx::from(&st);
+    let actor = super::actions::signup(&ctx, input).await?;
+    let session = super::session::browser_session().await?;
+    super::session::establish_session(&ctx, &session, &actor, &super::session::device().await).await?;
     Ok(Reply::new(Session { user_id: actor.member_id, workspace_id: actor.workspace_id }))
 }
 
@@ -40,17 +41,21 @@ pub async fn login(
     workspace_id: Option<Uuid>,
 ) -> Result<Reply<Session>, AppError> {
     let st = crate::state::state()?;
-    let ip = super::session::client_ip().await;
-    let actor = super::queries::login(&st.db, &st.login_limiter, &email, &password, workspace_id, ip).await?;
-    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
-    super::session::establish_session(&session, &actor).await?;
+    let device = super::session::device().await;
+    let actor =
+        super::actions::login(&st.db, &st.login_limiter, &email, &password, workspace_id, device.ip).await?;
+    let session = super::session::browser_session().await?;
+    super::session::establish_session(&crate::core::ctx::Ctx::from(&st), &session, &actor, &device).await?;
     Ok(Reply::new(Session { user_id: actor.member_id, workspace_id: actor.workspace_id }))
 }
 
-/// Ends the browser session. Harmless when not logged in.
+/// Ends the browser session (its sockets close). Harmless when not logged in.
 #[server(prefix = "/api", endpoint = "auth.logout", input = server_fn::codec::Json)]
 pub async fn logout() -> Result<Reply<Empty>, AppError> {
-    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
+    if let Some(actor) = super::session::current_actor().await? {
+        super::actions::sign_out(&crate::core::ctx::Ctx::current()?, &actor).await?;
+    }
+    let session = super::session::browser_session().await?;
     session.flush().await.map_err(|e| {
         tracing::error!(error = %e, "session store failure");
         AppError::Internal
@@ -64,4 +69,58 @@ pub async fn test() -> Result<Reply<Me>, AppError> {
     let actor = super::session::require_actor().await?;
     let st = crate::state::state()?;
     Ok(Reply::new(super::queries::me(&st.db, &actor).await?))
+}
+
+/// Result of `auth.sessions.list`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionList {
+    pub sessions: Vec<SessionInfo>,
+}
+
+/// The caller's signed-in browsers in this workspace, the current one marked.
+#[server(prefix = "/api", endpoint = "auth.sessions.list", input = server_fn::codec::Json)]
+pub async fn sessions_list() -> Result<Reply<SessionList>, AppError> {
+    let actor = super::session::require_actor().await?;
+    let st = crate::state::state()?;
+    let current = actor.credential.filter(|_| actor.via == super::AuthVia::Session);
+    Ok(Reply::new(SessionList { sessions: super::logins::list(&st.db, actor.member_id, current).await? }))
+}
+
+/// How many sessions a revocation or password change ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ended {
+    pub ended: usize,
+}
+
+/// Signs out one of the caller's sessions, or every other one when
+/// `session` is omitted. Their open pages return to the sign-in page.
+#[server(prefix = "/api", endpoint = "auth.sessions.revoke", input = server_fn::codec::Json)]
+pub async fn sessions_revoke(session: Option<Uuid>) -> Result<Reply<Ended>, AppError> {
+    let actor = super::session::require_actor().await?;
+    let ended =
+        super::actions::revoke_own_sessions(&crate::core::ctx::Ctx::current()?, &actor, session).await?;
+    Ok(Reply::new(Ended { ended }))
+}
+
+/// Changes the caller's password (the current one is required, and checks
+/// of it are rate-limited). Every other session of the account ends.
+#[server(prefix = "/api", endpoint = "auth.password.change", input = server_fn::codec::Json)]
+pub async fn password_change(
+    current_password: String,
+    new_password: String,
+) -> Result<Reply<Ended>, AppError> {
+    let actor = super::session::require_actor().await?;
+    let st = crate::state::state()?;
+    let ip = super::session::client_ip().await;
+    let ctx = crate::core::ctx::Ctx::from(&st);
+    let ended = super::actions::change_password(
+        &ctx,
+        &st.login_limiter,
+        &actor,
+        &current_password,
+        &new_password,
+        ip,
+    )
+    .await?;
+    Ok(Reply::new(Ended { ended }))
 }

@@ -8,12 +8,15 @@
 //! The validation helpers here are shared with the browser so that forms can
 //! show the same message inline before anything is sent.
 
+pub mod account_ui;
 #[cfg(feature = "ssr")]
 pub mod actions;
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod limiter;
 pub mod limits;
+#[cfg(feature = "ssr")]
+pub mod logins;
 #[cfg(feature = "ssr")]
 pub mod passwords;
 #[cfg(feature = "ssr")]
@@ -84,6 +87,59 @@ pub struct Actor {
     pub workspace_id: Uuid,
     pub role: Role,
     pub via: AuthVia,
+    /// The sign-in session or API token the caller used, so that revoking
+    /// it can close the sockets it opened (`None` for internal callers).
+    #[serde(default)]
+    pub credential: Option<Uuid>,
+}
+
+/// A sign-in session, as its owner (or an admin) sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: Uuid,
+    /// "Chrome on Linux", from the user agent.
+    pub device: String,
+    pub ip: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_seen_at: time::OffsetDateTime,
+    /// The session this request came from.
+    pub current: bool,
+}
+
+/// A short, human name for a user agent: browser and system.
+pub fn device_label(user_agent: &str) -> String {
+    let ua = user_agent;
+    let browser = if ua.contains("Edg/") {
+        "Edge"
+    } else if ua.contains("Firefox/") {
+        "Firefox"
+    } else if ua.contains("Chrome/") || ua.contains("Chromium/") {
+        "Chrome"
+    } else if ua.contains("Safari/") {
+        "Safari"
+    } else if ua.is_empty() {
+        return "Unknown device".into();
+    } else {
+        return "An app or script".into();
+    };
+    let system = if ua.contains("Android") {
+        "Android"
+    } else if ua.contains("iPhone") || ua.contains("iPad") {
+        "iOS"
+    } else if ua.contains("Windows") {
+        "Windows"
+    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+        "macOS"
+    } else if ua.contains("CrOS") {
+        "ChromeOS"
+    } else if ua.contains("Linux") {
+        "Linux"
+    } else {
+        return browser.into();
+    };
+    format!("{browser} on {system}")
 }
 
 /// What `auth.test` answers: who am I, where.
@@ -180,6 +236,20 @@ mod tests {
             validate_password(&"x".repeat(MAX_PASSWORD_LEN + 1)).unwrap_err().code(),
             "invalid_arguments"
         );
+    }
+
+    #[test]
+    fn user_agents_get_short_names() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0 Safari/537.36";
+        assert_eq!(device_label(chrome), "Chrome on Linux");
+        let safari = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(device_label(safari), "Safari on iOS");
+        assert_eq!(
+            device_label("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 Firefox/120.0"),
+            "Firefox on Windows"
+        );
+        assert_eq!(device_label("curl/8.0"), "An app or script");
+        assert_eq!(device_label(""), "Unknown device");
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! Reading accounts and members: the account behind an email (checking its
-//! password), login, the actor for a member, and the `auth.test` view.
+//! password), the actor for a member, and the `auth.test` view.
 
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::passwords::{hash_password, verify_password, DUMMY_HASH};
+use super::passwords::{hash_password, verify_password};
 use super::{validate_password, Actor, AuthVia, Me, Role};
-use crate::error::{AppError, AppResult, Missing};
+use crate::error::{AppError, AppResult};
 
 /// The account behind an email: an existing one whose password checked out,
 /// or a new one whose hash is ready to insert.
@@ -45,55 +45,6 @@ pub async fn find_or_plan_account(
     }
 }
 
-/// Checks credentials and picks the member to act as: the given workspace, or
-/// the account's oldest active membership. Rate-limited per account and IP.
-pub async fn login(
-    db: &PgPool,
-    limiter: &super::limiter::LoginLimiter,
-    email: &str,
-    password: &str,
-    workspace_id: Option<Uuid>,
-    ip: Option<std::net::IpAddr>,
-) -> AppResult<Actor> {
-    if email.trim().is_empty() || password.is_empty() {
-        return Err(AppError::InvalidArguments("email and password are required".into()));
-    }
-    if password.chars().count() > super::MAX_PASSWORD_LEN || email.len() > super::MAX_EMAIL_LEN {
-        return Err(AppError::InvalidCredentials);
-    }
-    let email = email.trim().to_lowercase();
-    limiter.check(&email, ip)?;
-
-    let account = sqlx::query!("select account_id, password_hash from account where email = $1", email)
-        .fetch_optional(db)
-        .await?;
-    let Some(account) = account else {
-        verify_password(password.to_string(), DUMMY_HASH.to_string()).await?;
-        return Err(AppError::InvalidCredentials);
-    };
-    if !verify_password(password.to_string(), account.password_hash).await? {
-        return Err(AppError::InvalidCredentials);
-    }
-    let member = sqlx::query!(
-        r#"select member_id, workspace_id, role from member
-           where account_id = $1 and deactivated_at is null
-             and ($2::uuid is null or workspace_id = $2)
-           order by created_at limit 1"#,
-        account.account_id,
-        workspace_id
-    )
-    .fetch_optional(db)
-    .await?
-    .ok_or(AppError::NotFound(Missing::Workspace))?;
-    Ok(Actor {
-        account_id: account.account_id,
-        member_id: member.member_id,
-        workspace_id: member.workspace_id,
-        role: Role::parse(&member.role)?,
-        via: AuthVia::Session,
-    })
-}
-
 /// The actor for an active member (a session or a WebSocket ticket named
 /// them); `not_authed` once they are deactivated.
 pub async fn actor_for_member(db: &PgPool, member_id: Uuid, via: AuthVia) -> AppResult<Actor> {
@@ -110,6 +61,7 @@ pub async fn actor_for_member(db: &PgPool, member_id: Uuid, via: AuthVia) -> App
         workspace_id: row.workspace_id,
         role: Role::parse(&row.role)?,
         via,
+        credential: None,
     })
 }
 

@@ -1,31 +1,46 @@
-//! Who is calling: sessions (ids only; roles and deactivation are read
-//! fresh on every request), bearer tokens, the caller of a server function,
-//! and the client's IP.
+//! Who is calling: sessions (the id of a sign-in row; roles, revocation and
+//! deactivation are read fresh on every request), bearer tokens, the caller
+//! of a server function, and the client's IP.
 
 use axum::http::HeaderMap;
 use sqlx::PgPool;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::queries::actor_for_member;
-use super::{Actor, AuthVia};
+use super::logins::{self, Device};
+use super::Actor;
+use crate::core::ctx::Ctx;
 use crate::error::{AppError, AppResult};
 
-/// Session keys. The session stores ids only; roles and deactivation are read
-/// fresh on every request, so a demotion or deactivation applies at once.
-pub const SESSION_ACCOUNT: &str = "account_id";
-pub const SESSION_MEMBER: &str = "member_id";
+/// The session key: the id of the `auth_session` row (see [`super::logins`]).
+/// Roles, revocation and deactivation are read fresh on every request, so
+/// each applies at once.
+pub const SESSION_LOGIN: &str = "login_id";
 
-/// Binds a session to an actor, with a fresh session id (no fixation).
-pub async fn establish_session(session: &Session, actor: &Actor) -> AppResult<()> {
-    let fail = |e: tower_sessions::session::Error| {
-        tracing::error!(error = %e, "session store failure");
-        AppError::Internal
-    };
-    session.cycle_id().await.map_err(fail)?;
-    session.insert(SESSION_ACCOUNT, actor.account_id).await.map_err(fail)?;
-    session.insert(SESSION_MEMBER, actor.member_id).await.map_err(fail)?;
+fn store_failure(e: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error = %e, "session store failure");
+    AppError::Internal
+}
+
+/// Signs a browser in as `actor`: records the sign-in (audited) and binds the
+/// cookie to it, with a fresh session id (no fixation).
+pub async fn establish_session(
+    ctx: &Ctx,
+    session: &Session,
+    actor: &Actor,
+    device: &Device,
+) -> AppResult<()> {
+    let mut tx = ctx.begin().await?;
+    let id = logins::start(&mut tx, actor, device).await?;
+    tx.commit().await?;
+    session.cycle_id().await.map_err(store_failure)?;
+    session.insert(SESSION_LOGIN, id).await.map_err(store_failure)?;
     Ok(())
+}
+
+/// The sign-in row this browser's cookie points at, if any.
+pub async fn login_id(session: &Session) -> AppResult<Option<Uuid>> {
+    session.get(SESSION_LOGIN).await.map_err(store_failure)
 }
 
 /// Resolves the caller: a bearer token when an `Authorization` header is
@@ -46,12 +61,19 @@ pub async fn actor_from_request(
         return crate::tokens::queries::authenticate(db, token).await;
     }
     let session = session.ok_or(AppError::NotAuthed)?;
-    let member_id: Option<Uuid> = session.get(SESSION_MEMBER).await.map_err(|e| {
-        tracing::error!(error = %e, "session store failure");
-        AppError::Internal
-    })?;
-    let member_id = member_id.ok_or(AppError::NotAuthed)?;
-    actor_for_member(db, member_id, AuthVia::Session).await
+    let id = login_id(session).await?.ok_or(AppError::NotAuthed)?;
+    logins::actor(db, id).await
+}
+
+/// Where the current server function's request comes from.
+pub async fn device() -> Device {
+    let headers: HeaderMap = leptos_axum::extract().await.unwrap_or_default();
+    Device::new(&headers, client_ip().await)
+}
+
+/// The current server function's tower-session.
+pub async fn browser_session() -> AppResult<Session> {
+    leptos_axum::extract().await.map_err(|_| AppError::Internal)
 }
 
 /// The caller of the current server function, or `not_authed`/`invalid_auth`.

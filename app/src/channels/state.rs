@@ -117,7 +117,9 @@ pub fn apply(list: &mut Vec<Channel>, me: Uuid, ev: &Event) -> Followup {
         | Event::ReactionRemoved { .. }
         | Event::ThreadReply { .. }
         | Event::Typing { .. }
-        | Event::Presence { .. } => Followup::Nothing,
+        | Event::Presence { .. }
+        | Event::MemberUpdated { .. }
+        | Event::AuthRevoked { .. } => Followup::Nothing,
     }
 }
 

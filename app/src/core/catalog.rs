@@ -28,15 +28,26 @@ pub const EMITTING: &[&str] = &[
     "auth.signup",
     // Presence is node state, announced by the presence service.
     "users.setPresence",
+    // `auth_revoked` to the member's own sockets: the ones opened with the
+    // revoked session or token close with 4001.
+    "auth.logout",
+    "auth.sessions.revoke",
+    "auth.password.change",
+    "tokens.revoke",
+    "admin.users.revokeSession",
+    "admin.users.revokeToken",
+    // `member_updated` to the workspace (and `auth_revoked` on deactivation).
+    "admin.users.setRole",
+    "admin.users.deactivate",
+    "admin.users.reactivate",
+    "admin.ownership.transfer",
 ];
 
 /// Writes that change nothing any other client shows, with the reason.
 pub const SILENT: &[(&str, &str)] = &[
     ("auth.login", "a new session; no other client's state changes"),
-    ("auth.logout", "ends the caller's own session"),
     ("workspaces.switch", "changes which workspace the caller's session is in"),
     ("tokens.create", "a personal token, shown only on its owner's settings page"),
-    ("tokens.revoke", "a personal token, shown only on its owner's settings page"),
     ("invites.create", "admin-only list, read on demand"),
     ("invites.revoke", "admin-only list, read on demand"),
     ("rtm.connect", "a single-use socket ticket"),
@@ -44,6 +55,11 @@ pub const SILENT: &[(&str, &str)] = &[
 
 /// Methods that only read.
 pub const READS: &[&str] = &[
+    "admin.audit.list",
+    "admin.overview",
+    "admin.users.list",
+    "admin.users.sessions",
+    "auth.sessions.list",
     "auth.test",
     "conversations.history",
     "conversations.info",

@@ -50,6 +50,7 @@ codes! {
         Thread => "thread_not_found", "No such thread.";
         NoReaction => "no_reaction", "You haven't reacted with that emoji.";
         File => "file_not_found", "No such file, or you can't see it.";
+        Session => "session_not_found", "No such session: it may have ended already.";
     }
 }
 
@@ -76,6 +77,10 @@ codes! {
         CantDeleteMessage => "cant_delete_message", "Only the author or an admin can delete a message.";
         RestrictedAction => "restricted_action", "Your role doesn't allow that here.";
         CantDeleteFile => "cant_delete_file", "Only the person who shared a file, or an admin, can delete it.";
+        CantDeactivateSelf => "cant_deactivate_self", "You can't deactivate yourself: ask another admin.";
+        LastOwner => "last_owner", "A workspace needs an owner: make someone else an owner first.";
+        OwnerOnly => "owner_only", "Only an owner can change an owner, or make someone an owner.";
+        IsDeactivated => "user_is_deactivated", "That person is deactivated: reactivate them first.";
     }
 }
 

@@ -179,5 +179,12 @@ pub async fn accept(
     )
     .await?;
     tx.commit().await?;
-    Ok(Actor { account_id, member_id, workspace_id: inv.workspace_id, role, via: AuthVia::Session })
+    Ok(Actor {
+        account_id,
+        member_id,
+        workspace_id: inv.workspace_id,
+        role,
+        via: AuthVia::Session,
+        credential: None,
+    })
 }

@@ -78,11 +78,11 @@ pub async fn accept(
 ) -> Result<Reply<Session>, AppError> {
     use crate::auth::session as auth;
     let st = crate::state::state()?;
-    let ip = auth::client_ip().await;
+    let device = auth::device().await;
     let input = super::actions::AcceptInput { token, email, password, display_name };
-    let actor =
-        super::actions::accept(&crate::core::ctx::Ctx::from(&st), &st.login_limiter, ip, input).await?;
-    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
-    auth::establish_session(&session, &actor).await?;
+    let ctx = crate::core::ctx::Ctx::from(&st);
+    let actor = super::actions::accept(&ctx, &st.login_limiter, device.ip, input).await?;
+    let session = auth::browser_session().await?;
+    auth::establish_session(&ctx, &session, &actor, &device).await?;
     Ok(Reply::new(Session { user_id: actor.member_id, workspace_id: actor.workspace_id }))
 }

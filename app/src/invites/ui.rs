@@ -6,6 +6,7 @@ use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use super::InviteStatus;
+use crate::admin::ui::{AdminGate, AdminNav};
 use crate::auth::ui::{use_form_error, AuthCard, Field, FormBanner};
 use crate::auth::{Role, MAX_EMAIL_LEN, MAX_NAME_LEN, MAX_PASSWORD_LEN};
 use crate::shell::toast::{toasts, Tone};
@@ -46,7 +47,9 @@ pub fn InvitesPage() -> impl IntoView {
     view! {
         <Title text="Invites"/>
         <div class="pane-header"><h1>"Invite people"</h1></div>
+        <AdminGate>
         <div class="pane-body">
+            <AdminNav/>
             <form class="form inline-form" on:submit=move |ev| { ev.prevent_default(); create.dispatch(()); }>
                 <div class="field">
                     <label for="invite-role">"Role"</label>
@@ -107,6 +110,7 @@ pub fn InvitesPage() -> impl IntoView {
                 })}
             </Transition>
         </div>
+        </AdminGate>
     }
 }
 

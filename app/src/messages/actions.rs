@@ -99,6 +99,7 @@ pub async fn send_new(ctx: &Ctx, actor: &Actor, input: SendInput) -> AppResult<(
                 seq: ins.seq,
                 user: actor.member_id,
                 user_name: ins.user_name,
+                user_deactivated: false,
                 text: input.text,
                 html: rendered.html,
                 thread_seq: root,

@@ -39,6 +39,9 @@ pub struct Message {
     pub seq: i64,
     pub user: Uuid,
     pub user_name: String,
+    /// The author was deactivated: their messages stay, with a marker.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub user_deactivated: bool,
     /// The text as typed (empty once deleted).
     pub text: String,
     /// The text rendered to sanitised HTML.

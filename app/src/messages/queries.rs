@@ -20,6 +20,7 @@ pub(super) struct Row {
     pub seq: i64,
     pub member_id: Uuid,
     pub user_name: String,
+    pub user_deactivated: bool,
     pub thread_seq: Option<i64>,
     pub also_in_channel: bool,
     pub client_msg_id: Option<String>,
@@ -42,6 +43,7 @@ impl Row {
             seq: self.seq,
             user: self.member_id,
             user_name: self.user_name,
+            user_deactivated: self.user_deactivated,
             text: self.body,
             html: self.html,
             thread_seq: self.thread_seq,
@@ -86,7 +88,8 @@ pub(super) async fn with_reactions(
 pub async fn get(db: &mut PgConnection, channel: Uuid, seq: i64) -> AppResult<Message> {
     let row = sqlx::query_as!(
         Row,
-        r#"select g.channel_id, g.seq, g.member_id, m.display_name as user_name, g.thread_seq,
+        r#"select g.channel_id, g.seq, g.member_id, m.display_name as user_name,
+                  m.deactivated_at is not null as "user_deactivated!", g.thread_seq,
                   g.also_in_channel, g.client_msg_id, g.body, g.html, g.mentions, g.mentions_all,
                   g.reply_count, g.last_reply_at, g.edited_at, g.deleted_at, g.created_at, g.file_count
            from message g join member m using (member_id) where g.channel_id = $1 and g.seq = $2"#,
@@ -159,7 +162,8 @@ pub async fn history(
     let mut rows = if forward {
         sqlx::query_as!(
             Row,
-            r#"select g.channel_id, g.seq, g.member_id, m.display_name as user_name, g.thread_seq,
+            r#"select g.channel_id, g.seq, g.member_id, m.display_name as user_name,
+                  m.deactivated_at is not null as "user_deactivated!", g.thread_seq,
                       g.also_in_channel, g.client_msg_id, g.body, g.html, g.mentions, g.mentions_all,
                       g.reply_count, g.last_reply_at, g.edited_at, g.deleted_at, g.created_at, g.file_count
                from message g join member m using (member_id)
@@ -174,7 +178,8 @@ pub async fn history(
     } else {
         sqlx::query_as!(
             Row,
-            r#"select g.channel_id, g.seq, g.member_id, m.display_name as user_name, g.thread_seq,
+            r#"select g.channel_id, g.seq, g.member_id, m.display_name as user_name,
+                  m.deactivated_at is not null as "user_deactivated!", g.thread_seq,
                       g.also_in_channel, g.client_msg_id, g.body, g.html, g.mentions, g.mentions_all,
                       g.reply_count, g.last_reply_at, g.edited_at, g.deleted_at, g.created_at, g.file_count
                from message g join member m using (member_id)
@@ -213,7 +218,8 @@ pub async fn replies(
     drop(conn);
     let mut rows = sqlx::query_as!(
         Row,
-        r#"select g.channel_id, g.seq, g.member_id, m.display_name as user_name, g.thread_seq,
+        r#"select g.channel_id, g.seq, g.member_id, m.display_name as user_name,
+                  m.deactivated_at is not null as "user_deactivated!", g.thread_seq,
                   g.also_in_channel, g.client_msg_id, g.body, g.html, g.mentions, g.mentions_all,
                   g.reply_count, g.last_reply_at, g.edited_at, g.deleted_at, g.created_at, g.file_count
            from message g join member m using (member_id)
@@ -242,7 +248,8 @@ pub async fn replay(
     access(db, actor, channel).await?;
     let rows = sqlx::query_as!(
         Row,
-        r#"select g.channel_id, g.seq, g.member_id, m.display_name as user_name, g.thread_seq,
+        r#"select g.channel_id, g.seq, g.member_id, m.display_name as user_name,
+                  m.deactivated_at is not null as "user_deactivated!", g.thread_seq,
                   g.also_in_channel, g.client_msg_id, g.body, g.html, g.mentions, g.mentions_all,
                   g.reply_count, g.last_reply_at, g.edited_at, g.deleted_at, g.created_at, g.file_count
            from message g join member m using (member_id)

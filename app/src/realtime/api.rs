@@ -22,7 +22,7 @@ pub const MAX_PRESENCE_USERS: usize = 1000;
 pub async fn connect() -> Result<Reply<ConnectReply>, AppError> {
     let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
-    let ticket = super::service::Realtime::issue_ticket(&st.db, actor.member_id).await?;
+    let ticket = super::service::Realtime::issue_ticket(&st.db, actor.member_id, actor.credential).await?;
     let base = st.public_url.trim_end_matches('/');
     let ws = if let Some(rest) = base.strip_prefix("https://") {
         format!("wss://{rest}")

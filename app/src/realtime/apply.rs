@@ -54,7 +54,7 @@ impl Event {
             | Event::ReadMarker { channel, .. }
             | Event::Typing { channel, .. } => Some(*channel),
             Event::ChannelCreated { channel } | Event::ChannelUpdated { channel } => Some(channel.id),
-            Event::Presence { .. } => None,
+            Event::Presence { .. } | Event::MemberUpdated { .. } | Event::AuthRevoked { .. } => None,
         }
     }
 }
@@ -72,6 +72,7 @@ pub(super) mod tests {
             seq: 5,
             user: Uuid::from_u128(2),
             user_name: "Alice".into(),
+            user_deactivated: false,
             text: "hi".into(),
             html: "<p>hi</p>".into(),
             thread_seq: None,

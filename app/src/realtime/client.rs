@@ -153,7 +153,18 @@ fn connect() {
             let _ = window().location().set_href("/login");
             return;
         }
-        schedule_reconnect();
+        // A refused handshake looks like any broken connection (1006): ask
+        // whether the session still stands before retrying, so a browser
+        // signed out while it was away goes to sign-in instead of retrying.
+        leptos::task::spawn_local(async {
+            use crate::error::AppError;
+            match crate::auth::api::test().await {
+                Err(AppError::NotAuthed | AppError::InvalidAuth) => {
+                    let _ = window().location().set_href("/login");
+                }
+                _ => schedule_reconnect(),
+            }
+        });
     });
     ws.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     ws.set_onclose(Some(onclose.as_ref().unchecked_ref()));
@@ -330,7 +341,14 @@ fn apply(ctx: Ctx, st: &Stamped) {
                 p.insert(*user, *presence);
             });
         }
+        Event::MemberUpdated { user, deactivated, .. } => {
+            // A deactivated person's messages get the marker at once.
+            if let Some(feed) = feed {
+                feed.mark_author(*user, *deactivated);
+            }
+        }
         Event::ReadMarker { .. }
+        | Event::AuthRevoked { .. }
         | Event::ChannelCreated { .. }
         | Event::ChannelUpdated { .. }
         | Event::ChannelArchived { .. }

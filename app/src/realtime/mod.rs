@@ -188,6 +188,24 @@ pub enum Event {
         presence: Presence,
         manual_away: bool,
     },
+    /// A member's role changed, or they were deactivated or reactivated
+    /// (to the workspace).
+    MemberUpdated {
+        user: Uuid,
+        role: crate::auth::Role,
+        deactivated: bool,
+    },
+    /// Credentials of this member were revoked (to the member's own topic,
+    /// never forwarded to clients): each socket opened with one of them, or
+    /// every socket when `all`, closes with 4001.
+    AuthRevoked {
+        #[serde(default)]
+        sessions: Vec<Uuid>,
+        #[serde(default)]
+        tokens: Vec<Uuid>,
+        #[serde(default)]
+        all: bool,
+    },
 }
 
 impl Event {
@@ -196,6 +214,16 @@ impl Event {
         match self {
             Event::MessageCreated { message } => Some((message.channel, message.seq)),
             _ => None,
+        }
+    }
+
+    /// Whether a socket opened with `credential` must close on this event.
+    pub fn revokes(&self, credential: Option<Uuid>) -> bool {
+        match self {
+            Event::AuthRevoked { sessions, tokens, all } => {
+                *all || credential.is_some_and(|c| sessions.contains(&c) || tokens.contains(&c))
+            }
+            _ => false,
         }
     }
 }

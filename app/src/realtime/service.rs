@@ -98,16 +98,18 @@ impl Realtime {
         (bus.name(), bus.healthy())
     }
 
-    /// A single-use ticket for `/ws?ticket=…`, valid for 30 s.
-    pub async fn issue_ticket(db: &PgPool, member: Uuid) -> AppResult<String> {
+    /// A single-use ticket for `/ws?ticket=…`, valid for 30 s. It remembers
+    /// the credential it was issued to, which the socket then answers to.
+    pub async fn issue_ticket(db: &PgPool, member: Uuid, credential: Option<Uuid>) -> AppResult<String> {
         let (raw, hash) = new_secret("wst-");
-        sqlx::query!(
-            "insert into ws_ticket (ticket_hash, member_id, expires_at)
-             values ($1, $2, now() + make_interval(secs => $3))",
-            hash,
-            member,
-            TICKET_SECS as f64
+        sqlx::query(
+            "insert into ws_ticket (ticket_hash, member_id, expires_at, credential)
+             values ($1, $2, now() + make_interval(secs => $3), $4)",
         )
+        .bind(hash)
+        .bind(member)
+        .bind(TICKET_SECS as f64)
+        .bind(credential)
         .execute(db)
         .await?;
         sqlx::query!("delete from ws_ticket where expires_at < now() - interval '1 minute'")
@@ -116,16 +118,17 @@ impl Realtime {
         Ok(raw)
     }
 
-    /// Uses up a ticket; `invalid_auth` when unknown, used or expired.
-    pub async fn redeem_ticket(db: &PgPool, raw: &str) -> AppResult<Uuid> {
-        let row = sqlx::query!(
-            "delete from ws_ticket where ticket_hash = $1 returning member_id, expires_at > now() as \"live!\"",
-            hash_secret(raw)
+    /// Uses up a ticket: its member and credential; `invalid_auth` when
+    /// unknown, used or expired.
+    pub async fn redeem_ticket(db: &PgPool, raw: &str) -> AppResult<(Uuid, Option<Uuid>)> {
+        let row: Option<(Uuid, Option<Uuid>, bool)> = sqlx::query_as(
+            "delete from ws_ticket where ticket_hash = $1 returning member_id, credential, expires_at > now()",
         )
+        .bind(hash_secret(raw))
         .fetch_optional(db)
         .await?;
         match row {
-            Some(r) if r.live => Ok(r.member_id),
+            Some((member, credential, true)) => Ok((member, credential)),
             _ => Err(AppError::InvalidAuth),
         }
     }

@@ -1,5 +1,6 @@
-//! Creating and revoking API tokens. Silent writes (see `core::catalog`):
-//! a token concerns only its owner, who sees the answer.
+//! Creating and revoking API tokens. Creating is silent (see
+//! `core::catalog`): a token concerns only its owner, who sees the answer.
+//! Revoking emits `AuthRevoked`, which closes the sockets the token opened.
 
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
@@ -9,8 +10,11 @@ use super::queries::{SHOWN_PREFIX_LEN, TOKEN_PREFIX};
 use super::{TokenInfo, MAX_EXPIRES_IN_DAYS};
 use crate::auth::secrets::new_secret;
 use crate::auth::{validate_name, Actor};
+use crate::core::ctx::Ctx;
 use crate::db::audit;
 use crate::error::{AppError, AppResult, Missing};
+use crate::realtime::bus::Topic;
+use crate::realtime::Event;
 
 /// Creates a token for the actor; the secret is returned only here.
 pub async fn create(
@@ -56,8 +60,9 @@ pub async fn create(
 }
 
 /// Revokes one of the actor's own tokens; anyone else's is `token_not_found`.
-pub async fn revoke(db: &PgPool, actor: &Actor, token: Uuid) -> AppResult<()> {
-    let mut tx = db.begin().await?;
+/// Sockets opened with it close (`AuthRevoked` to its member).
+pub async fn revoke(ctx: &Ctx, actor: &Actor, token: Uuid) -> AppResult<()> {
+    let mut tx = ctx.begin().await?;
     let done = sqlx::query!(
         "update api_token set revoked_at = now() where api_token_id = $1 and member_id = $2 and revoked_at is null",
         token,
@@ -76,6 +81,7 @@ pub async fn revoke(db: &PgPool, actor: &Actor, token: Uuid) -> AppResult<()> {
         serde_json::json!({"api_token_id": token}),
     )
     .await?;
-    tx.commit().await?;
-    Ok(())
+    let ev = Event::AuthRevoked { sessions: vec![], tokens: vec![token], all: false };
+    tx.emit(Topic::Member(actor.member_id), ev);
+    tx.commit().await
 }

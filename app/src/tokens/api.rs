@@ -42,7 +42,6 @@ pub async fn list() -> Result<Reply<TokenList>, AppError> {
 #[server(prefix = "/api", endpoint = "tokens.revoke", input = server_fn::codec::Json)]
 pub async fn revoke(token: Uuid) -> Result<Reply<Empty>, AppError> {
     let actor = crate::auth::session::require_actor().await?;
-    let st = crate::state::state()?;
-    super::actions::revoke(&st.db, &actor, token).await?;
+    super::actions::revoke(&crate::core::ctx::Ctx::current()?, &actor, token).await?;
     Ok(Reply::new(Empty {}))
 }

@@ -16,12 +16,17 @@ pub(super) const SHOWN_PREFIX_LEN: usize = 12;
 
 /// The actor's own live tokens.
 pub async fn list(db: &PgPool, actor: &Actor) -> AppResult<Vec<TokenInfo>> {
+    list_for(db, actor.member_id).await
+}
+
+/// A member's live tokens (their own page, or an admin's member page).
+pub async fn list_for(db: &PgPool, member: uuid::Uuid) -> AppResult<Vec<TokenInfo>> {
     let rows = sqlx::query_as!(
         TokenInfo,
         r#"select api_token_id as id, label, prefix, created_at, expires_at, last_used_at from api_token
            where member_id = $1 and revoked_at is null and (expires_at is null or expires_at > now())
            order by created_at desc"#,
-        actor.member_id
+        member
     )
     .fetch_all(db)
     .await?;
@@ -56,5 +61,6 @@ pub async fn authenticate(db: &PgPool, raw: &str) -> AppResult<Actor> {
         workspace_id: row.workspace_id,
         role: Role::parse(&row.role)?,
         via: AuthVia::Token,
+        credential: Some(row.api_token_id),
     })
 }

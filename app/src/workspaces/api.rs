@@ -37,7 +37,8 @@ pub async fn switch(workspace: Uuid) -> Result<Reply<Session>, AppError> {
     }
     let st = crate::state::state()?;
     let next = super::queries::actor_in(&st.db, &actor, workspace).await?;
-    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(|_| AppError::Internal)?;
-    auth::establish_session(&session, &next).await?;
+    if let Some(login) = next.credential {
+        crate::auth::logins::switch(&st.db, login, next.member_id).await?;
+    }
     Ok(Reply::new(Session { user_id: next.member_id, workspace_id: next.workspace_id }))
 }

@@ -45,5 +45,6 @@ pub async fn actor_in(db: &PgPool, actor: &Actor, workspace_id: Uuid) -> AppResu
         workspace_id,
         role: Role::parse(&row.role)?,
         via: AuthVia::Session,
+        credential: actor.credential,
     })
 }

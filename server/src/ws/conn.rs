@@ -231,6 +231,13 @@ impl Conn {
     /// follows membership changes.
     async fn deliver(&mut self, d: &Delivery) -> Result<(), Exit> {
         let me = self.actor.member_id;
+        if let Event::AuthRevoked { .. } = &d.event {
+            // Never forwarded: it only says whether this socket must close.
+            return match d.event.revokes(self.actor.credential) {
+                true => Err(Exit::Close(close::AUTH_REVOKED, "auth_revoked")),
+                false => Ok(()),
+            };
+        }
         if let Some((c, seq)) = d.event.message_seq() {
             if self.replayed.get(&c).is_some_and(|max| seq <= *max) {
                 return Ok(());

@@ -42,7 +42,9 @@ pub async fn upgrade(
 ) -> Response {
     let actor = match &q.ticket {
         Some(ticket) => match Realtime::redeem_ticket(&st.db, ticket).await {
-            Ok(member) => actor_for_member(&st.db, member, AuthVia::Token).await,
+            Ok((member, credential)) => actor_for_member(&st.db, member, AuthVia::Token)
+                .await
+                .map(|a| app::auth::Actor { credential, ..a }),
             Err(e) => Err(e),
         },
         None => {

@@ -182,5 +182,12 @@ pub async fn member(db: &PgPool, admin: &Actor, name: &str, role: app::auth::Rol
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    Actor { account_id, member_id, workspace_id: admin.workspace_id, role, via: app::auth::AuthVia::Session }
+    Actor {
+        account_id,
+        member_id,
+        workspace_id: admin.workspace_id,
+        role,
+        via: app::auth::AuthVia::Session,
+        credential: None,
+    }
 }

@@ -109,6 +109,19 @@ impl Feed {
         });
     }
 
+    /// Marks (or unmarks) every loaded message of `user` as by a
+    /// deactivated person.
+    pub fn mark_author(&self, user: Uuid, deactivated: bool) {
+        let rev = self.next_rev();
+        self.items.try_update(|items| {
+            for i in items.iter_mut().filter(|i| i.msg.user == user && i.msg.user_deactivated != deactivated)
+            {
+                i.msg.user_deactivated = deactivated;
+                i.rev = rev;
+            }
+        });
+    }
+
     pub fn oldest_seq(&self) -> Option<i64> {
         self.items.with_untracked(|v| v.first().map(|i| i.msg.seq))
     }

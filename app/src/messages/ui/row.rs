@@ -121,6 +121,7 @@ pub fn MessageRow(
                         <button class="msg-author" on:click=move |_| detail.set(Some(Detail::Member(msg.user)))>
                             {msg.user_name.clone()}
                         </button>
+                        {msg.user_deactivated.then(|| view! { <span class="tag-deactivated">"deactivated"</span> })}
                         <a class="msg-time small muted" href=permalink.clone() title=short_datetime(msg.created_at)>{clock(lt)}</a>
                     </div>
                 })}
