@@ -125,3 +125,19 @@ ensure_database() {
     psql_admin -q -c "create database \"$db\""
   fi
 }
+
+# aiosmtpd, an SMTP server from PyPI, for the mail tests; in its own
+# virtualenv under the cache. The tests start it themselves
+# (THREADSPACE_SMTP_SINK is the virtualenv's python).
+AIOSMTPD_VERSION=1.4.6
+ensure_smtp_sink() {
+  local venv="${XDG_CACHE_HOME:-$HOME/.cache}/threadspace/aiosmtpd"
+  export THREADSPACE_SMTP_SINK="$venv/bin/python"
+  if [ -x "$THREADSPACE_SMTP_SINK" ] && "$venv/bin/pip" show aiosmtpd 2>/dev/null | grep "^Version: $AIOSMTPD_VERSION" >/dev/null; then
+    return 0
+  fi
+  command -v python3 >/dev/null || apt_install python3
+  log "installing aiosmtpd $AIOSMTPD_VERSION (SMTP test server, PyPI)"
+  python3 -m venv "$venv" || { apt_install python3-venv; python3 -m venv "$venv"; }
+  "$venv/bin/pip" install -q "aiosmtpd==$AIOSMTPD_VERSION"
+}

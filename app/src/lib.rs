@@ -19,6 +19,8 @@ pub mod db;
 pub mod error;
 pub mod files;
 pub mod invites;
+#[cfg(feature = "ssr")]
+pub mod mail;
 pub mod messages;
 pub mod realtime;
 pub mod search;
@@ -78,6 +80,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=shell::NotFound>
                 <Route path=path!("/login") view=auth::ui::LoginPage/>
                 <Route path=path!("/signup") view=auth::ui::SignupPage/>
+                <Route path=path!("/forgot") view=auth::reset_ui::ForgotPage/>
+                <Route path=path!("/reset/:token") view=auth::reset_ui::ResetPage/>
                 <Route path=path!("/invite/:token") view=invites::ui::AcceptInvitePage/>
                 <ParentRoute path=path!("") view=shell::Shell>
                     <Route path=path!("") view=shell::HomePage/>

@@ -29,6 +29,8 @@ pub struct AppState {
     pub files: Arc<crate::files::upload::FileService>,
     /// Meilisearch, when `MEILI_URL` is set.
     pub meili: Option<Arc<crate::search::meili::Meili>>,
+    /// Outgoing mail (SMTP, or the log when it is not configured).
+    pub mail: Arc<crate::mail::worker::Mailer>,
     /// Postgres's word statistics, which choose a search's plan.
     pub search_stats: Arc<crate::search::postgres::plan::Stats>,
 }

@@ -55,6 +55,12 @@ pub struct Config {
     pub meili_url: Option<String>,
     /// `MEILI_API_KEY` (or `MEILI_MASTER_KEY`).
     pub meili_key: Option<String>,
+    /// `THREADSPACE_SMTP_URL`: where mail goes (`smtp://host:25`,
+    /// `smtp://user:pass@host:587?tls=required`, `smtps://host`); unset,
+    /// mails (password reset links) are written to the server log.
+    pub smtp_url: Option<String>,
+    /// `THREADSPACE_MAIL_FROM`: the sender, e.g. `ThreadSpace <chat@example.com>`.
+    pub mail_from: String,
 }
 
 fn var(key: &str) -> Option<String> {
@@ -99,6 +105,9 @@ impl Config {
             s3_secret_access_key: var("THREADSPACE_S3_SECRET_ACCESS_KEY"),
             meili_url: var("MEILI_URL"),
             meili_key: var("MEILI_API_KEY").or_else(|| var("MEILI_MASTER_KEY")),
+            smtp_url: var("THREADSPACE_SMTP_URL"),
+            mail_from: var("THREADSPACE_MAIL_FROM")
+                .unwrap_or_else(|| "ThreadSpace <noreply@localhost>".into()),
         })
     }
 

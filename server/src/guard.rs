@@ -16,7 +16,7 @@ pub const SESSION_COOKIE: &str = "ts_session";
 /// The pages a signed-out visitor may open. Every other page needs a
 /// session: listing the public ones (not the private ones) means a new page
 /// is protected by default.
-const PUBLIC_PAGES: &[&str] = &["/login", "/signup", "/invite/"];
+const PUBLIC_PAGES: &[&str] = &["/login", "/signup", "/invite/", "/forgot", "/reset/"];
 
 /// Paths that are not pages: the API, sockets, files and assets answer for
 /// themselves (with the API's errors, not a redirect).

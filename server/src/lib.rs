@@ -79,7 +79,16 @@ pub async fn state(cfg: &Config, db: PgPool) -> anyhow::Result<AppState> {
     let files = FileService::new(storage, cfg.data_dir.join("tmp")).map_err(|e| anyhow::anyhow!("{e}"))?;
     files.start(db.clone());
     let meili = search_backend(cfg, &db).await?;
+    let mail = Arc::new(
+        app::mail::worker::Mailer::new(cfg.smtp_url.as_deref(), &cfg.mail_from)
+            .map_err(|e| anyhow::anyhow!(e))?,
+    );
+    mail.clone().start(db.clone());
+    if !mail.configured() {
+        tracing::info!("email: THREADSPACE_SMTP_URL is not set; mails (reset links) go to this log");
+    }
     Ok(AppState {
+        mail,
         db,
         rt,
         files,

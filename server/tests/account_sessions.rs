@@ -78,7 +78,11 @@ async fn sessions_are_listed_and_ended_and_a_password_change_ends_the_others(db:
 
     // A password change is a password check: it shares the login buckets.
     let guess = json!({"current_password": "guess guess guess", "new_password": "another new secret"});
-    assert_error(&srv.call_with(&laptop, "auth.password.change", guess.clone()).await, 401, "invalid_credentials");
+    assert_error(
+        &srv.call_with(&laptop, "auth.password.change", guess.clone()).await,
+        401,
+        "invalid_credentials",
+    );
     let limited = srv.call_with(&laptop, "auth.password.change", guess).await;
     assert_error(&limited, 429, "rate_limited");
 }

@@ -44,6 +44,15 @@ pub async fn workspace_overview() -> Result<Reply<Overview>, AppError> {
             (_, false) => format!("{bus}: unreachable; each node serves its own people"),
         },
     }];
+    health.push(Health {
+        name: "Email".into(),
+        ok: st.mail.configured(),
+        detail: if st.mail.configured() {
+            "SMTP configured".into()
+        } else {
+            "not configured (THREADSPACE_SMTP_URL): mails go to the server log".into()
+        },
+    });
     let (queued, age) = super::queries::outbox_lag(&st.db).await?;
     health.push(match &st.meili {
         Some(_) => Health {

@@ -93,8 +93,9 @@ fn Sessions() -> impl IntoView {
         async move { super::api::sessions_revoke(s).await.map(|r| r.data.ended) }
     });
     Effect::new(move || match revoke.value().get() {
-        Some(Ok(n)) => toasts
-            .push(Tone::Success, format!("Signed out of {n} session{}.", if n == 1 { "" } else { "s" })),
+        Some(Ok(n)) => {
+            toasts.push(Tone::Success, format!("Signed out of {n} session{}.", if n == 1 { "" } else { "s" }))
+        }
         Some(Err(e)) => toasts.error(&e),
         None => {}
     });

@@ -124,3 +124,30 @@ pub async fn password_change(
     .await?;
     Ok(Reply::new(Ended { ended }))
 }
+
+/// Result of `auth.password.resetRequest`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResetRequested {
+    /// False when this server has no SMTP: the link goes to the server log.
+    pub email_configured: bool,
+}
+
+/// Mails a single-use reset link (valid 30 minutes) when `email` has an
+/// account. The answer is the same whether or not it does.
+#[server(prefix = "/api", endpoint = "auth.password.resetRequest", input = server_fn::codec::Json)]
+pub async fn password_reset_request(email: String) -> Result<Reply<ResetRequested>, AppError> {
+    let st = crate::state::state()?;
+    let ip = super::session::client_ip().await;
+    let ctx = crate::core::ctx::Ctx::from(&st);
+    super::reset::request(&ctx, &st.login_limiter, &email, ip, &st.public_url).await?;
+    Ok(Reply::new(ResetRequested { email_configured: st.mail.configured() }))
+}
+
+/// Sets a new password from a reset link's `token`; every session of the
+/// account ends. Errors: `invalid_reset_link`, `weak_password`.
+#[server(prefix = "/api", endpoint = "auth.password.reset", input = server_fn::codec::Json)]
+pub async fn password_reset(token: String, new_password: String) -> Result<Reply<Empty>, AppError> {
+    let ip = super::session::client_ip().await;
+    super::reset::reset(&crate::core::ctx::Ctx::current()?, &token, &new_password, ip).await?;
+    Ok(Reply::new(Empty {}))
+}

@@ -132,6 +132,7 @@ pub fn LoginPage() -> impl IntoView {
                     maxlength=MAX_PASSWORD_LEN error=error/>
                 <button type="submit" class="btn primary wide">"Sign in"</button>
             </form>
+            <p class="muted center"><a href="/forgot">"Forgot your password?"</a></p>
             <p class="muted center">"New to ThreadSpace? " <a href="/signup">"Create a workspace"</a></p>
         </AuthCard>
     }

@@ -33,6 +33,7 @@ pub const EMITTING: &[&str] = &[
     "auth.logout",
     "auth.sessions.revoke",
     "auth.password.change",
+    "auth.password.reset",
     "tokens.revoke",
     "admin.users.revokeSession",
     "admin.users.revokeToken",
@@ -51,6 +52,7 @@ pub const SILENT: &[(&str, &str)] = &[
     ("invites.create", "admin-only list, read on demand"),
     ("invites.revoke", "admin-only list, read on demand"),
     ("rtm.connect", "a single-use socket ticket"),
+    ("auth.password.resetRequest", "queues a mail; nothing any client shows changes"),
 ];
 
 /// Methods that only read.

@@ -97,5 +97,6 @@ codes! {
         FileEmpty => "file_empty", "That file is empty.";
         TooManyFiles => "too_many_files", "A message can carry at most 10 files.";
         InvalidMultipart => "invalid_multipart", "The upload is not a valid multipart/form-data body.";
+        InvalidResetLink => "invalid_reset_link", "This reset link has expired or was already used. Ask for a new one.";
     }
 }

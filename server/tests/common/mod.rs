@@ -11,6 +11,7 @@ use server::Config;
 
 pub mod file_cases;
 pub mod files;
+pub mod mail;
 pub mod ws;
 use sqlx::PgPool;
 
@@ -79,6 +80,8 @@ pub fn test_config(addr: std::net::SocketAddr) -> Config {
         s3_secret_access_key: None,
         meili_url: std::env::var("MEILI_URL").ok().filter(|u| !u.is_empty()),
         meili_key: std::env::var("MEILI_MASTER_KEY").ok(),
+        smtp_url: None,
+        mail_from: "ThreadSpace <noreply@localhost>".into(),
     }
 }
 
