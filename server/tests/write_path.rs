@@ -150,6 +150,12 @@ async fn writes_announce_what_changed_and_repeats_announce_nothing(db: PgPool) {
     assert_eq!(w.events("admin.users.reactivate", who.clone()).await, ["member_updated"]);
     assert!(w.events("admin.users.reactivate", who).await.is_empty(), "already active");
 
+    // A profile or status change is announced to the workspace.
+    let me = json!({"display_name": "Alice A", "full_name": "", "title": "CEO", "time_zone": "UTC"});
+    assert_eq!(w.events("users.profile.set", me).await, ["profile_updated"]);
+    let status = json!({"emoji": "🎉", "text": "Launch day"});
+    assert_eq!(w.events("users.status.set", status).await, ["profile_updated"]);
+
     // Accepting an invite joins #general, and #general hears of it.
     let ctx = app::core::ctx::Ctx::new(db.clone(), srv.rt.hub.bus().clone());
     let inv = app::invites::actions::create(&db, &alice, Role::Member, 24, 1).await.unwrap();

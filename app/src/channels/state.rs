@@ -119,6 +119,7 @@ pub fn apply(list: &mut Vec<Channel>, me: Uuid, ev: &Event) -> Followup {
         | Event::Typing { .. }
         | Event::Presence { .. }
         | Event::MemberUpdated { .. }
+        | Event::ProfileUpdated { .. }
         | Event::AuthRevoked { .. } => Followup::Nothing,
     }
 }

@@ -42,6 +42,9 @@ pub const EMITTING: &[&str] = &[
     "admin.users.deactivate",
     "admin.users.reactivate",
     "admin.ownership.transfer",
+    // `profile_updated` to the workspace.
+    "users.profile.set",
+    "users.status.set",
 ];
 
 /// Writes that change nothing any other client shows, with the reason.
@@ -79,5 +82,6 @@ pub const READS: &[&str] = &[
     "users.info",
     "users.list",
     "users.presence",
+    "users.profile.get",
     "workspaces.list",
 ];

@@ -54,7 +54,10 @@ impl Event {
             | Event::ReadMarker { channel, .. }
             | Event::Typing { channel, .. } => Some(*channel),
             Event::ChannelCreated { channel } | Event::ChannelUpdated { channel } => Some(channel.id),
-            Event::Presence { .. } | Event::MemberUpdated { .. } | Event::AuthRevoked { .. } => None,
+            Event::Presence { .. }
+            | Event::MemberUpdated { .. }
+            | Event::ProfileUpdated { .. }
+            | Event::AuthRevoked { .. } => None,
         }
     }
 }

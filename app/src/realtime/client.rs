@@ -347,6 +347,11 @@ fn apply(ctx: Ctx, st: &Stamped) {
                 feed.mark_author(*user, *deactivated);
             }
         }
+        Event::ProfileUpdated { profile } => {
+            if let Some(feed) = feed {
+                feed.rename_author(profile.id, &profile.name);
+            }
+        }
         Event::ReadMarker { .. }
         | Event::AuthRevoked { .. }
         | Event::ChannelCreated { .. }

@@ -195,6 +195,10 @@ pub enum Event {
         role: crate::auth::Role,
         deactivated: bool,
     },
+    /// A member changed their name, title or status (to the workspace).
+    ProfileUpdated {
+        profile: crate::users::Profile,
+    },
     /// Credentials of this member were revoked (to the member's own topic,
     /// never forwarded to clients): each socket opened with one of them, or
     /// every socket when `all`, closes with 4001.

@@ -27,6 +27,7 @@ pub fn Sidebar(me: Me, on_navigate: impl Fn() + Copy + Send + Sync + 'static) ->
                 <A href="/search" on:click=nav>"Search"</A>
                 <A href="/people" on:click=nav>"People"</A>
                 {is_admin.then(|| view! { <A href="/admin" on:click=nav>"Admin"</A> })}
+                <A href="/settings/profile" on:click=nav>"Profile"</A>
                 <A href="/settings/account" on:click=nav>"Account"</A>
                 <A href="/settings/tokens" on:click=nav>"API tokens"</A>
             </nav>

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::MemberInfo;
+use super::{MemberInfo, Profile};
 use crate::api::{Reply, ResponseMetadata};
 use crate::error::AppError;
 
@@ -40,4 +40,48 @@ pub async fn info(user: Uuid) -> Result<Reply<UserReply>, AppError> {
     let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
     Ok(Reply::new(UserReply { user: super::queries::info(&st.db, &actor, user).await? }))
+}
+
+/// One profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileReply {
+    pub profile: Profile,
+}
+
+/// A member's profile (the caller's own when `user` is omitted).
+#[server(prefix = "/api", endpoint = "users.profile.get", input = server_fn::codec::Json)]
+pub async fn profile_get(user: Option<Uuid>) -> Result<Reply<ProfileReply>, AppError> {
+    let actor = crate::auth::session::require_actor().await?;
+    let st = crate::state::state()?;
+    let profile = super::queries::profile(&st.db, &actor, user.unwrap_or(actor.member_id)).await?;
+    Ok(Reply::new(ProfileReply { profile }))
+}
+
+/// Changes the caller's display name, full name, title and time zone.
+#[server(prefix = "/api", endpoint = "users.profile.set", input = server_fn::codec::Json)]
+pub async fn profile_set(
+    display_name: String,
+    full_name: String,
+    title: String,
+    time_zone: String,
+) -> Result<Reply<ProfileReply>, AppError> {
+    let actor = crate::auth::session::require_actor().await?;
+    let input = super::actions::ProfileInput { display_name, full_name, title, time_zone };
+    let profile = super::actions::set_profile(&crate::core::ctx::Ctx::current()?, &actor, input).await?;
+    Ok(Reply::new(ProfileReply { profile }))
+}
+
+/// Sets the caller's custom status (`emoji`: an emoji or `:shortcode:`;
+/// `text`: up to 100 characters; `expires_in_minutes`: omit for never), or
+/// clears it when both are empty.
+#[server(prefix = "/api", endpoint = "users.status.set", input = server_fn::codec::Json)]
+pub async fn status_set(
+    emoji: String,
+    text: String,
+    expires_in_minutes: Option<i64>,
+) -> Result<Reply<ProfileReply>, AppError> {
+    let actor = crate::auth::session::require_actor().await?;
+    let ctx = crate::core::ctx::Ctx::current()?;
+    let profile = super::actions::set_status(&ctx, &actor, &emoji, &text, expires_in_minutes).await?;
+    Ok(Reply::new(ProfileReply { profile }))
 }

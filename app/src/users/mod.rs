@@ -9,6 +9,7 @@ pub mod actions;
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod queries;
+pub mod settings_ui;
 pub mod ui;
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,59 @@ pub struct MemberInfo {
     pub is_admin: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// The custom status, when one is set and not expired.
+    #[serde(default)]
+    pub status: Option<Status>,
+}
+
+/// A custom status: an emoji and a few words, until it expires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    pub emoji: String,
+    pub text: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+impl Status {
+    /// Whether it still shows at `now`.
+    pub fn live_at(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_none_or(|t| t > now)
+    }
+}
+
+/// What a member says about themselves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub id: Uuid,
+    /// The display name.
+    pub name: String,
+    pub full_name: String,
+    pub title: String,
+    /// An IANA zone such as `Europe/Berlin`, or empty.
+    pub time_zone: String,
+    /// `None` when unset or expired.
+    pub status: Option<Status>,
+}
+
+/// Longest status text and title.
+pub const MAX_STATUS_LEN: usize = 100;
+pub const MAX_TITLE_LEN: usize = 100;
+
+/// Checks a time zone name: IANA-shaped (`Area/City`, `UTC`), or empty.
+pub fn validate_time_zone(tz: &str) -> Result<String, crate::error::AppError> {
+    let tz = tz.trim();
+    let ok = tz.len() <= 64
+        && tz.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'))
+        && !tz.starts_with('/')
+        && !tz.contains("//");
+    if ok {
+        Ok(tz.to_string())
+    } else {
+        Err(crate::error::AppError::InvalidArguments(
+            "time_zone must be a zone name such as Europe/Berlin".into(),
+        ))
+    }
 }
 
 /// Initials for an avatar placeholder: first letters of up to two words.
@@ -55,6 +109,24 @@ pub fn avatar_hue(id: &Uuid) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_zones_are_iana_shaped() {
+        assert_eq!(validate_time_zone(" Europe/Berlin ").unwrap(), "Europe/Berlin");
+        assert_eq!(validate_time_zone("").unwrap(), "");
+        for bad in ["Europe Berlin", "<script>", "/etc/passwd", "a//b", &"x".repeat(65)] {
+            assert!(validate_time_zone(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_status_shows_until_it_expires() {
+        let now = OffsetDateTime::now_utc();
+        let s = |expires_at| Status { emoji: "🌴".into(), text: "Away".into(), expires_at };
+        assert!(s(None).live_at(now));
+        assert!(s(Some(now + time::Duration::minutes(1))).live_at(now));
+        assert!(!s(Some(now - time::Duration::minutes(1))).live_at(now));
+    }
 
     #[test]
     fn initials_take_two_words() {

@@ -4,7 +4,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::MemberInfo;
+use super::{MemberInfo, Profile, Status};
 use crate::api::{decode_cursor, encode_cursor, page_limit, ResponseMetadata};
 use crate::auth::{Actor, Role};
 use crate::db::like_escape;
@@ -36,7 +36,14 @@ pub fn to_info(
         email: (actor.role != Role::Guest).then_some(email),
         is_admin: role.is_admin(),
         created_at,
+        status: None,
     })
+}
+
+/// The status a row shows: none when empty or expired.
+pub fn status_of(emoji: String, text: String, expires_at: Option<OffsetDateTime>) -> Option<Status> {
+    let s = Status { emoji, text, expires_at };
+    (!(s.emoji.is_empty() && s.text.is_empty()) && s.live_at(OffsetDateTime::now_utc())).then_some(s)
 }
 
 /// Active members in name order, optionally filtered by a name or email fragment.
@@ -60,7 +67,8 @@ pub async fn list(
     let email_pat = q.map(|q| format!("{}%", like_escape(q)));
     let (after_name, after_id) = after.unzip();
     let rows = sqlx::query!(
-        r#"select m.member_id, m.display_name, m.role, m.title, a.email, m.created_at
+        r#"select m.member_id, m.display_name, m.role, m.title, a.email, m.created_at,
+                  m.status_emoji, m.status_text, m.status_expires_at
            from member m join account a using (account_id)
            where m.workspace_id = $1 and m.deactivated_at is null
              and ($2::text is null or (lower(m.display_name), m.member_id) > ($2, $3::uuid))
@@ -79,7 +87,9 @@ pub async fn list(
     let has_more = rows.len() as i64 > limit;
     let mut members = Vec::with_capacity(rows.len());
     for r in rows.into_iter().take(limit as usize) {
-        members.push(to_info(actor, r.member_id, r.display_name, &r.role, r.title, r.email, r.created_at)?);
+        let mut info = to_info(actor, r.member_id, r.display_name, &r.role, r.title, r.email, r.created_at)?;
+        info.status = status_of(r.status_emoji, r.status_text, r.status_expires_at);
+        members.push(info);
     }
     let next_cursor = match members.last() {
         Some(last) if has_more => encode_cursor(&(last.name.to_lowercase(), last.id)),
@@ -91,7 +101,8 @@ pub async fn list(
 /// One member of the actor's workspace; anyone else is `user_not_found`.
 pub async fn info(db: &PgPool, actor: &Actor, user: Uuid) -> AppResult<MemberInfo> {
     let r = sqlx::query!(
-        r#"select m.member_id, m.display_name, m.role, m.title, a.email, m.created_at
+        r#"select m.member_id, m.display_name, m.role, m.title, a.email, m.created_at,
+                  m.status_emoji, m.status_text, m.status_expires_at
            from member m join account a using (account_id)
            where m.member_id = $1 and m.workspace_id = $2"#,
         user,
@@ -100,7 +111,52 @@ pub async fn info(db: &PgPool, actor: &Actor, user: Uuid) -> AppResult<MemberInf
     .fetch_optional(db)
     .await?
     .ok_or(AppError::NotFound(Missing::User))?;
-    to_info(actor, r.member_id, r.display_name, &r.role, r.title, r.email, r.created_at)
+    let mut info = to_info(actor, r.member_id, r.display_name, &r.role, r.title, r.email, r.created_at)?;
+    info.status = status_of(r.status_emoji, r.status_text, r.status_expires_at);
+    Ok(info)
+}
+
+#[derive(sqlx::FromRow)]
+struct ProfileRow {
+    member_id: Uuid,
+    display_name: String,
+    full_name: String,
+    title: String,
+    time_zone: String,
+    status_emoji: String,
+    status_text: String,
+    status_expires_at: Option<OffsetDateTime>,
+}
+
+/// The columns [`profile`] reads, for actions that return a fresh profile.
+pub const PROFILE_COLUMNS: &str =
+    "member_id, display_name, full_name, title, time_zone, status_emoji, status_text, status_expires_at";
+
+/// A member's profile, from a row with [`PROFILE_COLUMNS`].
+pub fn profile_from(row: &sqlx::postgres::PgRow) -> AppResult<Profile> {
+    use sqlx::FromRow;
+    let r = ProfileRow::from_row(row)?;
+    Ok(Profile {
+        id: r.member_id,
+        name: r.display_name,
+        full_name: r.full_name,
+        title: r.title,
+        time_zone: r.time_zone,
+        status: status_of(r.status_emoji, r.status_text, r.status_expires_at),
+    })
+}
+
+/// One member's profile (any member of the caller's workspace).
+pub async fn profile(db: &PgPool, actor: &Actor, user: Uuid) -> AppResult<Profile> {
+    let row = sqlx::query(&format!(
+        "select {PROFILE_COLUMNS} from member where member_id = $1 and workspace_id = $2"
+    ))
+    .bind(user)
+    .bind(actor.workspace_id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(AppError::NotFound(Missing::User))?;
+    profile_from(&row)
 }
 
 /// Which of `ids` are active members of the caller's workspace (others,

@@ -48,6 +48,7 @@ pub fn PeoplePage() -> impl IntoView {
                     <Avatar id=m.id name=m.name.clone()/>
                     <span class="member-main">
                         <strong>{m.name.clone()}</strong>
+                        {m.status.clone().map(|s| view! { <span class="user-status small" title=s.text.clone()>{s.emoji}" "{s.text.clone()}</span> })}
                         {(!m.title.is_empty()).then(|| view! { <span class="muted small">{m.title.clone()}</span> })}
                     </span>
                     {(m.role.as_str() != "member").then(|| view! { <span class="badge">{m.role.as_str()}</span> })}
@@ -98,14 +99,27 @@ pub fn PeoplePage() -> impl IntoView {
 #[component]
 pub fn MemberProfile(id: Uuid) -> impl IntoView {
     let detail = expect_context::<DetailCtx>().0;
-    let info = Resource::new(move || id, |id| async move { crate::users::api::info(id).await });
+    let version = RwSignal::new(0u32);
+    if let Some(live) = use_context::<crate::realtime::ui::Live>() {
+        live.listen(Callback::new(move |ev: crate::realtime::Event| {
+            if let crate::realtime::Event::ProfileUpdated { profile } = ev {
+                if profile.id == id {
+                    version.update(|v| *v += 1);
+                }
+            }
+        }));
+    }
+    let info = Resource::new(
+        move || (id, version.get()),
+        |(id, _)| async move { crate::users::api::info(id).await },
+    );
     view! {
         <div class="pane-header">
             <h2>"Profile"</h2>
             <button class="icon-btn" aria-label="Close profile" on:click=move |_| detail.set(None)>"×"</button>
         </div>
         <div class="pane-body profile">
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || info.get().map(|r| match r {
                     Err(e) => view! { <p class="empty">{e.detail()}</p> }.into_any(),
                     Ok(u) => {
@@ -113,6 +127,7 @@ pub fn MemberProfile(id: Uuid) -> impl IntoView {
                         view! {
                             <Avatar id=u.id name=u.name.clone() class="avatar avatar-xl"/>
                             <h3>{u.name.clone()}</h3>
+                            {u.status.clone().map(|s| view! { <p class="user-status"><span aria-hidden="true">{s.emoji}</span>" "{s.text}</p> })}
                             {(!u.title.is_empty()).then(|| view! { <p class="muted">{u.title.clone()}</p> })}
                             <dl>
                                 <dt>"Role"</dt><dd>{u.role.as_str()}</dd>
@@ -123,7 +138,7 @@ pub fn MemberProfile(id: Uuid) -> impl IntoView {
                         }.into_any()
                     }
                 })}
-            </Suspense>
+            </Transition>
         </div>
     }
 }

@@ -122,6 +122,17 @@ impl Feed {
         });
     }
 
+    /// Shows a member's new display name on their loaded messages.
+    pub fn rename_author(&self, user: Uuid, name: &str) {
+        let rev = self.next_rev();
+        self.items.try_update(|items| {
+            for i in items.iter_mut().filter(|i| i.msg.user == user && i.msg.user_name != name) {
+                i.msg.user_name = name.to_string();
+                i.rev = rev;
+            }
+        });
+    }
+
     pub fn oldest_seq(&self) -> Option<i64> {
         self.items.with_untracked(|v| v.first().map(|i| i.msg.seq))
     }

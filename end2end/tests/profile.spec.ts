@@ -1,0 +1,37 @@
+// A member edits their profile and sets a status; a teammate with their
+// profile open sees both change live, without a reload.
+import { test, expect } from "@playwright/test";
+import { hydrated, signUp, teammate } from "./helpers";
+
+test("a member edits the profile and sets a status, and a teammate sees it live", async ({ page, browser, baseURL }) => {
+  const id = await signUp(page, "Ada Admin", "Profiles");
+  const { ctx } = await teammate(page, browser, baseURL!, "Bob Builder", id);
+  const bob = await ctx.newPage();
+
+  // Ada opens Bob's profile and keeps it open.
+  await page.goto("/people");
+  await hydrated(page);
+  await page.getByRole("button", { name: /Bob Builder/ }).click();
+  const pane = page.getByRole("complementary", { name: "Details" });
+  await expect(pane.getByRole("heading", { name: "Bob Builder" })).toBeVisible();
+
+  await bob.goto("/settings/profile");
+  await hydrated(bob);
+  await expect(bob.getByLabel("Display name")).toHaveValue("Bob Builder");
+  await bob.getByLabel("Title").fill("Site lead");
+  await bob.getByRole("button", { name: "Save profile" }).click();
+  await expect(bob.getByText("Profile saved.")).toBeVisible();
+  await expect(pane.getByText("Site lead")).toBeVisible();
+
+  await bob.getByLabel("Emoji").fill(":palm_tree:");
+  await bob.getByLabel("What's your status?").fill("On leave until Monday");
+  await bob.getByLabel("Clear after").selectOption("week");
+  await bob.getByRole("button", { name: "Set status" }).click();
+  await expect(bob.getByText("Status set.")).toBeVisible();
+  await expect(bob.getByLabel("Emoji")).toHaveValue("🌴");
+  await expect(pane.getByText("On leave until Monday")).toBeVisible();
+
+  await bob.getByRole("button", { name: "Clear status" }).click();
+  await expect(pane.getByText("On leave until Monday")).toHaveCount(0);
+  await ctx.close();
+});
