@@ -14,9 +14,17 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 /// Everything an admin call could change, as one comparable value.
-async fn state(db: &PgPool) -> (Vec<(String, String, bool)>, i64, i64, i64) {
+async fn state(
+    db: &PgPool,
+) -> (Vec<(String, String, bool)>, Vec<(String, String, bool, bool)>, i64, i64, i64) {
     let members = sqlx::query_as(
         "select member_id::text, role, deactivated_at is not null from member order by member_id",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    let channels = sqlx::query_as(
+        "select coalesce(name, ''), kind, archived_at is not null, is_default from channel order by channel_id",
     )
     .fetch_all(db)
     .await
@@ -24,15 +32,22 @@ async fn state(db: &PgPool) -> (Vec<(String, String, bool)>, i64, i64, i64) {
     let n = |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(db).await.unwrap() };
     (
         members,
+        channels,
         n("select count(*) from api_token where revoked_at is not null").await,
         n("select count(*) from auth_session where revoked_at is not null").await,
         n("select count(*) from audit_log").await,
     )
 }
 
-fn calls(bob: &str) -> Vec<(&'static str, Value)> {
+fn calls(bob: &str, channel: &str) -> Vec<(&'static str, Value)> {
     let any = uuid::Uuid::new_v4().to_string();
     vec![
+        ("admin.conversations.list", json!({})),
+        ("admin.conversations.archive", json!({"channel": channel})),
+        ("admin.conversations.unarchive", json!({"channel": channel})),
+        ("admin.conversations.rename", json!({"channel": channel, "name": "renamed"})),
+        ("admin.conversations.convert", json!({"channel": channel, "is_private": true})),
+        ("admin.conversations.setDefault", json!({"channel": channel, "is_default": true})),
         ("admin.overview", json!({})),
         ("admin.users.list", json!({})),
         ("admin.users.sessions", json!({"user": bob})),
@@ -66,31 +81,39 @@ async fn only_owners_and_admins_reach_admin_methods_and_others_change_nothing(db
     let (s, b) = srv.call_bearer(&tokens[0], "admin.users.deactivate", json!({"user": dee.member_id})).await;
     assert_eq!(s, 200, "{b}");
     let bob_id = bob.member_id.to_string();
+    let (s, c) = srv.call_bearer(&tokens[0], "conversations.create", json!({"name": "ops"})).await;
+    assert_eq!(s, 200, "{c}");
+    let channel = c["channel"]["id"].as_str().unwrap().to_string();
     let before = state(&db).await;
 
     // A member or guest: the method does not exist for them.
     for (who, tok) in [("member", &tokens[2]), ("guest", &tokens[3])] {
-        for (method, body) in calls(&bob_id) {
+        for (method, body) in calls(&bob_id, &channel) {
             let got = srv.call_bearer(tok, method, body).await;
             assert_eq!(got.0, 404, "{who} {method}: {}", got.1);
             assert_eq!(got.1["error"], "unknown_method", "{who} {method}: {}", got.1);
         }
     }
     // A deactivated member's token was revoked with them.
-    for (method, body) in calls(&bob_id) {
+    for (method, body) in calls(&bob_id, &channel) {
         assert_error(&srv.call_bearer(&tokens[4], method, body).await, 401, "invalid_auth");
     }
     // Anonymous.
-    for (method, body) in calls(&bob_id) {
+    for (method, body) in calls(&bob_id, &channel) {
         let got = srv.call_with(&common::client(), method, body).await;
         assert_error(&got, 401, "not_authed");
     }
     // An owner elsewhere administers only their own workspace: Bob is not there.
-    for (method, body) in calls(&bob_id) {
+    for (method, body) in calls(&bob_id, &channel) {
         let got = srv.call_bearer(&tokens[5], method, body).await;
-        if ["admin.overview", "admin.users.list", "admin.audit.list"].contains(&method) {
+        if ["admin.overview", "admin.users.list", "admin.audit.list", "admin.conversations.list"]
+            .contains(&method)
+        {
             assert_eq!(got.0, 200, "{method}: {}", got.1);
             assert!(!got.1.to_string().contains(&bob_id), "{method} leaked Bob: {}", got.1);
+            assert!(!got.1.to_string().contains(&channel), "{method} leaked the channel: {}", got.1);
+        } else if method.starts_with("admin.conversations.") {
+            assert_error(&got, 404, "channel_not_found");
         } else {
             assert_error(&got, 404, "user_not_found");
         }

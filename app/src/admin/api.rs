@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{AdminMember, AuditEntry, MemberDetail, Overview, Status};
+use super::{AdminChannel, AdminMember, AuditEntry, MemberDetail, Overview, Status};
 use crate::api::{Empty, Reply, ResponseMetadata};
 use crate::auth::Role;
 use crate::error::AppError;
@@ -184,4 +184,61 @@ pub async fn audit_list(
     let (entries, response_metadata) =
         super::queries::audit(&st.db, &me, &f, cursor.as_deref(), limit).await?;
     Ok(Reply::new(AuditPage { entries, response_metadata }))
+}
+
+/// The workspace's channels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelList {
+    pub channels: Vec<AdminChannel>,
+}
+
+/// Every channel, private ones included (names and counts, never content);
+/// `query` filters by name.
+#[server(prefix = "/api", endpoint = "admin.conversations.list", input = server_fn::codec::Json)]
+pub async fn conversations_list(query: Option<String>) -> Result<Reply<ChannelList>, AppError> {
+    let actor = admin().await?;
+    let st = crate::state::state()?;
+    Ok(Reply::new(ChannelList {
+        channels: super::queries::channels(&st.db, &actor, query.as_deref()).await?,
+    }))
+}
+
+/// Archives any channel but #general.
+#[server(prefix = "/api", endpoint = "admin.conversations.archive", input = server_fn::codec::Json)]
+pub async fn conversations_archive(channel: Uuid) -> Result<Reply<Empty>, AppError> {
+    let actor = admin().await?;
+    super::channels::set_archived(&ctx()?, &actor, channel, true).await?;
+    Ok(Reply::new(Empty {}))
+}
+
+/// Unarchives a channel.
+#[server(prefix = "/api", endpoint = "admin.conversations.unarchive", input = server_fn::codec::Json)]
+pub async fn conversations_unarchive(channel: Uuid) -> Result<Reply<Empty>, AppError> {
+    let actor = admin().await?;
+    super::channels::set_archived(&ctx()?, &actor, channel, false).await?;
+    Ok(Reply::new(Empty {}))
+}
+
+/// Renames any channel.
+#[server(prefix = "/api", endpoint = "admin.conversations.rename", input = server_fn::codec::Json)]
+pub async fn conversations_rename(channel: Uuid, name: String) -> Result<Reply<Empty>, AppError> {
+    let actor = admin().await?;
+    super::channels::rename(&ctx()?, &actor, channel, &name).await?;
+    Ok(Reply::new(Empty {}))
+}
+
+/// Makes a channel private (`is_private: true`) or public.
+#[server(prefix = "/api", endpoint = "admin.conversations.convert", input = server_fn::codec::Json)]
+pub async fn conversations_convert(channel: Uuid, is_private: bool) -> Result<Reply<Empty>, AppError> {
+    let actor = admin().await?;
+    super::channels::convert(&ctx()?, &actor, channel, is_private).await?;
+    Ok(Reply::new(Empty {}))
+}
+
+/// Chooses whether new members join this channel.
+#[server(prefix = "/api", endpoint = "admin.conversations.setDefault", input = server_fn::codec::Json)]
+pub async fn conversations_set_default(channel: Uuid, is_default: bool) -> Result<Reply<Empty>, AppError> {
+    let actor = admin().await?;
+    super::channels::set_default(&ctx()?, &actor, channel, is_default).await?;
+    Ok(Reply::new(Empty {}))
 }

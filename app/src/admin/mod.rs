@@ -14,6 +14,8 @@
 pub mod actions;
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod channels;
+#[cfg(feature = "ssr")]
 pub mod queries;
 pub mod ui;
 
@@ -88,6 +90,22 @@ pub struct Health {
     pub detail: String,
 }
 
+/// A channel as the admin pages show it: never its content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminChannel {
+    pub id: Uuid,
+    pub name: String,
+    pub is_private: bool,
+    pub is_general: bool,
+    pub is_default: bool,
+    pub is_archived: bool,
+    pub member_count: i32,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_message_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
 /// One audit log entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -116,6 +134,13 @@ pub const AUDIT_KINDS: &[(&str, &str)] = &[
     ("invite.created", "Invite created"),
     ("invite.revoked", "Invite revoked"),
     ("invite.accepted", "Invite used"),
+    ("channel.archive", "Channel archived"),
+    ("channel.unarchive", "Channel unarchived"),
+    ("channel.rename", "Channel renamed"),
+    ("channel.converted", "Channel converted"),
+    ("channel.default_set", "Default channels changed"),
+    ("auth.password_reset_requested", "Password reset asked"),
+    ("auth.password_reset", "Password reset"),
     ("workspace.created", "Workspace created"),
 ];
 

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{AdminMember, AuditEntry, Health, MemberDetail, Overview, Status};
+use super::{AdminChannel, AdminMember, AuditEntry, Health, MemberDetail, Overview, Status};
 use crate::api::{decode_cursor, encode_cursor, page_limit, ResponseMetadata};
 use crate::auth::{Actor, Role};
 use crate::db::like_escape;
@@ -259,4 +259,52 @@ pub async fn audit(
         _ => String::new(),
     };
     Ok((entries, ResponseMetadata { next_cursor }))
+}
+
+#[derive(sqlx::FromRow)]
+struct ChannelRow {
+    channel_id: Uuid,
+    name: String,
+    kind: String,
+    is_general: bool,
+    is_default: bool,
+    archived: bool,
+    member_count: i32,
+    last_message_at: Option<OffsetDateTime>,
+    created_at: OffsetDateTime,
+}
+
+/// Every channel of the workspace (private ones too, never DMs) by name,
+/// optionally filtered by a name fragment. At most 1,000.
+pub async fn channels(db: &PgPool, admin: &Actor, query: Option<&str>) -> AppResult<Vec<AdminChannel>> {
+    let q = query.map(str::trim).filter(|q| !q.is_empty());
+    if q.is_some_and(|q| q.chars().count() > 80) {
+        return Err(AppError::InvalidArguments("query must be at most 80 characters".into()));
+    }
+    let pat = q.map(|q| format!("%{}%", like_escape(&q.to_lowercase())));
+    let rows: Vec<ChannelRow> = sqlx::query_as(
+        "select channel_id, name, kind, is_general, is_default, archived_at is not null as archived,
+                member_count, last_message_at, created_at
+           from channel where workspace_id = $1 and kind in ('public', 'private')
+            and ($2::text is null or name like $2)
+          order by name limit 1000",
+    )
+    .bind(admin.workspace_id)
+    .bind(pat)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AdminChannel {
+            id: r.channel_id,
+            name: r.name,
+            is_private: r.kind == "private",
+            is_general: r.is_general,
+            is_default: r.is_default,
+            is_archived: r.archived,
+            member_count: r.member_count,
+            last_message_at: r.last_message_at,
+            created_at: r.created_at,
+        })
+        .collect())
 }

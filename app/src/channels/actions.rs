@@ -40,22 +40,24 @@ pub async fn create_general(tx: &mut PgConnection, workspace_id: Uuid) -> AppRes
     Ok(id)
 }
 
-/// Puts a new member in #general (guests are only in channels they are
-/// invited to), announcing it to the channel and to the newcomer.
+/// Puts a new member in #general and the default channels an admin chose
+/// (guests are only in channels they are invited to), announcing it to
+/// each channel and to the newcomer.
 pub async fn join_general(tx: &mut Tx, workspace_id: Uuid, member_id: Uuid, role: Role) -> AppResult<()> {
     if role == Role::Guest {
         return Ok(());
     }
     let joined = sqlx::query_scalar!(
         "insert into channel_member (channel_id, member_id, last_read_seq)
-         select channel_id, $2, last_seq from channel where workspace_id = $1 and is_general
+         select channel_id, $2, last_seq from channel
+          where workspace_id = $1 and (is_general or (is_default and archived_at is null))
          on conflict do nothing returning channel_id",
         workspace_id,
         member_id
     )
-    .fetch_optional(&mut **tx)
+    .fetch_all(&mut **tx)
     .await?;
-    if let Some(channel) = joined {
+    for channel in joined {
         announce_joined(tx, channel, &[member_id]);
     }
     Ok(())

@@ -42,6 +42,11 @@ pub const EMITTING: &[&str] = &[
     "admin.users.deactivate",
     "admin.users.reactivate",
     "admin.ownership.transfer",
+    // `channel_archived` / `channel_updated`, as the members' own changes.
+    "admin.conversations.archive",
+    "admin.conversations.unarchive",
+    "admin.conversations.rename",
+    "admin.conversations.convert",
     // `profile_updated` to the workspace.
     "users.profile.set",
     "users.status.set",
@@ -56,11 +61,13 @@ pub const SILENT: &[(&str, &str)] = &[
     ("invites.revoke", "admin-only list, read on demand"),
     ("rtm.connect", "a single-use socket ticket"),
     ("auth.password.resetRequest", "queues a mail; nothing any client shows changes"),
+    ("admin.conversations.setDefault", "admin-only setting, read on demand"),
 ];
 
 /// Methods that only read.
 pub const READS: &[&str] = &[
     "admin.audit.list",
+    "admin.conversations.list",
     "admin.overview",
     "admin.users.list",
     "admin.users.sessions",

@@ -80,6 +80,7 @@ codes! {
         CantDeactivateSelf => "cant_deactivate_self", "You can't deactivate yourself: ask another admin.";
         LastOwner => "last_owner", "A workspace needs an owner: make someone else an owner first.";
         OwnerOnly => "owner_only", "Only an owner can change an owner, or make someone an owner.";
+        CantConvertGeneral => "cant_convert_general", "#general stays a public channel that everyone joins.";
         IsDeactivated => "user_is_deactivated", "That person is deactivated: reactivate them first.";
     }
 }

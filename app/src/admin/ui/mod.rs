@@ -1,8 +1,9 @@
-//! The admin pages: overview, members (and one member), audit log. Each
+//! The admin pages: overview, members (and one member), channels, audit log. Each
 //! sits inside [`AdminGate`], which shows a plain 404 to anyone but owners
 //! and admins (the server refuses them too, with `unknown_method`).
 
 mod audit;
+mod channels;
 mod member;
 mod members;
 mod overview;
@@ -11,6 +12,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 pub use audit::AuditLogPage;
+pub use channels::ChannelsPage;
 pub use member::MemberPage;
 pub use members::MembersPage;
 pub use overview::OverviewPage;
@@ -38,6 +40,7 @@ pub fn AdminNav() -> impl IntoView {
         <nav class="tabs" aria-label="Admin sections">
             <A href="/admin" exact=true>"Overview"</A>
             <A href="/admin/members">"Members"</A>
+            <A href="/admin/channels">"Channels"</A>
             <A href="/admin/invites">"Invites"</A>
             <A href="/admin/audit-log">"Audit log"</A>
         </nav>
