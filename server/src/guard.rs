@@ -140,6 +140,10 @@ mod tests {
             "/channels",
             "/dms/new",
             "/search",
+            "/admin",
+            "/admin/members/x",
+            "/settings/account",
+            "/forgotten",
             "/nope",
         ] {
             assert!(is_private_page(p), "{p}");
@@ -148,6 +152,8 @@ mod tests {
             "/login",
             "/signup",
             "/invite/abc",
+            "/forgot",
+            "/reset/tsr_abc",
             "/api/auth.test",
             "/ws",
             "/files/1/a.png",

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use super::InviteStatus;
-use crate::admin::ui::{AdminGate, AdminNav};
+use crate::admin::ui::frame::{AdminGate, AdminNav};
 use crate::auth::ui::{use_form_error, AuthCard, Field, FormBanner};
 use crate::auth::{Role, MAX_EMAIL_LEN, MAX_NAME_LEN, MAX_PASSWORD_LEN};
 use crate::shell::toast::{toasts, Tone};

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{AdminGate, AdminNav};
+use super::frame::{AdminGate, AdminNav};
 use crate::admin::{audit_label, audit_summary, AuditEntry, AUDIT_KINDS};
 use crate::shell::toast::toasts;
 

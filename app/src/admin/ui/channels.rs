@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use uuid::Uuid;
 
-use super::{when, AdminGate, AdminNav};
+use super::frame::{when, AdminGate, AdminNav};
 use crate::admin::AdminChannel;
 use crate::shell::toast::{toasts, Tone};
 

@@ -8,8 +8,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
+use super::frame::{when, AdminGate, AdminNav};
 use super::members::{change_action, role_label, Change, RoleSelect};
-use super::{when, AdminGate, AdminNav};
 use crate::admin::MemberDetail;
 use crate::auth::Role;
 use crate::shell::context::use_me;

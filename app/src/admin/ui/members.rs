@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use uuid::Uuid;
 
-use super::{when, AdminGate, AdminNav};
+use super::frame::{when, AdminGate, AdminNav};
 use crate::admin::{AdminMember, Status};
 use crate::auth::Role;
 use crate::shell::toast::{toasts, Tone};

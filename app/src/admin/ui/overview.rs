@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{AdminGate, AdminNav};
+use super::frame::{AdminGate, AdminNav};
 use crate::admin::format_bytes;
 
 /// The admin overview page.

@@ -1,0 +1,49 @@
+//! The frame every admin page shares: the gate that shows "not found" to
+//! anyone but owners and admins, the section tabs, and date text. Kept apart
+//! from `mod.rs` so that the pages can use it without importing their parent.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::shell::context::use_me;
+
+/// Shows `children` to owners and admins; anyone else gets "not found".
+///
+/// The children are created unconditionally, at once, so that the
+/// resources inside them get the same ids on the server and in the browser
+/// (creating them in a branch that appears only once "who am I" resolves
+/// breaks hydration; see docs/architecture.md). The gate only decides what
+/// is visible; the server refuses the data to anyone else anyway.
+#[component]
+pub fn AdminGate(children: Children) -> impl IntoView {
+    let me = use_me();
+    let admin = move || me.get().and_then(|r| r.ok()).is_some_and(|r| r.data.role.is_admin());
+    view! {
+        <Transition fallback=|| ()>
+            {move || me.get().map(|r| {
+                let ok = r.is_ok_and(|r| r.data.role.is_admin());
+                (!ok).then(|| view! { <crate::widgets::PaneNotFound/> })
+            })}
+        </Transition>
+        <div class="admin-body" class:gated=move || !admin()>{children()}</div>
+    }
+}
+
+/// The tabs across the admin pages.
+#[component]
+pub fn AdminNav() -> impl IntoView {
+    view! {
+        <nav class="tabs" aria-label="Admin sections">
+            <A href="/admin" exact=true>"Overview"</A>
+            <A href="/admin/members">"Members"</A>
+            <A href="/admin/channels">"Channels"</A>
+            <A href="/admin/invites">"Invites"</A>
+            <A href="/admin/audit-log">"Audit log"</A>
+        </nav>
+    }
+}
+
+/// "3 min ago"-style text is not worth a timer here: admins read dates.
+pub fn when(t: Option<time::OffsetDateTime>) -> String {
+    t.map(crate::api::format_datetime).unwrap_or_else(|| "Never".into())
+}
