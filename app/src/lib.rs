@@ -96,6 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/members/:id") view=admin::ui::MemberPage/>
                     <Route path=path!("admin/audit-log") view=admin::ui::AuditLogPage/>
                     <Route path=path!("admin/channels") view=admin::ui::ChannelsPage/>
+                    <Route path=path!("admin/settings") view=admin::ui::SettingsPage/>
                     <Route path=path!("admin/invites") view=invites::ui::InvitesPage/>
                     <Route path=path!("settings/account") view=auth::account_ui::AccountPage/>
                     <Route path=path!("settings/profile") view=users::settings_ui::ProfileSettingsPage/>

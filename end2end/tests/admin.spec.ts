@@ -82,3 +82,44 @@ test("changing the password signs out the other browser", async ({ page, browser
   await expect(phone).toHaveURL(/\/login/, { timeout: 10_000 });
   await other.close();
 });
+
+test("an admin edits the workspace settings and a member's open page follows", async ({ page, browser, baseURL }) => {
+  const base = baseURL!;
+  const id = await signUp(page, "Sam Settings", "Settings");
+  const { ctx } = await teammate(page, browser, base, "Mia Member", id);
+  const mia = await ctx.newPage();
+  await mia.goto("/channels");
+  await hydrated(mia);
+  await expect(mia.getByRole("button", { name: "Create channel" })).toBeVisible();
+
+  await page.goto("/admin/settings");
+  await hydrated(page);
+  const name = page.getByLabel("Name", { exact: true });
+  await expect(name).toHaveValue(`Settings ${id}`);
+  await name.fill(`Renamed ${id}`);
+  await page.getByLabel("Who can create channels").selectOption("admins");
+  await page.getByLabel("Only owners and admins can use @channel").check();
+  await page.getByLabel("Large means more members than").fill("1");
+  await page.getByLabel("Blocked file types").fill("exe, .BAT");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await expect(page.getByText("Settings saved.")).toBeVisible();
+  await expect(page.getByLabel("Blocked file types")).toHaveValue("exe, bat");
+
+  // Mia's open page hides what she may no longer do, and shows the new name.
+  await expect(mia.getByText("Only admins can create channels in this workspace.")).toBeVisible();
+  await expect(mia.getByRole("button", { name: "Create channel" })).toBeHidden();
+  await expect(mia.getByRole("button", { name: `Renamed ${id}`, exact: true })).toBeVisible();
+  // @channel in #general (2 members) is refused with a clear message.
+  const convs = await api(page.request, base, "users.conversations", {});
+  const general = convs.channels.find((c: any) => c.is_general).id;
+  await mia.goto(`/c/${general}`);
+  await hydrated(mia);
+  await mia.getByLabel("Message #general").fill("@channel standup?");
+  await mia.getByLabel("Message #general").press("Enter");
+  await expect(mia.getByText("only admins can use @channel").first()).toBeVisible();
+
+  // The audit log says what changed.
+  await page.getByRole("link", { name: "Audit log" }).click();
+  await expect(page.getByRole("row").filter({ hasText: "Settings changed" })).toContainText("create_channels");
+  await ctx.close();
+});

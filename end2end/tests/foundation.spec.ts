@@ -60,7 +60,7 @@ test("an admin invites a teammate who joins from another browser", async ({ page
   const id = unique();
   await signUp(page, `Team ${id}`, "Ada Admin", `ada-${id}@example.com`);
   await hydrated(page);
-  await page.getByRole("link", { name: /Invites/ }).click();
+  await page.getByRole("link", { name: /Invite your team/ }).click();
   await expect(page.getByRole("heading", { name: "Invite people" })).toBeVisible();
   await page.getByText("No invite links yet").waitFor();
   await page.getByLabel("Maximum uses").fill("3");

@@ -142,6 +142,7 @@ mod tests {
             "/search",
             "/admin",
             "/admin/members/x",
+            "/admin/settings",
             "/settings/account",
             "/forgotten",
             "/nope",

@@ -16,7 +16,7 @@ use sqlx::PgPool;
 /// Everything an admin call could change, as one comparable value.
 async fn state(
     db: &PgPool,
-) -> (Vec<(String, String, bool)>, Vec<(String, String, bool, bool)>, i64, i64, i64) {
+) -> (Vec<(String, String, bool)>, Vec<(String, String, bool, bool)>, i64, i64, i64, Option<String>) {
     let members = sqlx::query_as(
         "select member_id::text, role, deactivated_at is not null from member order by member_id",
     )
@@ -35,7 +35,16 @@ async fn state(
         channels,
         n("select count(*) from api_token where revoked_at is not null").await,
         n("select count(*) from auth_session where revoked_at is not null").await,
-        n("select count(*) from audit_log").await,
+        n("select count(*) from audit_log join workspace using (workspace_id) where name <> 'Other'").await,
+        // Settings of every workspace but the other owner's, who may change their own.
+        sqlx::query_scalar(
+            "select string_agg(concat_ws('|', name, idle_after_secs, who_creates_channels, who_archives_channels,
+                    broadcast_admins_over, max_upload_bytes, blocked_file_types::text), ';' order by workspace_id)
+               from workspace where name <> 'Other'",
+        )
+        .fetch_one(db)
+        .await
+        .unwrap(),
     )
 }
 
@@ -58,6 +67,13 @@ fn calls(bob: &str, channel: &str) -> Vec<(&'static str, Value)> {
         ("admin.users.revokeToken", json!({"user": bob, "token": any})),
         ("admin.ownership.transfer", json!({"user": bob})),
         ("admin.audit.list", json!({})),
+        ("admin.settings.get", json!({})),
+        (
+            "admin.settings.set",
+            json!({"settings": {"name": "Other", "idle_after_secs": 60, "max_upload_bytes": 1048576,
+                "blocked_file_types": ["exe"],
+                "rules": {"create_channels": "admins", "archive_channels": "admins", "broadcast_admins_over": 0}}}),
+        ),
     ]
 }
 
@@ -106,8 +122,15 @@ async fn only_owners_and_admins_reach_admin_methods_and_others_change_nothing(db
     // An owner elsewhere administers only their own workspace: Bob is not there.
     for (method, body) in calls(&bob_id, &channel) {
         let got = srv.call_bearer(&tokens[5], method, body).await;
-        if ["admin.overview", "admin.users.list", "admin.audit.list", "admin.conversations.list"]
-            .contains(&method)
+        if [
+            "admin.overview",
+            "admin.users.list",
+            "admin.audit.list",
+            "admin.conversations.list",
+            "admin.settings.get",
+            "admin.settings.set",
+        ]
+        .contains(&method)
         {
             assert_eq!(got.0, 200, "{method}: {}", got.1);
             assert!(!got.1.to_string().contains(&bob_id), "{method} leaked Bob: {}", got.1);

@@ -150,6 +150,15 @@ async fn writes_announce_what_changed_and_repeats_announce_nothing(db: PgPool) {
     assert_eq!(w.events("admin.users.reactivate", who.clone()).await, ["member_updated"]);
     assert!(w.events("admin.users.reactivate", who).await.is_empty(), "already active");
 
+    // Workspace settings are announced to the workspace, once.
+    let (_, current) = srv.call_bearer(&w.tok, "admin.settings.get", json!({})).await;
+    let mut settings = current.clone();
+    settings.as_object_mut().unwrap().remove("ok");
+    settings["rules"]["archive_channels"] = json!("admins");
+    let set = json!({ "settings": settings });
+    assert_eq!(w.events("admin.settings.set", set.clone()).await, ["workspace_updated"]);
+    assert!(w.events("admin.settings.set", set).await.is_empty(), "nothing changed");
+
     // A profile or status change is announced to the workspace.
     let me = json!({"display_name": "Alice A", "full_name": "", "title": "CEO", "time_zone": "UTC"});
     assert_eq!(w.events("users.profile.set", me).await, ["profile_updated"]);

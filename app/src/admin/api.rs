@@ -10,6 +10,7 @@ use super::{AdminChannel, AdminMember, AuditEntry, MemberDetail, Overview, Statu
 use crate::api::{Empty, Reply, ResponseMetadata};
 use crate::auth::Role;
 use crate::error::AppError;
+use crate::workspaces::settings::Settings;
 
 /// The caller, if they administer their workspace; otherwise the method
 /// does not exist for them.
@@ -241,4 +242,20 @@ pub async fn conversations_set_default(channel: Uuid, is_default: bool) -> Resul
     let actor = admin().await?;
     super::channels::set_default(&ctx()?, &actor, channel, is_default).await?;
     Ok(Reply::new(Empty {}))
+}
+
+/// The workspace's settings.
+#[server(prefix = "/api", endpoint = "admin.settings.get", input = server_fn::codec::Json)]
+pub async fn settings_get() -> Result<Reply<Settings>, AppError> {
+    let actor = admin().await?;
+    let st = crate::state::state()?;
+    Ok(Reply::new(crate::workspaces::settings::get(&st.db, actor.workspace_id).await?))
+}
+
+/// Replaces the workspace's settings (send them all, as `admin.settings.get`
+/// returned them, with your changes); returns what was stored.
+#[server(prefix = "/api", endpoint = "admin.settings.set", input = server_fn::codec::Json)]
+pub async fn settings_set(settings: Settings) -> Result<Reply<Settings>, AppError> {
+    let actor = admin().await?;
+    Ok(Reply::new(crate::workspaces::settings::set(&ctx()?, &actor, settings).await?))
 }

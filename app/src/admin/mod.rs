@@ -142,6 +142,7 @@ pub const AUDIT_KINDS: &[(&str, &str)] = &[
     ("auth.password_reset_requested", "Password reset asked"),
     ("auth.password_reset", "Password reset"),
     ("workspace.created", "Workspace created"),
+    ("workspace.settings_changed", "Settings changed"),
 ];
 
 /// The label of an audit action (the action itself when it has none).
@@ -166,6 +167,10 @@ pub fn audit_summary(d: &serde_json::Value) -> String {
     }
     if let Some(ip) = s("ip") {
         parts.push(format!("from {ip}"));
+    }
+    if let Some(changed) = d.get("changed").and_then(|v| v.as_array()) {
+        let names: Vec<&str> = changed.iter().filter_map(|v| v.as_str()).collect();
+        parts.push(format!("changed {}", names.join(", ")));
     }
     for (k, what) in [("sessions", "session"), ("tokens", "token"), ("other_sessions_ended", "other session")]
     {
@@ -211,6 +216,8 @@ mod tests {
         assert_eq!(audit_summary(&d), "Bob · 2 sessions ended · 1 token ended");
         assert_eq!(audit_summary(&serde_json::json!({"ip": "10.0.0.1"})), "from 10.0.0.1");
         assert_eq!(audit_summary(&serde_json::json!({})), "");
+        let d = serde_json::json!({"changed": ["name", "max_upload_bytes"], "from": "A", "to": "B"});
+        assert_eq!(audit_summary(&d), "A → B · changed name, max_upload_bytes");
     }
 
     #[test]

@@ -154,6 +154,10 @@ pub struct Me {
     pub display_name: String,
     pub email: String,
     pub workspace_name: String,
+    /// What the workspace's admins restricted, so that pages show only the
+    /// controls the caller may use.
+    #[serde(default)]
+    pub rules: crate::core::rules::Rules,
 }
 
 /// Trims and checks a display or workspace name.

@@ -82,5 +82,6 @@ pub async fn me(db: &PgPool, actor: &Actor) -> AppResult<Me> {
         display_name: row.display_name,
         email: row.email,
         workspace_name: row.workspace_name,
+        rules: crate::workspaces::settings::rules(db, actor.workspace_id).await?,
     })
 }

@@ -73,11 +73,12 @@ fn name_taken(e: sqlx::Error) -> AppError {
 
 /// Creates a public or private channel with the caller as its first member.
 pub async fn create(ctx: &Ctx, actor: &Actor, name: &str, is_private: bool) -> AppResult<Channel> {
+    let name = validate_channel_name(name)?;
     let s = crate::core::policy::Subject { member: actor.member_id, role: actor.role };
-    if !rules::can_create_channel(&s) {
+    let workspace_rules = crate::workspaces::settings::rules(&**ctx, actor.workspace_id).await?;
+    if !rules::can_create_channel(&s, &workspace_rules) {
         return Err(AppError::Refused(Refusal::RestrictedAction));
     }
-    let name = validate_channel_name(name)?;
     let kind = if is_private { ChannelKind::Private } else { ChannelKind::Public };
     let id = Uuid::now_v7();
     let mut tx = ctx.begin().await?;
@@ -303,7 +304,8 @@ pub async fn set_archived(ctx: &Ctx, actor: &Actor, channel: Uuid, archived: boo
         return Err(AppError::Refused(Refusal::CantArchiveGeneral));
     }
     let (s, t) = policy(actor, &a);
-    if !rules::can_archive(&s, &t) {
+    let workspace_rules = crate::workspaces::settings::rules(&mut *tx, actor.workspace_id).await?;
+    if !rules::can_archive(&s, &t, &workspace_rules) {
         return Err(AppError::Refused(Refusal::RestrictedAction));
     }
     if a.is_archived == archived {

@@ -133,7 +133,8 @@ pub fn DetailsBody(c: Channel, members: Members, version: RwSignal<u32>) -> impl
         subject.as_ref().is_some_and(|s| rule(s, &target))
     };
     let can_leave = allowed(policy::can_leave);
-    let can_archive = allowed(policy::can_archive);
+    let workspace_rules = me.as_ref().map(|m| m.rules).unwrap_or_default();
+    let can_archive = subject.as_ref().is_some_and(|s| policy::can_archive(s, &target, &workspace_rules));
     let can_kick = allowed(policy::can_kick);
     let channel_id = c.id;
     view! {

@@ -120,6 +120,7 @@ pub fn apply(list: &mut Vec<Channel>, me: Uuid, ev: &Event) -> Followup {
         | Event::Presence { .. }
         | Event::MemberUpdated { .. }
         | Event::ProfileUpdated { .. }
+        | Event::WorkspaceUpdated { .. }
         | Event::AuthRevoked { .. } => Followup::Nothing,
     }
 }

@@ -45,6 +45,14 @@ pub fn BrowseChannelsPage() -> impl IntoView {
         let n = name.get();
         (!n.trim().is_empty()).then(|| super::validate_channel_name(&n).err().map(|e| e.detail())).flatten()
     };
+    // Admins may keep channel creation to themselves (/admin/settings).
+    let me = crate::shell::context::use_me_after_hydration();
+    let restricted = move || {
+        me.get().is_some_and(|m| {
+            let s = crate::core::policy::Subject { member: m.user_id, role: m.role };
+            !crate::core::policy::can_create_channel(&s, &m.rules)
+        })
+    };
     let join = move |id: Uuid| {
         let navigate = navigate.clone();
         spawn_local(async move {
@@ -85,7 +93,10 @@ pub fn BrowseChannelsPage() -> impl IntoView {
         <Title text="Channels"/>
         <div class="pane-header"><h1>"Channels"</h1></div>
         <div class="pane-body">
-            <form class="card create-channel" on:submit=move |ev| {
+            <p class="card muted" class:is-hidden=move || !restricted()>
+                "Only admins can create channels in this workspace."
+            </p>
+            <form class="card create-channel" class:is-hidden=restricted on:submit=move |ev| {
                 ev.prevent_default();
                 if name_error().is_none() && !name.get_untracked().trim().is_empty() {
                     create.dispatch((name.get_untracked(), private.get_untracked()));

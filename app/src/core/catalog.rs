@@ -42,6 +42,8 @@ pub const EMITTING: &[&str] = &[
     "admin.users.deactivate",
     "admin.users.reactivate",
     "admin.ownership.transfer",
+    // `workspace_updated` (name and rules) to the workspace.
+    "admin.settings.set",
     // `channel_archived` / `channel_updated`, as the members' own changes.
     "admin.conversations.archive",
     "admin.conversations.unarchive",
@@ -69,6 +71,7 @@ pub const READS: &[&str] = &[
     "admin.audit.list",
     "admin.conversations.list",
     "admin.overview",
+    "admin.settings.get",
     "admin.users.list",
     "admin.users.sessions",
     "auth.sessions.list",

@@ -10,10 +10,13 @@
 //! - [`catalog`]: every API method, as emitting, silent or read-only.
 //! - [`policy`]: who may do what to a channel, compiled for the server and the
 //!   browser alike, so the UI hides exactly what the server refuses.
+//! - [`rules`]: the restrictions a workspace's admins chose, which the policy
+//!   takes as an argument.
 
 pub mod catalog;
 #[cfg(feature = "ssr")]
 pub mod ctx;
 pub mod policy;
+pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod tx;

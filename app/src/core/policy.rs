@@ -9,6 +9,15 @@
 use uuid::Uuid;
 
 use crate::auth::Role;
+use crate::core::rules::{Rules, Who};
+
+/// Whether `who` includes someone of this role.
+fn allows(who: Who, role: Role) -> bool {
+    match who {
+        Who::Members => role != Role::Guest,
+        Who::Admins => role.is_admin(),
+    }
+}
 
 /// The caller, as the rules see them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,9 +42,10 @@ impl Subject {
     }
 }
 
-/// Creating channels: everyone but guests.
-pub fn can_create_channel(s: &Subject) -> bool {
-    s.role != Role::Guest
+/// Creating channels: everyone but guests, or only admins if the
+/// workspace says so.
+pub fn can_create_channel(s: &Subject, rules: &Rules) -> bool {
+    allows(rules.create_channels, s.role)
 }
 
 /// Posting, reacting, editing one's own messages, setting the topic: members
@@ -60,9 +70,16 @@ pub fn can_rename(s: &Subject, t: &Target) -> bool {
     !t.is_dm && can_post(s, t) && (s.role.is_admin() || (!t.is_general && s.created(t)))
 }
 
-/// Archiving and unarchiving: any member but a guest; never #general.
-pub fn can_archive(s: &Subject, t: &Target) -> bool {
-    !t.is_dm && !t.is_general && t.is_member && s.role != Role::Guest
+/// Archiving and unarchiving: any member but a guest (or only admins, if
+/// the workspace says so); never #general.
+pub fn can_archive(s: &Subject, t: &Target, rules: &Rules) -> bool {
+    !t.is_dm && !t.is_general && t.is_member && allows(rules.archive_channels, s.role)
+}
+
+/// `@channel`, `@here` or `@everyone` in a conversation of `members`
+/// people: anyone, unless the workspace keeps it to admins above a size.
+pub fn can_broadcast(s: &Subject, members: i32, rules: &Rules) -> bool {
+    s.role.is_admin() || rules.broadcast_admins_over.is_none_or(|n| members <= n)
 }
 
 /// Leaving: members of a channel other than #general (DMs are not left).
@@ -103,10 +120,31 @@ mod tests {
         let general = Target { is_general: true, created_by: Some(Uuid::from_u128(1)), ..channel() };
         assert!(can_rename(&who(Role::Admin), &general));
         assert!(!can_rename(&who(Role::Member), &general));
-        assert!(!can_create_channel(&who(Role::Guest)));
-        assert!(!can_archive(&who(Role::Guest), &channel()));
-        assert!(can_archive(&who(Role::Member), &channel()));
-        assert!(!can_archive(&who(Role::Owner), &general));
+        let open = Rules::default();
+        assert!(!can_create_channel(&who(Role::Guest), &open));
+        assert!(can_create_channel(&who(Role::Member), &open));
+        assert!(!can_archive(&who(Role::Guest), &channel(), &open));
+        assert!(can_archive(&who(Role::Member), &channel(), &open));
+        assert!(!can_archive(&who(Role::Owner), &general, &open));
+    }
+
+    #[test]
+    fn admins_can_keep_creating_archiving_and_broadcasting_to_themselves() {
+        let strict = Rules {
+            create_channels: Who::Admins,
+            archive_channels: Who::Admins,
+            broadcast_admins_over: Some(10),
+        };
+        assert!(!can_create_channel(&who(Role::Member), &strict));
+        assert!(can_create_channel(&who(Role::Admin), &strict));
+        assert!(!can_archive(&who(Role::Member), &channel(), &strict));
+        assert!(can_archive(&who(Role::Owner), &channel(), &strict));
+        assert!(can_broadcast(&who(Role::Member), 10, &strict));
+        assert!(!can_broadcast(&who(Role::Member), 11, &strict));
+        assert!(can_broadcast(&who(Role::Admin), 5000, &strict));
+        assert!(can_broadcast(&who(Role::Guest), 5000, &Rules::default()));
+        assert_eq!(Who::parse("members"), Who::Members);
+        assert_eq!(Who::parse("anything else"), Who::Admins);
     }
 
     #[test]

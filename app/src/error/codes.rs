@@ -82,6 +82,7 @@ codes! {
         OwnerOnly => "owner_only", "Only an owner can change an owner, or make someone an owner.";
         CantConvertGeneral => "cant_convert_general", "#general stays a public channel that everyone joins.";
         IsDeactivated => "user_is_deactivated", "That person is deactivated: reactivate them first.";
+        CantBroadcast => "cant_broadcast", "In a channel this large, only admins can use @channel, @here and @everyone.";
     }
 }
 
@@ -98,6 +99,7 @@ codes! {
         FileEmpty => "file_empty", "That file is empty.";
         TooManyFiles => "too_many_files", "A message can carry at most 10 files.";
         InvalidMultipart => "invalid_multipart", "The upload is not a valid multipart/form-data body.";
+        FileTypeBlocked => "file_type_blocked", "Your workspace doesn't allow files of this type.";
         InvalidResetLink => "invalid_reset_link", "This reset link has expired or was already used. Ask for a new one.";
     }
 }

@@ -136,6 +136,8 @@ impl FileService {
         mut mp: Multipart,
     ) -> AppResult<Uploaded> {
         let db: &PgPool = ctx;
+        // The workspace's own limit and blocked types (/admin/settings).
+        let (limit, blocked) = crate::workspaces::settings::upload_limits(db, actor.workspace_id).await?;
         let mut f = Fields::default();
         let mut staged: Vec<Staged> = Vec::new();
         let received = async {
@@ -146,7 +148,7 @@ impl FileService {
                         if staged.len() == MAX_FILES_PER_MESSAGE {
                             return Err(AppError::Invalid(Rule::TooManyFiles));
                         }
-                        staged.push(self.stage(field).await?);
+                        staged.push(self.stage(field, limit.min(MAX_FILE_BYTES), &blocked).await?);
                     }
                     "channel" => {
                         let id = parse_channel_id(text_field(field).await?.trim())?;
@@ -179,7 +181,7 @@ impl FileService {
         }
         .await;
         if let Err(e) = received {
-            if e == AppError::FileTooLarge {
+            if e == AppError::FileTooLarge || e == AppError::Invalid(Rule::FileTypeBlocked) {
                 // Read (and discard) a bounded remainder so the client gets
                 // the 413 instead of a reset connection.
                 drain(&mut mp, 64 * 1024 * 1024).await;
@@ -229,8 +231,11 @@ impl FileService {
     }
 
     /// Streams one file part to a temporary file, hashing and sniffing it.
-    async fn stage(&self, mut field: Field<'_>) -> AppResult<Staged> {
+    async fn stage(&self, mut field: Field<'_>, limit: u64, blocked: &[String]) -> AppResult<Staged> {
         let name = clean_name(field.file_name().unwrap_or("file"));
+        if crate::workspaces::settings::is_blocked(&name, blocked) {
+            return Err(AppError::Invalid(Rule::FileTypeBlocked));
+        }
         let tmp = TempFile(self.tmp_dir.join(format!("{}.part", Uuid::new_v4())));
         let mut out = tokio::fs::File::create(&tmp.0).await.map_err(|e| io_failed("create", e))?;
         let mut hasher = Sha256::new();
@@ -238,7 +243,7 @@ impl FileService {
         let mut size: u64 = 0;
         while let Some(chunk) = field.chunk().await.map_err(bad_multipart)? {
             size += chunk.len() as u64;
-            if size > MAX_FILE_BYTES {
+            if size > limit {
                 return Err(AppError::FileTooLarge);
             }
             hasher.update(&chunk);

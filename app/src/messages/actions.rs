@@ -83,6 +83,7 @@ pub async fn send_new(ctx: &Ctx, actor: &Actor, input: SendInput) -> AppResult<(
     let rendered = render_for(ctx, actor, &input.text).await?;
     let mut tx = ctx.begin().await?;
     let w = lock(&mut tx, actor, input.channel).await?.writable()?;
+    check_broadcast(&mut tx, actor, &w, rendered.mentions_all).await?;
     let root = match input.thread_seq {
         Some(seq) => Some(thread_root(&mut tx, input.channel, seq).await?),
         None => None,
@@ -135,6 +136,29 @@ pub async fn send_new(ctx: &Ctx, actor: &Actor, input: SendInput) -> AppResult<(
             Ok((original, false))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// `@channel`, `@here` and `@everyone` in a channel larger than the
+/// workspace lets non-admins address (`/admin/settings`): `cant_broadcast`.
+/// Read only for such messages, so ordinary sends pay nothing.
+async fn check_broadcast(tx: &mut Tx, actor: &Actor, w: &Writable, mentions_all: bool) -> AppResult<()> {
+    if !mentions_all || w.kind.is_dm() || actor.role.is_admin() {
+        return Ok(());
+    }
+    let rules = crate::workspaces::settings::rules(&mut **tx, actor.workspace_id).await?;
+    if rules.broadcast_admins_over.is_none() {
+        return Ok(());
+    }
+    let members: i32 = sqlx::query_scalar("select member_count from channel where channel_id = $1")
+        .bind(w.channel())
+        .fetch_one(&mut **tx)
+        .await?;
+    let s = crate::core::policy::Subject { member: actor.member_id, role: actor.role };
+    if crate::core::policy::can_broadcast(&s, members, &rules) {
+        Ok(())
+    } else {
+        Err(AppError::Refused(Refusal::CantBroadcast))
     }
 }
 
@@ -225,11 +249,12 @@ pub async fn update(ctx: &Ctx, actor: &Actor, channel: Uuid, seq: i64, text: &st
     validate_text(text)?;
     let r = render_for(ctx, actor, text).await?;
     let mut tx = ctx.begin().await?;
-    lock(&mut tx, actor, channel).await?.writable()?;
+    let w = lock(&mut tx, actor, channel).await?.writable()?;
     let (author, _) = live_author(&mut tx, channel, seq).await?;
     if author != actor.member_id {
         return Err(AppError::Refused(Refusal::CantUpdateMessage));
     }
+    check_broadcast(&mut tx, actor, &w, r.mentions_all).await?;
     sqlx::query!(
         "update message set body = $3, html = $4, mentions = $5, mentions_all = $6, edited_at = now()
          where channel_id = $1 and seq = $2 and deleted_at is null",

@@ -57,6 +57,7 @@ impl Event {
             Event::Presence { .. }
             | Event::MemberUpdated { .. }
             | Event::ProfileUpdated { .. }
+            | Event::WorkspaceUpdated { .. }
             | Event::AuthRevoked { .. } => None,
         }
     }

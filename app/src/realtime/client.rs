@@ -354,6 +354,7 @@ fn apply(ctx: Ctx, st: &Stamped) {
         }
         Event::ReadMarker { .. }
         | Event::AuthRevoked { .. }
+        | Event::WorkspaceUpdated { .. }
         | Event::ChannelCreated { .. }
         | Event::ChannelUpdated { .. }
         | Event::ChannelArchived { .. }

@@ -199,6 +199,12 @@ pub enum Event {
     ProfileUpdated {
         profile: crate::users::Profile,
     },
+    /// An admin changed the workspace's name or rules (to the workspace), so
+    /// that open pages show the right name and controls.
+    WorkspaceUpdated {
+        name: String,
+        rules: crate::core::rules::Rules,
+    },
     /// Credentials of this member were revoked (to the member's own topic,
     /// never forwarded to clients): each socket opened with one of them, or
     /// every socket when `all`, closes with 4001.

@@ -60,3 +60,17 @@ pub fn use_convs() -> ConvsCtx {
 pub fn use_me() -> MeResource {
     expect_context::<MeCtx>().0
 }
+
+/// "Who am I" as a signal that stays `None` until the page has hydrated and
+/// then follows `auth.test`. For attributes outside a `Transition` (a class
+/// that hides a control): the server and the hydrating browser start from
+/// the same `None`, so hydration matches, and the browser updates the DOM
+/// afterwards. (Reading the resource there directly renders the server's
+/// "not loaded yet" and leaves it, because hydration assumes the DOM
+/// already shows the browser's first value.)
+pub fn use_me_after_hydration() -> ReadSignal<Option<Me>> {
+    let me = use_me();
+    let (get, set) = signal(None);
+    Effect::new(move || set.set(me.get().and_then(|r| r.ok()).map(|r| r.data)));
+    get
+}

@@ -31,6 +31,13 @@ pub fn Shell() -> impl IntoView {
     let current = crate::messages::ui::CurrentFeed(RwSignal::new(None));
     provide_context(current);
     let live = crate::realtime::ui::Live::provide();
+    // The workspace's name and rules come with "who am I": reload it when
+    // an admin changes them.
+    live.listen(Callback::new(move |ev: crate::realtime::Event| {
+        if matches!(ev, crate::realtime::Event::WorkspaceUpdated { .. }) {
+            me.refetch();
+        }
+    }));
     #[cfg(feature = "hydrate")]
     {
         let ctx = crate::realtime::client::Ctx {
@@ -42,8 +49,6 @@ pub fn Shell() -> impl IntoView {
         // Effects run only in the browser, after hydration.
         Effect::new(move |_| crate::realtime::client::start(ctx));
     }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = live;
     let detail = RwSignal::new(None::<Detail>);
     provide_context(DetailCtx(detail));
     let nav_open = RwSignal::new(false);

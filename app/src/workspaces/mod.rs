@@ -6,6 +6,7 @@ pub mod actions;
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod queries;
+pub mod settings;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

@@ -17,7 +17,8 @@ use crate::shell::context::use_me;
 #[component]
 pub fn AdminGate(children: Children) -> impl IntoView {
     let me = use_me();
-    let admin = move || me.get().and_then(|r| r.ok()).is_some_and(|r| r.data.role.is_admin());
+    let known = crate::shell::context::use_me_after_hydration();
+    let denied = move || known.get().is_some_and(|m| !m.role.is_admin());
     view! {
         <Transition fallback=|| ()>
             {move || me.get().map(|r| {
@@ -25,7 +26,7 @@ pub fn AdminGate(children: Children) -> impl IntoView {
                 (!ok).then(|| view! { <crate::widgets::PaneNotFound/> })
             })}
         </Transition>
-        <div class="admin-body" class:gated=move || !admin()>{children()}</div>
+        <div class="admin-body" class:gated=denied>{children()}</div>
     }
 }
 
@@ -38,6 +39,7 @@ pub fn AdminNav() -> impl IntoView {
             <A href="/admin/members">"Members"</A>
             <A href="/admin/channels">"Channels"</A>
             <A href="/admin/invites">"Invites"</A>
+            <A href="/admin/settings">"Settings"</A>
             <A href="/admin/audit-log">"Audit log"</A>
         </nav>
     }
