@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::passwords::{hash_password, verify_password};
 use super::{validate_password, Actor, AuthVia, Me, Role};
+use crate::core::rules::{Rules, Who};
 use crate::error::{AppError, AppResult};
 
 /// The account behind an email: an existing one whose password checked out,
@@ -68,7 +69,8 @@ pub async fn actor_for_member(db: &PgPool, member_id: Uuid, via: AuthVia) -> App
 /// The `auth.test` view of an actor.
 pub async fn me(db: &PgPool, actor: &Actor) -> AppResult<Me> {
     let row = sqlx::query!(
-        r#"select m.display_name, a.email, w.name as workspace_name
+        r#"select m.display_name, a.email, w.name as workspace_name, w.who_creates_channels,
+                  w.who_archives_channels, w.broadcast_admins_over
            from member m join account a using (account_id) join workspace w using (workspace_id)
            where m.member_id = $1"#,
         actor.member_id
@@ -82,6 +84,10 @@ pub async fn me(db: &PgPool, actor: &Actor) -> AppResult<Me> {
         display_name: row.display_name,
         email: row.email,
         workspace_name: row.workspace_name,
-        rules: crate::workspaces::settings::rules(db, actor.workspace_id).await?,
+        rules: Rules {
+            create_channels: Who::parse(&row.who_creates_channels),
+            archive_channels: Who::parse(&row.who_archives_channels),
+            broadcast_admins_over: row.broadcast_admins_over,
+        },
     })
 }

@@ -1,12 +1,11 @@
 //! The admin page for invite links, and the page an invitee lands on.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use super::InviteStatus;
-use crate::admin::ui::frame::{AdminGate, AdminNav};
+use crate::admin::ui::frame::AdminPage;
 use crate::auth::ui::{use_form_error, AuthCard, Field, FormBanner};
 use crate::auth::{Role, MAX_EMAIL_LEN, MAX_NAME_LEN, MAX_PASSWORD_LEN};
 use crate::shell::toast::{toasts, Tone};
@@ -45,11 +44,7 @@ pub fn InvitesPage() -> impl IntoView {
     });
     let link = move || create.value().get().and_then(|r| r.ok()).map(|c| c.url);
     view! {
-        <Title text="Invites"/>
-        <div class="pane-header"><h1>"Invite people"</h1></div>
-        <AdminGate>
-        <div class="pane-body">
-            <AdminNav/>
+        <AdminPage title="Invites" heading="Invite people">
             <form class="form inline-form" on:submit=move |ev| { ev.prevent_default(); create.dispatch(()); }>
                 <div class="field">
                     <label for="invite-role">"Role"</label>
@@ -109,8 +104,7 @@ pub fn InvitesPage() -> impl IntoView {
                     }.into_any(),
                 })}
             </Transition>
-        </div>
-        </AdminGate>
+        </AdminPage>
     }
 }
 

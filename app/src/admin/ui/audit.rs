@@ -2,9 +2,8 @@
 //! newest first, filtered by kind and date, loaded a page at a time.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-use super::frame::{AdminGate, AdminNav};
+use super::frame::AdminPage;
 use crate::admin::{audit_label, audit_summary, AuditEntry, AUDIT_KINDS};
 use crate::shell::toast::toasts;
 
@@ -12,14 +11,9 @@ use crate::shell::toast::toasts;
 #[component]
 pub fn AuditLogPage() -> impl IntoView {
     view! {
-        <Title text="Audit log"/>
-        <div class="pane-header"><h1>"Audit log"</h1></div>
-        <AdminGate>
-            <div class="pane-body">
-                <AdminNav/>
-                <Log/>
-            </div>
-        </AdminGate>
+        <AdminPage title="Audit log">
+            <Log/>
+        </AdminPage>
     }
 }
 

@@ -3,10 +3,9 @@
 //! the default channels new members join.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use uuid::Uuid;
 
-use super::frame::{when, AdminGate, AdminNav};
+use super::frame::{when, AdminPage};
 use crate::admin::AdminChannel;
 use crate::shell::toast::{toasts, Tone};
 
@@ -14,14 +13,9 @@ use crate::shell::toast::{toasts, Tone};
 #[component]
 pub fn ChannelsPage() -> impl IntoView {
     view! {
-        <Title text="Channels"/>
-        <div class="pane-header"><h1>"Channels"</h1></div>
-        <AdminGate>
-            <div class="pane-body">
-                <AdminNav/>
-                <Channels/>
-            </div>
-        </AdminGate>
+        <AdminPage title="Channels">
+            <Channels/>
+        </AdminPage>
     }
 }
 

@@ -3,6 +3,7 @@
 //! from `mod.rs` so that the pages can use it without importing their parent.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::shell::context::use_me;
@@ -27,6 +28,26 @@ pub fn AdminGate(children: Children) -> impl IntoView {
             })}
         </Transition>
         <div class="admin-body" class:gated=denied>{children()}</div>
+    }
+}
+
+/// An admin page: its title, the gate and the section tabs around
+/// `children`. `heading` is the page's `h1` when it differs from the title.
+#[component]
+pub fn AdminPage(
+    title: &'static str,
+    #[prop(optional)] heading: Option<&'static str>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <Title text=title/>
+        <div class="pane-header"><h1>{heading.unwrap_or(title)}</h1></div>
+        <AdminGate>
+            <div class="pane-body">
+                <AdminNav/>
+                {children()}
+            </div>
+        </AdminGate>
     }
 }
 

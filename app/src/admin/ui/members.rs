@@ -2,11 +2,10 @@
 //! and deactivation (confirmed in the row before it happens).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use uuid::Uuid;
 
-use super::frame::{when, AdminGate, AdminNav};
+use super::frame::{when, AdminPage};
 use crate::admin::{AdminMember, Status};
 use crate::auth::Role;
 use crate::shell::toast::{toasts, Tone};
@@ -16,14 +15,9 @@ use crate::widgets::Avatar;
 #[component]
 pub fn MembersPage() -> impl IntoView {
     view! {
-        <Title text="Members"/>
-        <div class="pane-header"><h1>"Members"</h1></div>
-        <AdminGate>
-            <div class="pane-body">
-                <AdminNav/>
-                <Members/>
-            </div>
-        </AdminGate>
+        <AdminPage title="Members">
+            <Members/>
+        </AdminPage>
     }
 }
 

@@ -1,23 +1,17 @@
 //! `/admin`: how big the workspace is and whether its dependencies are well.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-use super::frame::{AdminGate, AdminNav};
+use super::frame::AdminPage;
 use crate::admin::format_bytes;
 
 /// The admin overview page.
 #[component]
 pub fn OverviewPage() -> impl IntoView {
     view! {
-        <Title text="Admin"/>
-        <div class="pane-header"><h1>"Workspace admin"</h1></div>
-        <AdminGate>
-            <div class="pane-body">
-                <AdminNav/>
-                <Overview/>
-            </div>
-        </AdminGate>
+        <AdminPage title="Admin" heading="Workspace admin">
+            <Overview/>
+        </AdminPage>
     }
 }
 

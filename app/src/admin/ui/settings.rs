@@ -4,9 +4,8 @@
 //! (`admin.settings.set`), so what is on screen is what is stored.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-use super::frame::{AdminGate, AdminNav};
+use super::frame::AdminPage;
 use crate::core::rules::{Rules, Who};
 use crate::shell::toast::{toasts, Tone};
 use crate::workspaces::settings::Settings;
@@ -17,14 +16,9 @@ const MB: i64 = 1024 * 1024;
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     view! {
-        <Title text="Workspace settings"/>
-        <div class="pane-header"><h1>"Workspace settings"</h1></div>
-        <AdminGate>
-            <div class="pane-body">
-                <AdminNav/>
-                <SettingsForm/>
-            </div>
-        </AdminGate>
+        <AdminPage title="Workspace settings">
+            <SettingsForm/>
+        </AdminPage>
     }
 }
 
