@@ -17,12 +17,14 @@ pub mod core;
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod error;
+pub mod exports;
 pub mod files;
 pub mod invites;
 #[cfg(feature = "ssr")]
 pub mod mail;
 pub mod messages;
 pub mod realtime;
+pub mod retention;
 pub mod search;
 pub mod shell;
 #[cfg(feature = "ssr")]
@@ -97,6 +99,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/audit-log") view=admin::ui::AuditLogPage/>
                     <Route path=path!("admin/channels") view=admin::ui::ChannelsPage/>
                     <Route path=path!("admin/settings") view=admin::ui::SettingsPage/>
+                    <Route path=path!("admin/retention") view=retention::ui::RetentionPage/>
+                    <Route path=path!("admin/export") view=exports::ui::ExportPage/>
                     <Route path=path!("admin/invites") view=invites::ui::InvitesPage/>
                     <Route path=path!("settings/account") view=auth::account_ui::AccountPage/>
                     <Route path=path!("settings/profile") view=users::settings_ui::ProfileSettingsPage/>

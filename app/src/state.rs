@@ -31,6 +31,10 @@ pub struct AppState {
     pub meili: Option<Arc<crate::search::meili::Meili>>,
     /// Outgoing mail (SMTP, or the log when it is not configured).
     pub mail: Arc<crate::mail::worker::Mailer>,
+    /// Workspace exports.
+    pub exports: crate::exports::job::Exporter,
+    /// The retention job (its scheduler runs on every node).
+    pub retention: crate::retention::job::Retention,
     /// Postgres's word statistics, which choose a search's plan.
     pub search_stats: Arc<crate::search::postgres::plan::Stats>,
 }

@@ -5,6 +5,7 @@
 
 pub mod api_gateway;
 pub mod config;
+pub mod exports;
 pub mod files;
 pub mod forms;
 pub mod guard;
@@ -87,7 +88,18 @@ pub async fn state(cfg: &Config, db: PgPool) -> anyhow::Result<AppState> {
     if !mail.configured() {
         tracing::info!("email: THREADSPACE_SMTP_URL is not set; mails (reset links) go to this log");
     }
+    let retention = app::retention::job::Retention::new(
+        app::core::ctx::Ctx::new(db.clone(), rt.hub.bus().clone()),
+        files.clone(),
+    );
+    retention.clone().start();
+    let exports = app::exports::job::Exporter::new(
+        app::core::ctx::Ctx::new(db.clone(), rt.hub.bus().clone()),
+        files.clone(),
+    );
     Ok(AppState {
+        exports,
+        retention,
         mail,
         db,
         rt,
@@ -154,6 +166,7 @@ pub async fn router(cfg: &Config, state: AppState) -> anyhow::Result<Router> {
         .route("/api/files.upload", post(files::upload).layer(files::body_limit()))
         .route("/files/{id}/{name}", get(files::download))
         .route("/files/{id}/thumb/{size}", get(files::thumbnail))
+        .route("/exports/{id}/{name}", get(exports::download))
         .leptos_routes_with_context(
             &state,
             routes,

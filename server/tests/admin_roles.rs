@@ -39,7 +39,8 @@ async fn state(
         // Settings of every workspace but the other owner's, who may change their own.
         sqlx::query_scalar(
             "select string_agg(concat_ws('|', name, idle_after_secs, who_creates_channels, who_archives_channels,
-                    broadcast_admins_over, max_upload_bytes, blocked_file_types::text), ';' order by workspace_id)
+                    broadcast_admins_over, max_upload_bytes, blocked_file_types::text, retention_days,
+                    (select count(*) from channel c where c.retention_days is not null)), ';' order by workspace_id)
                from workspace where name <> 'Other'",
         )
         .fetch_one(db)
@@ -68,6 +69,10 @@ fn calls(bob: &str, channel: &str) -> Vec<(&'static str, Value)> {
         ("admin.ownership.transfer", json!({"user": bob})),
         ("admin.audit.list", json!({})),
         ("admin.settings.get", json!({})),
+        ("admin.retention.get", json!({})),
+        ("admin.retention.set", json!({"workspace_days": 30})),
+        ("admin.retention.set", json!({"channel": channel, "policy": {"mode": "days", "days": 7}})),
+        ("admin.retention.run", json!({})),
         (
             "admin.settings.set",
             json!({"settings": {"name": "Other", "idle_after_secs": 60, "max_upload_bytes": 1048576,
@@ -121,6 +126,7 @@ async fn only_owners_and_admins_reach_admin_methods_and_others_change_nothing(db
     }
     // An owner elsewhere administers only their own workspace: Bob is not there.
     for (method, body) in calls(&bob_id, &channel) {
+        let workspace_wide = body.get("channel").is_none();
         let got = srv.call_bearer(&tokens[5], method, body).await;
         if [
             "admin.overview",
@@ -129,13 +135,16 @@ async fn only_owners_and_admins_reach_admin_methods_and_others_change_nothing(db
             "admin.conversations.list",
             "admin.settings.get",
             "admin.settings.set",
+            "admin.retention.get",
+            "admin.retention.run",
         ]
         .contains(&method)
+            || (method == "admin.retention.set" && workspace_wide)
         {
             assert_eq!(got.0, 200, "{method}: {}", got.1);
             assert!(!got.1.to_string().contains(&bob_id), "{method} leaked Bob: {}", got.1);
             assert!(!got.1.to_string().contains(&channel), "{method} leaked the channel: {}", got.1);
-        } else if method.starts_with("admin.conversations.") {
+        } else if method.starts_with("admin.conversations.") || method == "admin.retention.set" {
             assert_error(&got, 404, "channel_not_found");
         } else {
             assert_error(&got, 404, "user_not_found");

@@ -12,17 +12,8 @@ use crate::auth::Role;
 use crate::error::AppError;
 use crate::workspaces::settings::Settings;
 
-/// The caller, if they administer their workspace; otherwise the method
-/// does not exist for them.
 #[cfg(feature = "ssr")]
-async fn admin() -> Result<crate::auth::Actor, AppError> {
-    let actor = crate::auth::session::require_actor().await?;
-    if actor.role.is_admin() {
-        Ok(actor)
-    } else {
-        Err(AppError::UnknownMethod)
-    }
-}
+use crate::auth::session::admin_caller as admin;
 
 #[cfg(feature = "ssr")]
 fn ctx() -> Result<crate::core::ctx::Ctx, AppError> {

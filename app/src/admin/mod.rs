@@ -143,6 +143,10 @@ pub const AUDIT_KINDS: &[(&str, &str)] = &[
     ("auth.password_reset", "Password reset"),
     ("workspace.created", "Workspace created"),
     ("workspace.settings_changed", "Settings changed"),
+    ("retention.changed", "Retention changed"),
+    ("retention.channel_changed", "Channel retention changed"),
+    ("retention.run", "Retention run"),
+    ("export.started", "Export started"),
 ];
 
 /// The label of an audit action (the action itself when it has none).
@@ -158,6 +162,9 @@ pub fn audit_summary(d: &serde_json::Value) -> String {
     let mut parts: Vec<String> = Vec::new();
     if let Some(name) = s("user_name") {
         parts.push(name.to_string());
+    }
+    if let Some(name) = s("name") {
+        parts.push(format!("#{name}"));
     }
     if let (Some(from), Some(to)) = (s("from"), s("to")) {
         parts.push(format!("{from} → {to}"));
@@ -177,6 +184,9 @@ pub fn audit_summary(d: &serde_json::Value) -> String {
         if let Some(c) = n(k) {
             parts.push(format!("{c} {what}{} ended", if c == 1 { "" } else { "s" }));
         }
+    }
+    if let (Some(m), Some(f)) = (n("messages"), n("files")) {
+        parts.push(format!("{m} messages and {f} files deleted"));
     }
     parts.join(" · ")
 }
@@ -218,6 +228,10 @@ mod tests {
         assert_eq!(audit_summary(&serde_json::json!({})), "");
         let d = serde_json::json!({"changed": ["name", "max_upload_bytes"], "from": "A", "to": "B"});
         assert_eq!(audit_summary(&d), "A → B · changed name, max_upload_bytes");
+        let d = serde_json::json!({"status": "done", "channels": 2, "messages": 40, "files": 3});
+        assert_eq!(audit_summary(&d), "40 messages and 3 files deleted");
+        let d = serde_json::json!({"name": "ops", "from": "Follows the workspace", "to": "Keep everything"});
+        assert_eq!(audit_summary(&d), "#ops · Follows the workspace → Keep everything");
     }
 
     #[test]

@@ -93,6 +93,18 @@ pub async fn current_actor() -> AppResult<Option<Actor>> {
     }
 }
 
+/// The caller of an `admin.*` method: an owner or admin of their
+/// workspace. For anyone else the method does not exist (`unknown_method`,
+/// exactly as for a method that is not there), so nothing is revealed.
+pub async fn admin_caller() -> AppResult<Actor> {
+    let actor = require_actor().await?;
+    if actor.role.is_admin() {
+        Ok(actor)
+    } else {
+        Err(AppError::UnknownMethod)
+    }
+}
+
 /// Fails with `forbidden` unless the actor is an owner or admin.
 pub fn require_admin(actor: &Actor) -> AppResult<()> {
     if actor.role.is_admin() {

@@ -60,6 +60,10 @@ pub fn apply(list: &mut Vec<Channel>, me: Uuid, ev: &Event) -> Followup {
             Some(i) if *seq > list[i].last_read => Followup::Reload(*channel),
             _ => Followup::Nothing,
         },
+        Event::HistoryTrimmed { channel, seqs } => match find(list, *channel) {
+            Some(i) if seqs.iter().any(|s| *s > list[i].last_read) => Followup::Reload(*channel),
+            _ => Followup::Nothing,
+        },
         Event::ReadMarker { channel, seq } => {
             let Some(i) = find(list, *channel) else { return Followup::Nothing };
             let c = &mut list[i];

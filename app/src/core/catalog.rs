@@ -49,6 +49,8 @@ pub const EMITTING: &[&str] = &[
     "admin.conversations.unarchive",
     "admin.conversations.rename",
     "admin.conversations.convert",
+    // `history_trimmed` to each channel it deletes from (from the job it starts).
+    "admin.retention.run",
     // `profile_updated` to the workspace.
     "users.profile.set",
     "users.status.set",
@@ -64,13 +66,17 @@ pub const SILENT: &[(&str, &str)] = &[
     ("rtm.connect", "a single-use socket ticket"),
     ("auth.password.resetRequest", "queues a mail; nothing any client shows changes"),
     ("admin.conversations.setDefault", "admin-only setting, read on demand"),
+    ("admin.export.start", "builds a zip for admins; nothing any client shows changes"),
+    ("admin.retention.set", "admin-only setting, read by the retention job"),
 ];
 
 /// Methods that only read.
 pub const READS: &[&str] = &[
     "admin.audit.list",
     "admin.conversations.list",
+    "admin.export.status",
     "admin.overview",
+    "admin.retention.get",
     "admin.settings.get",
     "admin.users.list",
     "admin.users.sessions",

@@ -51,6 +51,7 @@ codes! {
         NoReaction => "no_reaction", "You haven't reacted with that emoji.";
         File => "file_not_found", "No such file, or you can't see it.";
         Session => "session_not_found", "No such session: it may have ended already.";
+        Export => "export_not_found", "No such export.";
     }
 }
 
@@ -61,6 +62,8 @@ codes! {
         AlreadyMember => "already_member", "You are already a member of this workspace.";
         NameTaken => "name_taken", "A channel with that name already exists.";
         AlreadyReacted => "already_reacted", "You already reacted with that emoji.";
+        ExportRunning => "export_running", "An export is already being built: wait for it to finish.";
+        RetentionRunning => "retention_running", "A retention run is already under way: wait for it to finish.";
     }
 }
 

@@ -45,6 +45,7 @@ impl Event {
         match self {
             Event::MessageCreated { message } | Event::MessageUpdated { message } => Some(message.channel),
             Event::MessageDeleted { channel, .. }
+            | Event::HistoryTrimmed { channel, .. }
             | Event::ReactionAdded { channel, .. }
             | Event::ReactionRemoved { channel, .. }
             | Event::ThreadReply { channel, .. }

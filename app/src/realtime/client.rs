@@ -318,6 +318,11 @@ fn apply(ctx: Ctx, st: &Stamped) {
                 feed.upsert(vec![message.clone()]);
             }
         }
+        Event::HistoryTrimmed { seqs, .. } => {
+            if let Some(feed) = feed {
+                feed.remove(seqs);
+            }
+        }
         Event::MessageDeleted { seq, .. }
         | Event::ReactionAdded { seq, .. }
         | Event::ReactionRemoved { seq, .. }

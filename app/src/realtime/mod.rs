@@ -130,6 +130,12 @@ pub enum Event {
         seq: i64,
         thread_seq: Option<i64>,
     },
+    /// The retention job deleted these messages (roots with their replies)
+    /// for good: open pages drop them.
+    HistoryTrimmed {
+        channel: Uuid,
+        seqs: Vec<i64>,
+    },
     ReactionAdded {
         channel: Uuid,
         seq: i64,

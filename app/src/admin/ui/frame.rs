@@ -61,6 +61,8 @@ pub fn AdminNav() -> impl IntoView {
             <A href="/admin/channels">"Channels"</A>
             <A href="/admin/invites">"Invites"</A>
             <A href="/admin/settings">"Settings"</A>
+            <A href="/admin/retention">"Retention"</A>
+            <A href="/admin/export">"Export"</A>
             <A href="/admin/audit-log">"Audit log"</A>
         </nav>
     }

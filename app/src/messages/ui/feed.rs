@@ -109,6 +109,11 @@ impl Feed {
         });
     }
 
+    /// Drops messages that no longer exist (retention deleted them).
+    pub fn remove(&self, seqs: &[i64]) {
+        self.items.try_update(|items| items.retain(|i| !seqs.contains(&i.msg.seq)));
+    }
+
     /// Marks (or unmarks) every loaded message of `user` as by a
     /// deactivated person.
     pub fn mark_author(&self, user: Uuid, deactivated: bool) {
