@@ -14,9 +14,18 @@ use crate::users::{avatar_hue, initials};
 #[component]
 pub fn Avatar(id: Uuid, name: String, #[prop(default = "avatar")] class: &'static str) -> impl IntoView {
     let style = format!("--hue: {}", avatar_hue(&id));
+    let live = use_context::<crate::realtime::ui::Live>();
+    let size = if class.contains("avatar-xl") { 512 } else { 128 };
+    let src = move || {
+        let v = live.and_then(|l| l.avatars.with(|m| m.get(&id).copied()));
+        crate::users::avatar_src(id, size, v)
+    };
     view! {
         <span class="avatar-wrap">
-            <span class=class style=style aria-hidden="true">{initials(&name)}</span>
+            <span class=class style=style aria-hidden="true">
+                {initials(&name)}
+                <img class="avatar-img" src=src alt="" loading="lazy" decoding="async"/>
+            </span>
             <crate::realtime::ui::PresenceDot user=id/>
         </span>
     }

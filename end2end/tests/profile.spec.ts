@@ -1,7 +1,10 @@
-// A member edits their profile and sets a status; a teammate with their
-// profile open sees both change live, without a reload.
+// A member edits their profile, uploads a photo and sets a status; a
+// teammate with their profile open sees each change live, without a reload.
 import { test, expect } from "@playwright/test";
 import { hydrated, signUp, teammate } from "./helpers";
+
+// A 4×4 PNG.
+const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEElEQVR4nGM4IScHRwzEcQCxYxBBO0tjggAAAABJRU5ErkJggg==";
 
 test("a member edits the profile and sets a status, and a teammate sees it live", async ({ page, browser, baseURL }) => {
   const id = await signUp(page, "Ada Admin", "Profiles");
@@ -33,5 +36,17 @@ test("a member edits the profile and sets a status, and a teammate sees it live"
 
   await bob.getByRole("button", { name: "Clear status" }).click();
   await expect(pane.getByText("On leave until Monday")).toHaveCount(0);
+
+  // A photo, cropped: Ada's open pane loads the new picture at once.
+  const paneAvatar = pane.locator("img.avatar-img").first();
+  await expect(paneAvatar).not.toHaveAttribute("src", /\?v=/);
+  await bob.getByLabel("Upload a photo").setInputFiles({ name: "me.png", mimeType: "image/png", buffer: Buffer.from(PNG, "base64") });
+  await expect(bob.getByRole("img", { name: "The part of the photo that will show" })).toBeVisible();
+  await bob.getByLabel("Zoom").fill("2");
+  await bob.getByRole("button", { name: "Save photo" }).click();
+  await expect(bob.getByText("Photo saved.")).toBeVisible();
+  await expect(paneAvatar).toHaveAttribute("src", /\/512\?v=1$/);
+  await expect.poll(() => paneAvatar.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).toBe(512);
+  await expect(bob.getByRole("img", { name: "Your current photo" })).toHaveAttribute("src", /\?v=1$/);
   await ctx.close();
 });

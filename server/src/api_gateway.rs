@@ -19,8 +19,8 @@ use axum::response::{IntoResponse, Response};
 /// Largest accepted API request body. File uploads have their own route.
 pub const API_BODY_LIMIT: usize = 1024 * 1024;
 
-/// The one API method that is a plain route (multipart, streamed).
-pub const UPLOAD_PATH: &str = "/api/files.upload";
+/// The API methods that are plain routes (multipart, streamed).
+pub const PLAIN_METHODS: &[&str] = &["/api/files.upload", "/api/users.setPhoto", "/api/admin.settings.setIcon"];
 
 /// The registered server-function paths, e.g. `/api/auth.test`.
 fn known_paths() -> &'static HashSet<&'static str> {
@@ -30,14 +30,14 @@ fn known_paths() -> &'static HashSet<&'static str> {
 
 /// Whether `path` is an API method (used by metrics to label requests).
 pub fn is_method(path: &str) -> bool {
-    path == UPLOAD_PATH || known_paths().contains(path)
+    PLAIN_METHODS.contains(&path) || known_paths().contains(path)
 }
 
 /// Wraps every `/api/` request. Leptos registers one route per server
 /// function; this middleware runs in front of them.
 pub async fn gateway(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
-    if !path.starts_with("/api/") || path == UPLOAD_PATH {
+    if !path.starts_with("/api/") || PLAIN_METHODS.contains(&path.as_str()) {
         return next.run(req).await;
     }
     if !known_paths().contains(path.as_str()) {

@@ -3,6 +3,9 @@
 //! `main.rs` is a thin CLI over this library so that integration tests can
 //! build the very same router and serve it on port 0.
 
+// The router's nested service types outgrow the default limit.
+#![recursion_limit = "256"]
+
 pub mod api_gateway;
 pub mod config;
 pub mod exports;
@@ -10,6 +13,7 @@ pub mod files;
 pub mod forms;
 pub mod guard;
 pub mod observability;
+pub mod pictures;
 pub mod seed;
 mod seed_chat;
 pub mod ws;
@@ -167,6 +171,10 @@ pub async fn router(cfg: &Config, state: AppState) -> anyhow::Result<Router> {
         .route("/files/{id}/{name}", get(files::download))
         .route("/files/{id}/thumb/{size}", get(files::thumbnail))
         .route("/exports/{id}/{name}", get(exports::download))
+        .route("/api/users.setPhoto", post(pictures::set_photo).layer(pictures::body_limit()))
+        .route("/api/admin.settings.setIcon", post(pictures::set_icon).layer(pictures::body_limit()))
+        .route("/avatars/{member}/{size}", get(pictures::avatar))
+        .route("/workspace-icons/{workspace}/{size}", get(pictures::icon))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -243,6 +243,22 @@ pub async fn settings_get() -> Result<Reply<Settings>, AppError> {
     Ok(Reply::new(crate::workspaces::settings::get(&st.db, actor.workspace_id).await?))
 }
 
+/// The icon's version after a change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IconReply {
+    pub icon_version: i32,
+}
+
+/// Removes the workspace icon (one is set with the multipart
+/// `admin.settings.setIcon`).
+#[server(prefix = "/api", endpoint = "admin.settings.deleteIcon", input = server_fn::codec::Json)]
+pub async fn settings_delete_icon() -> Result<Reply<IconReply>, AppError> {
+    let actor = admin().await?;
+    let st = crate::state::state()?;
+    let icon_version = crate::workspaces::icon::delete_icon(&ctx()?, &st.files, &actor).await?;
+    Ok(Reply::new(IconReply { icon_version }))
+}
+
 /// Replaces the workspace's settings (send them all, as `admin.settings.get`
 /// returned them, with your changes); returns what was stored.
 #[server(prefix = "/api", endpoint = "admin.settings.set", input = server_fn::codec::Json)]

@@ -51,8 +51,13 @@ pub const EMITTING: &[&str] = &[
     "admin.conversations.convert",
     // `history_trimmed` to each channel it deletes from (from the job it starts).
     "admin.retention.run",
+    // `workspace_updated` with the new icon version.
+    "admin.settings.setIcon",
+    "admin.settings.deleteIcon",
     // `profile_updated` to the workspace.
     "users.profile.set",
+    "users.setPhoto",
+    "users.deletePhoto",
     "users.status.set",
 ];
 

@@ -103,6 +103,7 @@ codes! {
         TooManyFiles => "too_many_files", "A message can carry at most 10 files.";
         InvalidMultipart => "invalid_multipart", "The upload is not a valid multipart/form-data body.";
         FileTypeBlocked => "file_type_blocked", "Your workspace doesn't allow files of this type.";
+        NotAnImage => "not_an_image", "That is not a PNG, JPEG, GIF or WebP image we can read.";
         InvalidResetLink => "invalid_reset_link", "This reset link has expired or was already used. Ask for a new one.";
     }
 }

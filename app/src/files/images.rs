@@ -99,6 +99,46 @@ pub fn thumbnail(bytes: &[u8]) -> Result<(Vec<u8>, &'static str, u32, u32), Stri
     }
 }
 
+/// Where to cut a square out of an image, in the image's own pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Crop {
+    pub x: u32,
+    pub y: u32,
+    pub size: u32,
+}
+
+/// A square picture (a profile photo, a workspace icon) in each of `sizes`:
+/// the `crop` (moved and shrunk to fit inside the image), or the centred
+/// square. Re-encoded, so no metadata survives: PNG when the image has
+/// transparency, JPEG otherwise. Returns the encodings and their type.
+pub fn square(bytes: &[u8], crop: Option<Crop>, sizes: &[u32]) -> Result<(Vec<Vec<u8>>, &'static str), String> {
+    let img = reader(bytes).ok_or("unknown image format")?.decode().map_err(|e| e.to_string())?;
+    let (w, h) = (img.width(), img.height());
+    let most = w.min(h).max(1);
+    let (x, y, side) = match crop {
+        Some(c) => {
+            let side = c.size.clamp(1, most);
+            (c.x.min(w - side), c.y.min(h - side), side)
+        }
+        None => ((w - most) / 2, (h - most) / 2, most),
+    };
+    let cut = img.crop_imm(x, y, side, side);
+    let alpha = cut.color().has_alpha();
+    let mut out = Vec::with_capacity(sizes.len());
+    for &s in sizes {
+        let scaled = cut.resize_exact(s, s, image::imageops::FilterType::CatmullRom);
+        let mut buf = Cursor::new(Vec::new());
+        let written = if alpha {
+            scaled.write_to(&mut buf, ImageFormat::Png)
+        } else {
+            DynamicImage::ImageRgb8(scaled.to_rgb8()).write_to(&mut buf, ImageFormat::Jpeg)
+        };
+        written.map_err(|e| e.to_string())?;
+        out.push(buf.into_inner());
+    }
+    Ok((out, if alpha { "image/png" } else { "image/jpeg" }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +180,20 @@ mod tests {
         let clean = strip_metadata("image/png", p.encoder().bytes()).unwrap();
         assert!(!clean.windows(7).any(|w| w == b"at home"));
         assert_eq!(dimensions(&clean), Some((8, 8)));
+    }
+
+    #[test]
+    fn squares_are_cut_where_asked_and_kept_inside_the_image() {
+        let (out, mime) = square(&jpeg(300, 200), None, &[64, 16]).unwrap();
+        assert_eq!(mime, "image/jpeg");
+        assert_eq!((dimensions(&out[0]), dimensions(&out[1])), (Some((64, 64)), Some((16, 16))));
+        // A crop hanging over the edge is moved inside; a huge one shrinks.
+        let crop = Some(Crop { x: 290, y: 190, size: 1000 });
+        let (out, _) = square(&jpeg(300, 200), crop, &[32]).unwrap();
+        assert_eq!(dimensions(&out[0]), Some((32, 32)));
+        let (_, mime) = square(&png(10, 30), None, &[8]).unwrap();
+        assert_eq!(mime, "image/png", "transparency is kept");
+        assert!(square(b"GIF89a nonsense", None, &[8]).is_err());
     }
 
     #[test]

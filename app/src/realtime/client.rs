@@ -356,10 +356,14 @@ fn apply(ctx: Ctx, st: &Stamped) {
             if let Some(feed) = feed {
                 feed.rename_author(profile.id, &profile.name);
             }
+            let (id, v) = (profile.id, profile.avatar_version);
+            ctx.live.avatars.update(|m| {
+                m.insert(id, v);
+            });
         }
+        Event::WorkspaceUpdated { icon_version, .. } => ctx.live.icon_version.set(*icon_version),
         Event::ReadMarker { .. }
         | Event::AuthRevoked { .. }
-        | Event::WorkspaceUpdated { .. }
         | Event::ChannelCreated { .. }
         | Event::ChannelUpdated { .. }
         | Event::ChannelArchived { .. }

@@ -210,6 +210,8 @@ pub enum Event {
     WorkspaceUpdated {
         name: String,
         rules: crate::core::rules::Rules,
+        #[serde(default)]
+        icon_version: i32,
     },
     /// Credentials of this member were revoked (to the member's own topic,
     /// never forwarded to clients): each socket opened with one of them, or

@@ -31,6 +31,11 @@ pub struct Live {
     pub typing: RwSignal<HashMap<(Uuid, Option<i64>), TypingSet>>,
     /// Bumped after each successful (re)connect: pending messages flush.
     pub connected_epoch: RwSignal<u32>,
+    /// Photo versions heard of since the page loaded (`profile_updated`),
+    /// so that a changed picture is loaded at once.
+    pub avatars: RwSignal<HashMap<Uuid, i32>>,
+    /// The workspace icon's version, once a change was heard of.
+    pub icon_version: RwSignal<i32>,
     wanted: StoredValue<HashSet<Uuid>>,
     listeners: StoredValue<Vec<(u32, Callback<Event>)>>,
     next_listener: StoredValue<u32>,
@@ -46,6 +51,8 @@ impl Live {
             presence: RwSignal::new(HashMap::new()),
             typing: RwSignal::new(HashMap::new()),
             connected_epoch: RwSignal::new(0),
+            avatars: RwSignal::new(HashMap::new()),
+            icon_version: RwSignal::new(0),
             wanted: StoredValue::new(HashSet::new()),
             listeners: StoredValue::new(Vec::new()),
             next_listener: StoredValue::new(0),

@@ -222,7 +222,7 @@ fn ChannelPolicies(
                     </select>
                 </div>
                 <div class="field" class:is-hidden=move || mode.get() != "days">
-                    <label for="ret-channel-days">"Days to keep"</label>
+                    <label for="ret-channel-days">"Days to keep in the channel"</label>
                     <input id="ret-channel-days" type="number" min="1" max=MAX_DAYS
                         prop:value=move || days.get() on:input=move |ev| days.set(event_target_value(&ev))/>
                 </div>

@@ -17,7 +17,7 @@ pub fn Sidebar(me: Me, on_navigate: impl Fn() + Copy + Send + Sync + 'static) ->
     let switcher = expect_context::<super::switcher::SwitcherOpen>().0;
     view! {
         <aside class="sidebar" aria-label="Workspace navigation">
-            <WorkspaceSwitcher current=me.workspace_name.clone()/>
+            <WorkspaceSwitcher current=me.workspace_name.clone() workspace=me.workspace_id/>
             <button class="jump-btn" aria-keyshortcuts="Control+K"
                 on:click=move |_| switcher.set(true)>
                 <span>"Jump to…"</span><kbd>"Ctrl K"</kbd>
@@ -117,7 +117,8 @@ fn ConversationNav(on_navigate: impl Fn() + Copy + Send + Sync + 'static) -> imp
 
 /// The workspace name; opens a menu of the account's other workspaces.
 #[component]
-fn WorkspaceSwitcher(current: String) -> impl IntoView {
+fn WorkspaceSwitcher(current: String, workspace: Uuid) -> impl IntoView {
+    let live = expect_context::<crate::realtime::ui::Live>();
     let open = RwSignal::new(false);
     // An action, not a resource: the list is fetched only when the menu opens,
     // in the browser, so it never takes part in server-side rendering (a
@@ -147,6 +148,8 @@ fn WorkspaceSwitcher(current: String) -> impl IntoView {
                     }
                     open.update(|o| *o = !*o);
                 }>
+                <img class="ws-icon" alt="" width="28" height="28"
+                    src=move || crate::workspaces::icon_src(workspace, live.icon_version.get())/>
                 <span>{current}</span><span aria-hidden="true">" ▾"</span>
             </button>
             <Show when=move || open.get()>
@@ -159,6 +162,8 @@ fn WorkspaceSwitcher(current: String) -> impl IntoView {
                                 view! {
                                     <button role="menuitem" class="menu-item" class:current=w.is_current
                                         disabled=w.is_current on:click=move |_| { switch.dispatch(id); }>
+                                        <img class="ws-icon small" alt="" width="20" height="20"
+                                            src=crate::workspaces::icon_src(id, 0)/>
                                         <span>{w.name}</span>
                                         <span class="muted small">{w.role.as_str()}</span>
                                     </button>

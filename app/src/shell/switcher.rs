@@ -216,7 +216,10 @@ fn SwitcherOption(
         Item::Person(p) => (
             "switcher-person",
             view! {
-                <span class="avatar xs" aria-hidden="true">{crate::users::initials(&p.name)}</span>
+                <span class="avatar xs" aria-hidden="true">
+                    {crate::users::initials(&p.name)}
+                    <img class="avatar-img" src=crate::users::avatar_src(p.id, 128, None) alt="" loading="lazy"/>
+                </span>
                 <span>{p.name.clone()}</span>
                 <span class="muted small">{p.title.clone()}</span>
             }

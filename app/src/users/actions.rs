@@ -35,7 +35,7 @@ fn bounded(field: &str, v: &str, max: usize) -> AppResult<String> {
 }
 
 /// Announces the fresh profile and commits.
-async fn save(mut tx: Tx, actor: &Actor, row: sqlx::postgres::PgRow) -> AppResult<Profile> {
+pub(super) async fn save(mut tx: Tx, actor: &Actor, row: sqlx::postgres::PgRow) -> AppResult<Profile> {
     let profile = profile_from(&row)?;
     tx.emit(Topic::Workspace(actor.workspace_id), Event::ProfileUpdated { profile: profile.clone() });
     tx.commit().await?;

@@ -57,6 +57,20 @@ pub async fn profile_get(user: Option<Uuid>) -> Result<Reply<ProfileReply>, AppE
     Ok(Reply::new(ProfileReply { profile }))
 }
 
+/// Removes the caller's photo (a photo is set with the multipart
+/// `users.setPhoto`); returns the profile.
+#[server(prefix = "/api", endpoint = "users.deletePhoto", input = server_fn::codec::Json)]
+pub async fn delete_photo() -> Result<Reply<ProfileReply>, AppError> {
+    let actor = crate::auth::session::require_actor().await?;
+    let st = crate::state::state()?;
+    let ctx = crate::core::ctx::Ctx::from(&st);
+    let profile = match super::photo::delete_photo(&ctx, &st.files, &actor).await? {
+        Some(p) => p,
+        None => super::queries::profile(&st.db, &actor, actor.member_id).await?,
+    };
+    Ok(Reply::new(ProfileReply { profile }))
+}
+
 /// Changes the caller's display name, full name, title and time zone.
 #[server(prefix = "/api", endpoint = "users.profile.set", input = server_fn::codec::Json)]
 pub async fn profile_set(

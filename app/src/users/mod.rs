@@ -8,7 +8,10 @@
 pub mod actions;
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod photo;
+#[cfg(feature = "ssr")]
 pub mod queries;
+pub mod photo_ui;
 pub mod settings_ui;
 pub mod ui;
 
@@ -63,6 +66,21 @@ pub struct Profile {
     pub time_zone: String,
     /// `None` when unset or expired.
     pub status: Option<Status>,
+    /// Moves on every photo change; 0 when there has never been one.
+    #[serde(default)]
+    pub avatar_version: i32,
+    /// The photo (128 px; `/512` for the large one), when there is one.
+    #[serde(default)]
+    pub avatar_url: Option<String>,
+}
+
+/// Where a member's picture is served (their photo, or their initials),
+/// with the version so that a change is loaded at once.
+pub fn avatar_src(id: Uuid, size: u32, version: Option<i32>) -> String {
+    match version {
+        Some(v) if v > 0 => format!("/avatars/{id}/{size}?v={v}"),
+        _ => format!("/avatars/{id}/{size}"),
+    }
 }
 
 /// Longest status text and title.

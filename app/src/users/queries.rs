@@ -126,11 +126,14 @@ struct ProfileRow {
     status_emoji: String,
     status_text: String,
     status_expires_at: Option<OffsetDateTime>,
+    avatar_key: Option<String>,
+    avatar_version: i32,
 }
 
 /// The columns [`profile`] reads, for actions that return a fresh profile.
 pub const PROFILE_COLUMNS: &str =
-    "member_id, display_name, full_name, title, time_zone, status_emoji, status_text, status_expires_at";
+    "member_id, display_name, full_name, title, time_zone, status_emoji, status_text, status_expires_at,
+     avatar_key, avatar_version";
 
 /// A member's profile, from a row with [`PROFILE_COLUMNS`].
 pub fn profile_from(row: &sqlx::postgres::PgRow) -> AppResult<Profile> {
@@ -143,6 +146,8 @@ pub fn profile_from(row: &sqlx::postgres::PgRow) -> AppResult<Profile> {
         title: r.title,
         time_zone: r.time_zone,
         status: status_of(r.status_emoji, r.status_text, r.status_expires_at),
+        avatar_version: r.avatar_version,
+        avatar_url: r.avatar_key.map(|_| super::avatar_src(r.member_id, 128, Some(r.avatar_version))),
     })
 }
 

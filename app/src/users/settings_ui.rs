@@ -110,6 +110,7 @@ pub fn ProfileSettingsPage() -> impl IntoView {
         <Title text="Profile"/>
         <div class="pane-header"><h1>"Profile"</h1></div>
         <div class="pane-body">
+            <super::photo_ui::PhotoEditor/>
             <h2 class="section-title">"Status"</h2>
             <form class="form inline-form" on:submit=move |ev| { ev.prevent_default(); status.dispatch(false); }>
                 {input("status-emoji", "Emoji", emoji, 32, Some("An emoji or a shortcode such as :palm_tree:"))}

@@ -7,6 +7,8 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod queries;
 pub mod settings;
+#[cfg(feature = "ssr")]
+pub mod icon;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -20,4 +22,14 @@ pub struct WorkspaceSummary {
     pub name: String,
     pub role: Role,
     pub is_current: bool,
+}
+
+/// Where a workspace's icon is served (its picture, or its initials), with
+/// the version when the page knows it.
+pub fn icon_src(workspace: uuid::Uuid, version: i32) -> String {
+    if version > 0 {
+        format!("/workspace-icons/{workspace}/128?v={version}")
+    } else {
+        format!("/workspace-icons/{workspace}/128")
+    }
 }

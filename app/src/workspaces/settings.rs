@@ -32,6 +32,12 @@ pub struct Settings {
     pub max_upload_bytes: i64,
     /// File name extensions refused on upload, lowercase, without the dot.
     pub blocked_file_types: Vec<String>,
+    /// Read-only here (the icon is uploaded on its own,
+    /// `admin.settings.setIcon`): whether there is one, and its version.
+    #[serde(default)]
+    pub has_icon: bool,
+    #[serde(default)]
+    pub icon_version: i32,
 }
 
 impl Settings {
@@ -110,6 +116,8 @@ mod server {
         broadcast_admins_over: Option<i32>,
         max_upload_bytes: i64,
         blocked_file_types: Vec<String>,
+        has_icon: bool,
+        icon_version: i32,
     }
 
     impl From<Row> for Settings {
@@ -124,12 +132,14 @@ mod server {
                 },
                 max_upload_bytes: r.max_upload_bytes,
                 blocked_file_types: r.blocked_file_types,
+                has_icon: r.has_icon,
+                icon_version: r.icon_version,
             }
         }
     }
 
     const COLUMNS: &str = "name, idle_after_secs, who_creates_channels, who_archives_channels,
-        broadcast_admins_over, max_upload_bytes, blocked_file_types";
+        broadcast_admins_over, max_upload_bytes, blocked_file_types, icon_key is not null as has_icon, icon_version";
 
     /// A workspace's settings.
     pub async fn get<'e>(db: impl PgExecutor<'e>, workspace: Uuid) -> AppResult<Settings> {
@@ -159,7 +169,7 @@ mod server {
     /// Saves an admin's settings: audited with the names of what changed,
     /// announced as `workspace_updated`. Saving nothing new does nothing.
     pub async fn set(ctx: &Ctx, admin: &Actor, new: Settings) -> AppResult<Settings> {
-        let new = new.validated()?;
+        let mut new = new.validated()?;
         let mut tx = ctx.begin().await?;
         let old: Row =
             sqlx::query_as(&format!("select {COLUMNS} from workspace where workspace_id = $1 for update"))
@@ -167,6 +177,7 @@ mod server {
                 .fetch_one(&mut *tx)
                 .await?;
         let old: Settings = old.into();
+        (new.has_icon, new.icon_version) = (old.has_icon, old.icon_version);
         let mut changed: Vec<&str> = Vec::new();
         let mut note = |differs: bool, field: &'static str| {
             if differs {
@@ -208,7 +219,7 @@ mod server {
             .await?;
         tx.emit(
             Topic::Workspace(admin.workspace_id),
-            Event::WorkspaceUpdated { name: new.name.clone(), rules: new.rules },
+            Event::WorkspaceUpdated { name: new.name.clone(), rules: new.rules, icon_version: new.icon_version },
         );
         tx.commit().await?;
         Ok(new)
@@ -247,6 +258,8 @@ mod tests {
             rules: Rules::default(),
             max_upload_bytes: MAX_FILE_BYTES as i64,
             blocked_file_types: vec![".EXE".into()],
+            has_icon: false,
+            icon_version: 0,
         };
         let v = ok.clone().validated().unwrap();
         assert_eq!((v.name.as_str(), v.blocked_file_types.as_slice()), ("Acme", &["exe".to_string()][..]));

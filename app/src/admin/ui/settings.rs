@@ -17,6 +17,7 @@ const MB: i64 = 1024 * 1024;
 pub fn SettingsPage() -> impl IntoView {
     view! {
         <AdminPage title="Workspace settings">
+            <IconEditor/>
             <SettingsForm/>
         </AdminPage>
     }
@@ -85,6 +86,8 @@ impl Fields {
             max_upload_bytes: mb.saturating_mul(MB),
             blocked_file_types: crate::workspaces::settings::parse_types(&self.blocked.get_untracked())
                 .map_err(|e| e.detail())?,
+            has_icon: false,
+            icon_version: 0,
         })
     }
 }
@@ -174,5 +177,70 @@ fn SettingsForm() -> impl IntoView {
                 {move || if save.pending().get() { "Saving…" } else { "Save settings" }}
             </button>
         </form>
+    }
+}
+
+/// The workspace icon: uploaded as soon as it is chosen (the centred
+/// square is kept), or removed.
+#[component]
+fn IconEditor() -> impl IntoView {
+    let toasts = toasts();
+    let me = crate::shell::context::use_me_after_hydration();
+    let live = use_context::<crate::realtime::ui::Live>();
+    let version = move || live.map_or(0, |l| l.icon_version.get());
+    let set_version = move |v: i32| {
+        if let Some(l) = live {
+            l.icon_version.set(v);
+        }
+    };
+    let busy = RwSignal::new(false);
+    let choose = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|l| l.get(0)) else { return };
+        busy.set(true);
+        let sent = crate::users::photo_ui::upload_picture("/api/admin.settings.setIcon", &file, None, move |r| {
+            busy.set(false);
+            match r {
+                Ok(body) => {
+                    let v = serde_json::from_str::<serde_json::Value>(&body)
+                        .ok()
+                        .and_then(|v| v["icon_version"].as_i64())
+                        .unwrap_or(0);
+                    set_version(v as i32);
+                    toasts.push(Tone::Success, "Icon saved.");
+                }
+                Err(e) => toasts.error(&e),
+            }
+        });
+        if sent.is_err() {
+            busy.set(false);
+        }
+    };
+    let remove = Action::new(|_: &()| async { crate::admin::api::settings_delete_icon().await });
+    Effect::new(move || match remove.value().get() {
+        Some(Ok(r)) => {
+            set_version(r.data.icon_version);
+            toasts.push(Tone::Success, "Icon removed.");
+        }
+        Some(Err(e)) => toasts.error(&e),
+        None => {}
+    });
+    view! {
+        <h2 class="section-title">"Icon"</h2>
+        <div class="photo-editor">
+            {move || me.get().map(|m| view! {
+                <img class="photo-current" alt="The workspace icon" width="96" height="96"
+                    src=crate::workspaces::icon_src(m.workspace_id, version())/>
+            })}
+            <div class="form">
+                <div class="field">
+                    <label for="ws-icon-file">"Upload an icon"</label>
+                    <input id="ws-icon-file" type="file" accept="image/png,image/jpeg,image/gif,image/webp"
+                        disabled=move || busy.get() on:change=choose/>
+                    <p class="hint">"A square image works best (the centre is kept). Shown beside the workspace name."</p>
+                </div>
+                <button type="button" class="btn subtle" on:click=move |_| { remove.dispatch(()); }>"Remove icon"</button>
+            </div>
+        </div>
     }
 }
