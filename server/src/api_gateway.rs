@@ -20,7 +20,8 @@ use axum::response::{IntoResponse, Response};
 pub const API_BODY_LIMIT: usize = 1024 * 1024;
 
 /// The API methods that are plain routes (multipart, streamed).
-pub const PLAIN_METHODS: &[&str] = &["/api/files.upload", "/api/users.setPhoto", "/api/admin.settings.setIcon"];
+pub const PLAIN_METHODS: &[&str] =
+    &["/api/files.upload", "/api/users.setPhoto", "/api/admin.settings.setIcon"];
 
 /// The registered server-function paths, e.g. `/api/auth.test`.
 fn known_paths() -> &'static HashSet<&'static str> {

@@ -20,7 +20,8 @@ const PUBLIC_PAGES: &[&str] = &["/login", "/signup", "/invite/", "/forgot", "/re
 
 /// Paths that are not pages: the API, sockets, files and assets answer for
 /// themselves (with the API's errors, not a redirect).
-const NOT_PAGES: &[&str] = &["/api/", "/ws", "/files/", "/exports/", "/avatars/", "/workspace-icons/", "/pkg/"];
+const NOT_PAGES: &[&str] =
+    &["/api/", "/ws", "/files/", "/exports/", "/avatars/", "/workspace-icons/", "/pkg/"];
 
 /// Whether `path` is a page of the signed-in app (or an unknown path, whose
 /// "not found" is for signed-in eyes too).

@@ -57,9 +57,10 @@ async fn read(mp: Result<Multipart, MultipartRejection>) -> Result<(Vec<u8>, Opt
             buf.extend_from_slice(&chunk);
         }
         let number = |b: &[u8]| {
-            std::str::from_utf8(b).ok().and_then(|s| s.trim().parse::<u32>().ok()).ok_or_else(|| {
-                AppError::InvalidArguments(format!("{name} must be a whole number of pixels"))
-            })
+            std::str::from_utf8(b)
+                .ok()
+                .and_then(|s| s.trim().parse::<u32>().ok())
+                .ok_or_else(|| AppError::InvalidArguments(format!("{name} must be a whole number of pixels")))
         };
         match name.as_str() {
             "image" => image = Some(buf),
@@ -177,7 +178,9 @@ pub async fn avatar(
         Ok(a) => a,
         Err(res) => return res,
     };
-    let Ok(member) = Uuid::parse_str(&member) else { return AppError::NotFound(Missing::User).into_response() };
+    let Ok(member) = Uuid::parse_str(&member) else {
+        return AppError::NotFound(Missing::User).into_response();
+    };
     let found: Result<Option<Stored>, sqlx::Error> = sqlx::query_as(
         "select display_name, avatar_key, avatar_mime from member where member_id = $1 and workspace_id = $2",
     )

@@ -13,7 +13,13 @@ use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-async fn send(srv: &Srv, tok: &str, method: &str, image: Vec<u8>, crop: Option<[u32; 3]>) -> (StatusCode, Value) {
+async fn send(
+    srv: &Srv,
+    tok: &str,
+    method: &str,
+    image: Vec<u8>,
+    crop: Option<[u32; 3]>,
+) -> (StatusCode, Value) {
     let mut form = Form::new().part("image", Part::bytes(image).file_name("me.png"));
     if let Some([x, y, w]) = crop {
         form = form.text("crop_x", x.to_string()).text("crop_y", y.to_string()).text("crop_w", w.to_string());
@@ -33,7 +39,8 @@ async fn send(srv: &Srv, tok: &str, method: &str, image: Vec<u8>, crop: Option<[
 async fn fetch(srv: &Srv, tok: Option<&str>, url: &str) -> (StatusCode, String, Vec<u8>) {
     let res = get(srv, tok, url, None).await;
     let status = res.status();
-    let ctype = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let ctype =
+        res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
     (status, ctype, res.bytes().await.unwrap().to_vec())
 }
 
@@ -76,7 +83,10 @@ async fn a_photo_is_cropped_announced_served_inside_the_workspace_and_removed(db
     assert_eq!(res.status(), 400);
     assert_eq!(stored(&srv, "avatars/").await, 0);
     let (_, p) = srv.call_bearer(&ta, "users.profile.get", json!({})).await;
-    assert_eq!((p["profile"]["avatar_version"].as_i64(), p["profile"]["avatar_url"].clone()), (Some(0), Value::Null));
+    assert_eq!(
+        (p["profile"]["avatar_version"].as_i64(), p["profile"]["avatar_url"].clone()),
+        (Some(0), Value::Null)
+    );
 
     // A photo with a GPS position, cropped: two square sizes, no metadata.
     let (s, b) = send(&srv, &ta, "users.setPhoto", jpeg_with_gps(300, 200), Some([250, 10, 80])).await;
@@ -141,7 +151,8 @@ async fn the_workspace_icon_is_set_by_admins_and_announced(db: sqlx::PgPool) {
     assert_eq!(fetch(&srv, Some(&te), &url).await.0, StatusCode::NOT_FOUND, "not a member there");
     let (_, set) = srv.call_bearer(&ta, "admin.settings.get", json!({})).await;
     assert_eq!((set["has_icon"].as_bool(), set["icon_version"].as_i64()), (Some(true), Some(1)), "{set}");
-    let (_, log) = srv.call_bearer(&ta, "admin.audit.list", json!({"action": "workspace.settings_changed"})).await;
+    let (_, log) =
+        srv.call_bearer(&ta, "admin.audit.list", json!({"action": "workspace.settings_changed"})).await;
     assert_eq!(log["entries"][0]["detail"]["changed"], json!(["icon"]), "{log}");
 
     let (s, b) = srv.call_bearer(&ta, "admin.settings.deleteIcon", json!({})).await;

@@ -85,6 +85,8 @@ codes! {
         OwnerOnly => "owner_only", "Only an owner can change an owner, or make someone an owner.";
         CantConvertGeneral => "cant_convert_general", "#general stays a public channel that everyone joins.";
         IsDeactivated => "user_is_deactivated", "That person is deactivated: reactivate them first.";
+        InviteForAnotherEmail => "invite_email_mismatch", "This invite was sent to another email address: use that one, or ask for a new invite.";
+        DomainNotAllowed => "email_domain_not_allowed", "This link only accepts email addresses at the workspace's own domains. Ask an admin to invite you by email.";
         CantBroadcast => "cant_broadcast", "In a channel this large, only admins can use @channel, @here and @everyone.";
     }
 }

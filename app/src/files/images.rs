@@ -111,7 +111,11 @@ pub struct Crop {
 /// the `crop` (moved and shrunk to fit inside the image), or the centred
 /// square. Re-encoded, so no metadata survives: PNG when the image has
 /// transparency, JPEG otherwise. Returns the encodings and their type.
-pub fn square(bytes: &[u8], crop: Option<Crop>, sizes: &[u32]) -> Result<(Vec<Vec<u8>>, &'static str), String> {
+pub fn square(
+    bytes: &[u8],
+    crop: Option<Crop>,
+    sizes: &[u32],
+) -> Result<(Vec<Vec<u8>>, &'static str), String> {
     let img = reader(bytes).ok_or("unknown image format")?.decode().map_err(|e| e.to_string())?;
     let (w, h) = (img.width(), img.height());
     let most = w.min(h).max(1);

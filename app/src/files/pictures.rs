@@ -34,7 +34,12 @@ pub fn keys(base: &str) -> Vec<String> {
 
 impl FileService {
     /// Makes and stores the picture's sizes under `base`; returns its type.
-    pub async fn store_picture(&self, base: &str, bytes: Vec<u8>, crop: Option<Crop>) -> AppResult<&'static str> {
+    pub async fn store_picture(
+        &self,
+        base: &str,
+        bytes: Vec<u8>,
+        crop: Option<Crop>,
+    ) -> AppResult<&'static str> {
         let sniffed = infer::get(&bytes).map(|t| t.mime_type());
         if !matches!(sniffed, Some("image/png" | "image/jpeg" | "image/gif" | "image/webp")) {
             return Err(AppError::Invalid(Rule::NotAnImage));

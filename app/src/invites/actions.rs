@@ -13,7 +13,8 @@ use crate::auth::secrets::{hash_secret, new_secret};
 use crate::auth::session::require_admin;
 use crate::auth::{validate_email, validate_name, Actor, AuthVia, Role};
 use crate::db::audit;
-use crate::error::{AppError, AppResult, Missing};
+use crate::error::{AppError, AppResult, Missing, Refusal};
+use crate::mail::outbox::{queue, Mail};
 use crate::workspaces::actions as workspaces;
 
 /// A freshly created invite: the only time its link exists in clear.
@@ -31,6 +32,54 @@ pub async fn create(
     expires_in_hours: i64,
     max_uses: i32,
 ) -> AppResult<Created> {
+    let mut tx = db.begin().await?;
+    let created = insert(&mut tx, actor, role, expires_in_hours, max_uses, None).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Invites one person by email: a single-use invite for that address,
+/// mailed (through the mail queue, in the same transaction) with its link.
+pub async fn send_by_email(
+    db: &PgPool,
+    actor: &Actor,
+    role: Role,
+    expires_in_hours: i64,
+    email: &str,
+    public_url: &str,
+) -> AppResult<Created> {
+    let email = validate_email(email)?;
+    let mut tx = db.begin().await?;
+    let created = insert(&mut tx, actor, role, expires_in_hours, 1, Some(&email)).await?;
+    let (workspace, inviter): (String, String) = sqlx::query_as(
+        "select w.name, m.display_name from workspace w join member m using (workspace_id) where m.member_id = $1",
+    )
+    .bind(actor.member_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let url = format!("{}/invite/{}", public_url.trim_end_matches('/'), created.token);
+    let body = format!(
+        "{inviter} invited you to join {workspace} on ThreadSpace.\n\n\
+         Open this link to join (it works once, for {email}, until {}):\n\n{url}\n\n\
+         If you were not expecting this, ignore this mail.\n",
+        crate::api::format_datetime(created.invite.expires_at)
+    );
+    let mail =
+        Mail { to: email.clone(), subject: format!("Join {workspace} on ThreadSpace"), body, kind: "invite" };
+    queue(&mut tx, &mail).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Writes an invite (and its audit entry) in the caller's transaction.
+async fn insert(
+    tx: &mut sqlx::PgConnection,
+    actor: &Actor,
+    role: Role,
+    expires_in_hours: i64,
+    max_uses: i32,
+    email: Option<&str>,
+) -> AppResult<Created> {
     require_admin(actor)?;
     if role == Role::Owner {
         return Err(AppError::InvalidArguments("invites cannot grant the owner role".into()));
@@ -46,30 +95,26 @@ pub async fn create(
     let (token, hash) = new_secret(TOKEN_PREFIX);
     let id = Uuid::now_v7();
     let expires_at = OffsetDateTime::now_utc() + Duration::hours(expires_in_hours);
-    let mut tx = db.begin().await?;
-    let row = sqlx::query!(
-        r#"insert into invite (invite_id, workspace_id, created_by, role, token_hash, expires_at, max_uses)
-           values ($1, $2, $3, $4, $5, $6, $7)
-           returning created_at, (select display_name from member where member_id = $3) as "created_by!""#,
-        id,
-        actor.workspace_id,
-        actor.member_id,
-        role.as_str(),
-        hash,
-        expires_at,
-        max_uses
+    let (created_at, created_by): (OffsetDateTime, String) = sqlx::query_as(
+        "insert into invite (invite_id, workspace_id, created_by, role, token_hash, expires_at, max_uses, email)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)
+         returning created_at, (select display_name from member where member_id = $3)",
     )
+    .bind(id)
+    .bind(actor.workspace_id)
+    .bind(actor.member_id)
+    .bind(role.as_str())
+    .bind(hash)
+    .bind(expires_at)
+    .bind(max_uses)
+    .bind(email)
     .fetch_one(&mut *tx)
     .await?;
-    audit(
-        &mut tx,
-        actor.workspace_id,
-        Some(actor.member_id),
-        "invite.created",
-        serde_json::json!({"invite_id": id, "role": role.as_str()}),
-    )
-    .await?;
-    tx.commit().await?;
+    let mut detail = serde_json::json!({"invite_id": id, "role": role.as_str()});
+    if let Some(e) = email {
+        detail["email"] = e.into();
+    }
+    audit(tx, actor.workspace_id, Some(actor.member_id), "invite.created", detail).await?;
     Ok(Created {
         invite: InviteInfo {
             id,
@@ -77,9 +122,10 @@ pub async fn create(
             uses: 0,
             max_uses,
             expires_at,
-            created_at: row.created_at,
-            created_by: row.created_by,
+            created_at,
+            created_by,
             status: InviteStatus::Active,
+            email: email.map(str::to_string),
         },
         token,
     })
@@ -163,6 +209,23 @@ pub async fn accept(
         inv.expires_at,
         OffsetDateTime::now_utc(),
     ))?;
+    // An invite by email is for that address; a link, for the workspace's
+    // sign-up domains when it has chosen some.
+    let (invited, domains): (Option<String>, Vec<String>) = sqlx::query_as(
+        "select i.email, w.signup_domains from invite i join workspace w using (workspace_id) where i.invite_id = $1",
+    )
+    .bind(inv.invite_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    match invited {
+        Some(to) if !to.eq_ignore_ascii_case(&email) => {
+            return Err(AppError::Refused(Refusal::InviteForAnotherEmail));
+        }
+        None if !super::domain_allowed(&email, &domains) => {
+            return Err(AppError::Refused(Refusal::DomainNotAllowed));
+        }
+        _ => {}
+    }
     let account_id = account.ensure(&mut tx, &email).await?;
     let role = Role::parse(&inv.role)?;
     let member_id =

@@ -29,16 +29,23 @@ pub struct InviteInfoReply {
     pub invite: InvitePreview,
 }
 
-/// Creates an invite link (owners and admins).
+/// Creates an invite link (owners and admins). With `email`, the invite is
+/// for that address only, used once, and mailed to it.
 #[server(prefix = "/api", endpoint = "invites.create", input = server_fn::codec::Json)]
 pub async fn create(
     role: Role,
     expires_in_hours: i64,
     max_uses: i32,
+    email: Option<String>,
 ) -> Result<Reply<CreatedInvite>, AppError> {
     let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
-    let created = super::actions::create(&st.db, &actor, role, expires_in_hours, max_uses).await?;
+    let created = match email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => {
+            super::actions::send_by_email(&st.db, &actor, role, expires_in_hours, e, &st.public_url).await?
+        }
+        None => super::actions::create(&st.db, &actor, role, expires_in_hours, max_uses).await?,
+    };
     let url = format!("{}/invite/{}", st.public_url.trim_end_matches('/'), created.token);
     Ok(Reply::new(CreatedInvite { url, invite: created.invite }))
 }

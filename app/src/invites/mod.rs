@@ -6,6 +6,7 @@
 #[cfg(feature = "ssr")]
 pub mod actions;
 pub mod api;
+pub mod email_ui;
 #[cfg(feature = "ssr")]
 pub mod queries;
 pub mod ui;
@@ -75,6 +76,9 @@ pub struct InviteInfo {
     pub created_at: OffsetDateTime,
     pub created_by: String,
     pub status: InviteStatus,
+    /// Where it was sent, for an invite by email (one address, one use).
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// What the invite page shows before anyone joins.
@@ -84,12 +88,62 @@ pub struct InvitePreview {
     pub inviter: String,
     pub role: Role,
     pub status: InviteStatus,
+    /// The address an invite by email was sent to (it must be used).
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// The email domains a sign-up domain list accepts, as an admin types
+/// them (`example.com, @Example.org`): lowercased, without `@`, each a
+/// plausible domain, at most 50.
+pub fn parse_domains(text: &str) -> Result<Vec<String>, crate::error::AppError> {
+    let mut out: Vec<String> = Vec::new();
+    for d in text.split(|c: char| c == ',' || c.is_whitespace()).filter(|d| !d.is_empty()) {
+        let d = d.trim_start_matches('@').to_ascii_lowercase();
+        let ok = d.len() <= 253
+            && d.contains('.')
+            && d.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if !ok {
+            return Err(crate::error::AppError::InvalidArguments(format!("{d:?} is not an email domain")));
+        }
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    if out.len() > 50 {
+        return Err(crate::error::AppError::InvalidArguments("at most 50 sign-up domains".into()));
+    }
+    Ok(out)
+}
+
+/// Whether `email` may use a link invite, given the allowed `domains`
+/// (none: anyone).
+pub fn domain_allowed(email: &str, domains: &[String]) -> bool {
+    let domain = email.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default();
+    domains.is_empty() || domains.contains(&domain)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::Duration;
+
+    #[test]
+    fn domains_are_read_as_typed_and_checked_exactly() {
+        assert_eq!(parse_domains("Example.com, @acme.io\nexample.com").unwrap(), ["example.com", "acme.io"]);
+        assert!(parse_domains("localhost").is_err());
+        assert!(parse_domains("-bad.com").is_err());
+        let allowed = parse_domains("acme.io").unwrap();
+        assert!(domain_allowed("Ann@ACME.io", &allowed));
+        assert!(!domain_allowed("ann@evil-acme.io", &allowed));
+        assert!(!domain_allowed("ann@acme.io.evil.com", &allowed));
+        assert!(domain_allowed("anyone@x.org", &[]));
+    }
 
     #[test]
     fn status_precedence() {

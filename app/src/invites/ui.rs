@@ -22,7 +22,7 @@ pub fn InvitesPage() -> impl IntoView {
         let role = Role::parse(&role.get_untracked());
         let hours = hours.get_untracked().parse::<i64>().unwrap_or(0);
         let uses = uses.get_untracked().parse::<i32>().unwrap_or(0);
-        async move { crate::invites::api::create(role?, hours, uses).await.map(|r| r.data) }
+        async move { crate::invites::api::create(role?, hours, uses, None).await.map(|r| r.data) }
     });
     let revoke = Action::new(move |id: &Uuid| {
         let id = *id;
@@ -73,7 +73,9 @@ pub fn InvitesPage() -> impl IntoView {
                 </button>
             </form>
             {move || link().map(|url| view! { <CopyBox label="Invite link" value=url/> })}
-            <h2 class="section-title">"Invite links"</h2>
+            <super::email_ui::EmailInvites on_sent=Callback::new(move |_| list.refetch())/>
+            <super::email_ui::SignupDomains/>
+            <h2 class="section-title">"Invites"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || list.get().map(|r| match r {
                     Err(e) => view! { <p class="empty">{e.detail()}</p> }.into_any(),
@@ -82,12 +84,13 @@ pub fn InvitesPage() -> impl IntoView {
                     }.into_any(),
                     Ok(v) => view! {
                         <table class="table">
-                            <thead><tr><th>"Role"</th><th>"Uses"</th><th>"Expires"</th><th>"Created by"</th><th>"Status"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
+                            <thead><tr><th>"Sent to"</th><th>"Role"</th><th>"Uses"</th><th>"Expires"</th><th>"Created by"</th><th>"Status"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                             <tbody>
                                 {v.into_iter().map(|i| {
                                     let id = i.id;
                                     view! {
                                         <tr>
+                                            <td>{i.email.clone().unwrap_or_else(|| "Link".into())}</td>
                                             <td>{i.role.as_str()}</td>
                                             <td>{format!("{} / {}", i.uses, i.max_uses)}</td>
                                             <td>{crate::api::format_datetime(i.expires_at)}</td>
@@ -136,7 +139,8 @@ pub fn AcceptInvitePage() -> impl IntoView {
                         <form method="post" action=format!("/invite/{}", token()) class="form">
                             <FormBanner error=error/>
                             <Field name="display_name" label="Your name" autocomplete="name" maxlength=MAX_NAME_LEN error=error/>
-                            <Field name="email" label="Email" kind="email" autocomplete="email" maxlength=MAX_EMAIL_LEN error=error/>
+                            <Field name="email" label="Email" kind="email" autocomplete="email" maxlength=MAX_EMAIL_LEN
+                                value=p.email.clone().unwrap_or_default() error=error/>
                             <Field name="password" label="Password" kind="password" autocomplete="new-password"
                                 maxlength=MAX_PASSWORD_LEN error=error
                                 hint="New here? Choose one of at least 10 characters. Have an account? Use its password."/>

@@ -9,9 +9,9 @@ pub mod actions;
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod photo;
+pub mod photo_ui;
 #[cfg(feature = "ssr")]
 pub mod queries;
-pub mod photo_ui;
 pub mod settings_ui;
 pub mod ui;
 

@@ -52,7 +52,9 @@ pub fn upload_picture(
         let body = x.response_text().ok().flatten().unwrap_or_default();
         done(match status {
             200 => Ok(body),
-            0 => Err(AppError::InvalidArguments("The upload was cancelled or the connection dropped.".into())),
+            0 => {
+                Err(AppError::InvalidArguments("The upload was cancelled or the connection dropped.".into()))
+            }
             _ => Err(serde_json::from_str::<AppError>(&body).unwrap_or(AppError::Internal)),
         });
     });
@@ -79,7 +81,8 @@ pub fn PhotoEditor() -> impl IntoView {
     };
     let current = move || me.get().map(|m| crate::users::avatar_src(m.user_id, 512, version()));
     let bump = move |body: &str| {
-        let p = serde_json::from_str::<crate::api::Reply<super::api::ProfileReply>>(body).map(|r| r.data.profile);
+        let p =
+            serde_json::from_str::<crate::api::Reply<super::api::ProfileReply>>(body).map(|r| r.data.profile);
         if let (Ok(p), Some(l)) = (p, live) {
             l.avatars.update(|m| {
                 m.insert(p.id, p.avatar_version);
@@ -104,7 +107,9 @@ pub fn PhotoEditor() -> impl IntoView {
             });
             img.set_onload(Some(onload.as_ref().unchecked_ref()));
             onload.forget();
-            let onerror = Closure::once(move || toasts.push(Tone::Error, "That file is not an image this browser can show."));
+            let onerror = Closure::once(move || {
+                toasts.push(Tone::Error, "That file is not an image this browser can show.")
+            });
             img.set_onerror(Some(onerror.as_ref().unchecked_ref()));
             onerror.forget();
             img.set_src(&url);
@@ -157,7 +162,12 @@ pub fn PhotoEditor() -> impl IntoView {
             -f64::from(y) * scale,
         )
     };
-    let slider = |id: &'static str, label: &'static str, sig: RwSignal<f64>, min: f64, max: f64, step: f64| {
+    let slider = |id: &'static str,
+                  label: &'static str,
+                  sig: RwSignal<f64>,
+                  min: f64,
+                  max: f64,
+                  step: f64| {
         view! {
             <div class="field">
                 <label for=id>{label}</label>

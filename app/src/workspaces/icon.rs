@@ -42,11 +42,12 @@ pub async fn delete_icon(ctx: &Ctx, files: &FileService, admin: &Actor) -> AppRe
 
 async fn replace(ctx: &Ctx, admin: &Actor, new: Option<(&str, &str)>) -> AppResult<i32> {
     let mut tx = ctx.begin().await?;
-    let (old, version): (Option<String>, i32) =
-        sqlx::query_as("select icon_key, icon_version from workspace where workspace_id = $1 for no key update")
-            .bind(admin.workspace_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let (old, version): (Option<String>, i32) = sqlx::query_as(
+        "select icon_key, icon_version from workspace where workspace_id = $1 for no key update",
+    )
+    .bind(admin.workspace_id)
+    .fetch_one(&mut *tx)
+    .await?;
     if old.is_none() && new.is_none() {
         return Ok(version);
     }
@@ -60,10 +61,12 @@ async fn replace(ctx: &Ctx, admin: &Actor, new: Option<(&str, &str)>) -> AppResu
     .fetch_one(&mut *tx)
     .await?;
     if let Some(old) = old {
-        sqlx::query("insert into storage_trash (storage_key) select unnest($1::text[]) on conflict do nothing")
-            .bind(pictures::keys(&old))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "insert into storage_trash (storage_key) select unnest($1::text[]) on conflict do nothing",
+        )
+        .bind(pictures::keys(&old))
+        .execute(&mut *tx)
+        .await?;
     }
     let action = if new.is_some() { "set" } else { "removed" };
     let detail = serde_json::json!({ "changed": ["icon"], "icon": action });

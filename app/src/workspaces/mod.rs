@@ -5,10 +5,10 @@
 pub mod actions;
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod icon;
+#[cfg(feature = "ssr")]
 pub mod queries;
 pub mod settings;
-#[cfg(feature = "ssr")]
-pub mod icon;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

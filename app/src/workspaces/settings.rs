@@ -32,6 +32,9 @@ pub struct Settings {
     pub max_upload_bytes: i64,
     /// File name extensions refused on upload, lowercase, without the dot.
     pub blocked_file_types: Vec<String>,
+    /// Email domains an invite link accepts (empty: any address).
+    #[serde(default)]
+    pub signup_domains: Vec<String>,
     /// Read-only here (the icon is uploaded on its own,
     /// `admin.settings.setIcon`): whether there is one, and its version.
     #[serde(default)]
@@ -58,6 +61,7 @@ impl Settings {
             )));
         }
         self.blocked_file_types = parse_types(&self.blocked_file_types.join(","))?;
+        self.signup_domains = crate::invites::parse_domains(&self.signup_domains.join(","))?;
         Ok(self)
     }
 }
@@ -116,6 +120,7 @@ mod server {
         broadcast_admins_over: Option<i32>,
         max_upload_bytes: i64,
         blocked_file_types: Vec<String>,
+        signup_domains: Vec<String>,
         has_icon: bool,
         icon_version: i32,
     }
@@ -132,6 +137,7 @@ mod server {
                 },
                 max_upload_bytes: r.max_upload_bytes,
                 blocked_file_types: r.blocked_file_types,
+                signup_domains: r.signup_domains,
                 has_icon: r.has_icon,
                 icon_version: r.icon_version,
             }
@@ -139,7 +145,7 @@ mod server {
     }
 
     const COLUMNS: &str = "name, idle_after_secs, who_creates_channels, who_archives_channels,
-        broadcast_admins_over, max_upload_bytes, blocked_file_types, icon_key is not null as has_icon, icon_version";
+        broadcast_admins_over, max_upload_bytes, blocked_file_types, signup_domains, icon_key is not null as has_icon, icon_version";
 
     /// A workspace's settings.
     pub async fn get<'e>(db: impl PgExecutor<'e>, workspace: Uuid) -> AppResult<Settings> {
@@ -191,13 +197,14 @@ mod server {
         note(old.rules.broadcast_admins_over != new.rules.broadcast_admins_over, "broadcast_admins_over");
         note(old.max_upload_bytes != new.max_upload_bytes, "max_upload_bytes");
         note(old.blocked_file_types != new.blocked_file_types, "blocked_file_types");
+        note(old.signup_domains != new.signup_domains, "signup_domains");
         if changed.is_empty() {
             return Ok(old);
         }
         sqlx::query(
             "update workspace set name = $2, idle_after_secs = $3, who_creates_channels = $4,
                     who_archives_channels = $5, broadcast_admins_over = $6, max_upload_bytes = $7,
-                    blocked_file_types = $8
+                    blocked_file_types = $8, signup_domains = $9
               where workspace_id = $1",
         )
         .bind(admin.workspace_id)
@@ -208,6 +215,7 @@ mod server {
         .bind(new.rules.broadcast_admins_over)
         .bind(new.max_upload_bytes)
         .bind(&new.blocked_file_types)
+        .bind(&new.signup_domains)
         .execute(&mut *tx)
         .await?;
         let mut detail = serde_json::json!({ "changed": changed });
@@ -219,7 +227,11 @@ mod server {
             .await?;
         tx.emit(
             Topic::Workspace(admin.workspace_id),
-            Event::WorkspaceUpdated { name: new.name.clone(), rules: new.rules, icon_version: new.icon_version },
+            Event::WorkspaceUpdated {
+                name: new.name.clone(),
+                rules: new.rules,
+                icon_version: new.icon_version,
+            },
         );
         tx.commit().await?;
         Ok(new)
@@ -258,11 +270,14 @@ mod tests {
             rules: Rules::default(),
             max_upload_bytes: MAX_FILE_BYTES as i64,
             blocked_file_types: vec![".EXE".into()],
+            signup_domains: vec!["@Acme.io".into()],
             has_icon: false,
             icon_version: 0,
         };
         let v = ok.clone().validated().unwrap();
         assert_eq!((v.name.as_str(), v.blocked_file_types.as_slice()), ("Acme", &["exe".to_string()][..]));
+        assert_eq!(v.signup_domains, ["acme.io"]);
+        assert!(Settings { signup_domains: vec!["nope".into()], ..ok.clone() }.validated().is_err());
         assert!(Settings { idle_after_secs: 59, ..ok.clone() }.validated().is_err());
         assert!(Settings { max_upload_bytes: MAX_FILE_BYTES as i64 + 1, ..ok.clone() }.validated().is_err());
         assert!(Settings { max_upload_bytes: 1000, ..ok.clone() }.validated().is_err());

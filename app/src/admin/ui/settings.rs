@@ -34,6 +34,8 @@ struct Fields {
     broadcast_over: RwSignal<String>,
     upload_mb: RwSignal<String>,
     blocked: RwSignal<String>,
+    /// Edited on /admin/invites; kept as loaded.
+    domains: RwSignal<Vec<String>>,
 }
 
 impl Fields {
@@ -47,6 +49,7 @@ impl Fields {
             broadcast_over: RwSignal::new("25".into()),
             upload_mb: RwSignal::new("25".into()),
             blocked: RwSignal::new(String::new()),
+            domains: RwSignal::new(Vec::new()),
         }
     }
 
@@ -61,6 +64,7 @@ impl Fields {
         }
         self.upload_mb.set((s.max_upload_bytes / MB).to_string());
         self.blocked.set(s.blocked_file_types.join(", "));
+        self.domains.set(s.signup_domains);
     }
 
     /// What to send, or which field is not a number.
@@ -86,6 +90,7 @@ impl Fields {
             max_upload_bytes: mb.saturating_mul(MB),
             blocked_file_types: crate::workspaces::settings::parse_types(&self.blocked.get_untracked())
                 .map_err(|e| e.detail())?,
+            signup_domains: self.domains.get_untracked(),
             has_icon: false,
             icon_version: 0,
         })
@@ -198,20 +203,21 @@ fn IconEditor() -> impl IntoView {
         let input: web_sys::HtmlInputElement = event_target(&ev);
         let Some(file) = input.files().and_then(|l| l.get(0)) else { return };
         busy.set(true);
-        let sent = crate::users::photo_ui::upload_picture("/api/admin.settings.setIcon", &file, None, move |r| {
-            busy.set(false);
-            match r {
-                Ok(body) => {
-                    let v = serde_json::from_str::<serde_json::Value>(&body)
-                        .ok()
-                        .and_then(|v| v["icon_version"].as_i64())
-                        .unwrap_or(0);
-                    set_version(v as i32);
-                    toasts.push(Tone::Success, "Icon saved.");
+        let sent =
+            crate::users::photo_ui::upload_picture("/api/admin.settings.setIcon", &file, None, move |r| {
+                busy.set(false);
+                match r {
+                    Ok(body) => {
+                        let v = serde_json::from_str::<serde_json::Value>(&body)
+                            .ok()
+                            .and_then(|v| v["icon_version"].as_i64())
+                            .unwrap_or(0);
+                        set_version(v as i32);
+                        toasts.push(Tone::Success, "Icon saved.");
+                    }
+                    Err(e) => toasts.error(&e),
                 }
-                Err(e) => toasts.error(&e),
-            }
-        });
+            });
         if sent.is_err() {
             busy.set(false);
         }
