@@ -1,5 +1,6 @@
 // An admin's data pages: a retention policy is saved and run from the
-// browser, and the workspace is exported and downloaded as a zip.
+// browser, people are invited by email with links limited to the
+// company's domains, and the workspace is exported and downloaded as a zip.
 import { test, expect } from "@playwright/test";
 import { api, hydrated, signUp } from "./helpers";
 
@@ -29,6 +30,19 @@ test("an admin sets retention, runs it, and exports the workspace", async ({ pag
   const run = page.locator(".retention-runs tbody tr").first();
   await expect(run).toContainText("Done", { timeout: 15_000 });
   await expect(run).toContainText("Rita Retention");
+
+  // Invite by email; limit links to the company's domain.
+  await page.getByRole("link", { name: "Invites" }).click();
+  await hydrated(page);
+  await page.getByLabel("Email addresses").fill(`dana-${id}@example.org, not-an-email`);
+  await page.getByRole("button", { name: "Send invites" }).click();
+  await expect(page.getByText("1 invite sent.")).toBeVisible();
+  await expect(page.getByText("not-an-email: email is not a valid address")).toBeVisible();
+  await expect(page.getByRole("row").filter({ hasText: `dana-${id}@example.org` })).toContainText("Active");
+  await page.getByLabel("Allowed email domains").fill("Example.org, @acme.io");
+  await page.getByRole("button", { name: "Save domains" }).click();
+  await expect(page.getByText("Sign-up domains saved.")).toBeVisible();
+  await expect(page.getByLabel("Allowed email domains")).toHaveValue("example.org, acme.io");
 
   // Export everything (an owner may include private conversations).
   await page.getByRole("link", { name: "Export" }).click();
