@@ -104,6 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/invites") view=invites::ui::InvitesPage/>
                     <Route path=path!("settings/account") view=auth::account_ui::AccountPage/>
                     <Route path=path!("settings/profile") view=users::settings_ui::ProfileSettingsPage/>
+                    <Route path=path!("settings/preferences") view=users::preferences_ui::PreferencesPage/>
                     <Route path=path!("settings/tokens") view=tokens::ui::TokensPage/>
                 </ParentRoute>
             </Routes>

@@ -31,6 +31,25 @@ pub fn Avatar(id: Uuid, name: String, #[prop(default = "avatar")] class: &'stati
     }
 }
 
+/// A member's custom status emoji, next to their name (its text as the
+/// tooltip); nothing when they have none or it expired.
+#[component]
+pub fn StatusEmoji(user: Uuid) -> impl IntoView {
+    let live = use_context::<crate::realtime::ui::Live>();
+    move || {
+        let s = live.and_then(|l| l.statuses.with(|m| m.get(&user).cloned()))?;
+        #[cfg(feature = "hydrate")]
+        let now =
+            time::OffsetDateTime::from_unix_timestamp_nanos(js_sys::Date::now() as i128 * 1_000_000).ok()?;
+        #[cfg(not(feature = "hydrate"))]
+        let now = time::OffsetDateTime::now_utc();
+        s.live_at(now).then(|| {
+            let label = if s.text.is_empty() { "Status".to_string() } else { format!("Status: {}", s.text) };
+            view! { <span class="status-emoji" title=label.clone() role="img" aria-label=label>{s.emoji}</span> }
+        })
+    }
+}
+
 /// Small inline icons (emoji glyphs depend on the system's fonts).
 #[component]
 pub fn Icon(name: &'static str) -> impl IntoView {

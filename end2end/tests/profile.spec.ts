@@ -1,7 +1,7 @@
 // A member edits their profile, uploads a photo and sets a status; a
 // teammate with their profile open sees each change live, without a reload.
 import { test, expect } from "@playwright/test";
-import { hydrated, signUp, teammate } from "./helpers";
+import { api, hydrated, signUp, teammate } from "./helpers";
 
 // A 4×4 PNG.
 const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAQAAAAECAIAAAAmkwkpAAAAEElEQVR4nGM4IScHRwzEcQCxYxBBO0tjggAAAABJRU5ErkJggg==";
@@ -49,4 +49,31 @@ test("a member edits the profile and sets a status, and a teammate sees it live"
   await expect.poll(() => paneAvatar.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth)).toBe(512);
   await expect(bob.getByRole("img", { name: "Your current photo" })).toHaveAttribute("src", /\?v=1$/);
   await ctx.close();
+});
+
+test("preferences: a 24-hour clock, away, and statuses beside names in messages", async ({ page, baseURL }) => {
+  const base = baseURL!;
+  await signUp(page, "Cleo Clock", "Prefs");
+  const convs = await api(page.request, base, "users.conversations", {});
+  const general = convs.channels.find((c: any) => c.is_general).id;
+  await api(page.request, base, "chat.postMessage", { channel: general, text: "Morning all" });
+  await api(page.request, base, "users.status.set", { emoji: ":palm_tree:", text: "Off today" });
+
+  await page.goto(`/c/${general}`);
+  await hydrated(page);
+  const head = page.locator(".msg-head").filter({ hasText: "Cleo Clock" }).first();
+  await expect(head.getByRole("img", { name: "Status: Off today" })).toHaveText("🌴");
+  await expect(head.locator(".msg-time")).toHaveText(/^\d{1,2}:\d{2} (AM|PM)$/);
+
+  await page.getByRole("link", { name: "Preferences" }).click();
+  await hydrated(page);
+  await page.getByLabel("Clock").selectOption("24");
+  await page.getByLabel("Set yourself as away").check();
+  await expect(page.getByText("You are shown as away.")).toBeVisible();
+  const presence = await api(page.request, base, "users.getPresence", {});
+  expect(presence.manual_away).toBe(true);
+
+  await page.goto(`/c/${general}`);
+  await hydrated(page);
+  await expect(page.locator(".msg-head").filter({ hasText: "Cleo Clock" }).first().locator(".msg-time")).toHaveText(/^\d{2}:\d{2}$/);
 });

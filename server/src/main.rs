@@ -7,6 +7,9 @@
 //! threadspace reindex   rebuild the Meilisearch index from Postgres (needs MEILI_URL)
 //! ```
 
+// The page types of the app the binary serves outgrow the default limit.
+#![recursion_limit = "256"]
+
 use server::{observability, Config};
 
 fn main() {

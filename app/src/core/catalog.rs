@@ -104,5 +104,6 @@ pub const READS: &[&str] = &[
     "users.list",
     "users.presence",
     "users.profile.get",
+    "users.statuses",
     "workspaces.list",
 ];

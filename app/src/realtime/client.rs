@@ -360,6 +360,15 @@ fn apply(ctx: Ctx, st: &Stamped) {
             ctx.live.avatars.update(|m| {
                 m.insert(id, v);
             });
+            let status = profile.status.clone();
+            ctx.live.statuses.update(|m| match status {
+                Some(s) => {
+                    m.insert(id, s);
+                }
+                None => {
+                    m.remove(&id);
+                }
+            });
         }
         Event::WorkspaceUpdated { icon_version, .. } => ctx.live.icon_version.set(*icon_version),
         Event::ReadMarker { .. }

@@ -34,6 +34,8 @@ pub struct Live {
     /// Photo versions heard of since the page loaded (`profile_updated`),
     /// so that a changed picture is loaded at once.
     pub avatars: RwSignal<HashMap<Uuid, i32>>,
+    /// Custom statuses by member (loaded once, then kept by events).
+    pub statuses: RwSignal<HashMap<Uuid, crate::users::Status>>,
     /// The workspace icon's version, once a change was heard of.
     pub icon_version: RwSignal<i32>,
     wanted: StoredValue<HashSet<Uuid>>,
@@ -53,6 +55,7 @@ impl Live {
             connected_epoch: RwSignal::new(0),
             avatars: RwSignal::new(HashMap::new()),
             icon_version: RwSignal::new(0),
+            statuses: RwSignal::new(HashMap::new()),
             wanted: StoredValue::new(HashSet::new()),
             listeners: StoredValue::new(Vec::new()),
             next_listener: StoredValue::new(0),

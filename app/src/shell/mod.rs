@@ -7,6 +7,7 @@
 pub mod context;
 pub mod sidebar;
 pub mod switcher;
+pub mod theme;
 pub mod toast;
 
 use leptos::prelude::*;
@@ -31,6 +32,7 @@ pub fn Shell() -> impl IntoView {
     let current = crate::messages::ui::CurrentFeed(RwSignal::new(None));
     provide_context(current);
     let live = crate::realtime::ui::Live::provide();
+    crate::messages::ui::time_fmt::provide_clock();
     // The workspace's name and rules come with "who am I": reload it when
     // an admin changes them.
     live.listen(Callback::new(move |ev: crate::realtime::Event| {
@@ -48,6 +50,13 @@ pub fn Shell() -> impl IntoView {
         };
         // Effects run only in the browser, after hydration.
         Effect::new(move |_| crate::realtime::client::start(ctx));
+        Effect::new(move |_| {
+            leptos::task::spawn_local(async move {
+                if let Ok(r) = crate::users::api::statuses().await {
+                    live.statuses.set(r.data.statuses.into_iter().map(|s| (s.user, s.status)).collect());
+                }
+            });
+        });
     }
     let detail = RwSignal::new(None::<Detail>);
     provide_context(DetailCtx(detail));

@@ -29,6 +29,7 @@ pub fn Sidebar(me: Me, on_navigate: impl Fn() + Copy + Send + Sync + 'static) ->
                 {is_admin.then(|| view! { <A href="/admin" on:click=nav>"Admin"</A> })}
                 <A href="/settings/profile" on:click=nav>"Profile"</A>
                 <A href="/settings/account" on:click=nav>"Account"</A>
+                <A href="/settings/preferences" on:click=nav>"Preferences"</A>
                 <A href="/settings/tokens" on:click=nav>"API tokens"</A>
             </nav>
             <ConversationNav on_navigate=on_navigate/>
@@ -183,33 +184,9 @@ fn WorkspaceSwitcher(current: String, workspace: Uuid) -> impl IntoView {
 #[component]
 fn UserMenu(me: Me) -> impl IntoView {
     let theme = RwSignal::new(String::from("system"));
-    #[cfg(feature = "hydrate")]
-    {
-        let saved =
-            window().local_storage().ok().flatten().and_then(|s| s.get_item("ts-theme").ok().flatten());
-        if let Some(t) = saved {
-            theme.set(t);
-        }
-    }
+    Effect::new(move || theme.set(super::theme::saved()));
     let set_theme = move |t: String| {
-        #[cfg(feature = "hydrate")]
-        {
-            let doc = document().document_element();
-            if let Some(storage) = window().local_storage().ok().flatten() {
-                if t == "system" {
-                    let _ = storage.remove_item("ts-theme");
-                } else {
-                    let _ = storage.set_item("ts-theme", &t);
-                }
-            }
-            if let Some(el) = doc {
-                if t == "system" {
-                    let _ = el.remove_attribute("data-theme");
-                } else {
-                    let _ = el.set_attribute("data-theme", &t);
-                }
-            }
-        }
+        super::theme::apply(&t);
         theme.set(t);
     };
     view! {

@@ -57,6 +57,22 @@ pub async fn profile_get(user: Option<Uuid>) -> Result<Reply<ProfileReply>, AppE
     Ok(Reply::new(ProfileReply { profile }))
 }
 
+/// The live statuses of the workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusList {
+    pub statuses: Vec<super::UserStatus>,
+}
+
+/// Every active member's custom status that has not expired (at most
+/// 5,000), so that pages can show them next to names; changes arrive as
+/// `profile_updated`.
+#[server(prefix = "/api", endpoint = "users.statuses", input = server_fn::codec::Json)]
+pub async fn statuses() -> Result<Reply<StatusList>, AppError> {
+    let actor = crate::auth::session::require_actor().await?;
+    let st = crate::state::state()?;
+    Ok(Reply::new(StatusList { statuses: super::queries::statuses(&st.db, &actor).await? }))
+}
+
 /// Removes the caller's photo (a photo is set with the multipart
 /// `users.setPhoto`); returns the profile.
 #[server(prefix = "/api", endpoint = "users.deletePhoto", input = server_fn::codec::Json)]

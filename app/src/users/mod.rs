@@ -10,6 +10,7 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod photo;
 pub mod photo_ui;
+pub mod preferences_ui;
 #[cfg(feature = "ssr")]
 pub mod queries;
 pub mod settings_ui;
@@ -52,6 +53,13 @@ impl Status {
     pub fn live_at(&self, now: OffsetDateTime) -> bool {
         self.expires_at.is_none_or(|t| t > now)
     }
+}
+
+/// One member's live status (`users.statuses`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserStatus {
+    pub user: Uuid,
+    pub status: Status,
 }
 
 /// What a member says about themselves.

@@ -175,3 +175,26 @@ pub async fn active_ids(db: &PgPool, actor: &Actor, ids: &[Uuid]) -> AppResult<V
     .fetch_all(db)
     .await?)
 }
+
+/// The most statuses `users.statuses` returns.
+pub const MAX_STATUSES: i64 = 5000;
+
+/// The live custom statuses of the caller's workspace (active members).
+pub async fn statuses(db: &PgPool, actor: &Actor) -> AppResult<Vec<super::UserStatus>> {
+    let rows: Vec<(Uuid, String, String, Option<OffsetDateTime>)> = sqlx::query_as(
+        "select member_id, status_emoji, status_text, status_expires_at from member
+          where workspace_id = $1 and deactivated_at is null and status_emoji <> ''
+            and (status_expires_at is null or status_expires_at > now())
+          order by member_id limit $2",
+    )
+    .bind(actor.workspace_id)
+    .bind(MAX_STATUSES)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(user, emoji, text, expires_at)| {
+            status_of(emoji, text, expires_at).map(|status| super::UserStatus { user, status })
+        })
+        .collect())
+}

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
-use super::time_fmt::{clock, local, short_datetime};
+use super::time_fmt::{clock_pref, local, short_datetime};
 use crate::messages::Message;
 use crate::shell::context::{Detail, DetailCtx};
 use crate::shell::toast::toasts;
@@ -110,7 +110,7 @@ pub fn MessageRow(
             class:highlight=move || highlight.get() == Some(seq) class:deleted=msg.is_deleted>
             <div class="msg-gutter">
                 {if grouped {
-                    view! { <a class="msg-time-hover small muted" href=permalink.clone()>{clock(lt)}</a> }.into_any()
+                    view! { <a class="msg-time-hover small muted" href=permalink.clone()>{clock_pref(lt)}</a> }.into_any()
                 } else {
                     view! { <Avatar id=msg.user name=msg.user_name.clone()/> }.into_any()
                 }}
@@ -121,8 +121,9 @@ pub fn MessageRow(
                         <button class="msg-author" on:click=move |_| detail.set(Some(Detail::Member(msg.user)))>
                             {msg.user_name.clone()}
                         </button>
+                        <crate::widgets::StatusEmoji user=msg.user/>
                         {msg.user_deactivated.then(|| view! { <span class="tag-deactivated">"deactivated"</span> })}
-                        <a class="msg-time small muted" href=permalink.clone() title=short_datetime(msg.created_at)>{clock(lt)}</a>
+                        <a class="msg-time small muted" href=permalink.clone() title=short_datetime(msg.created_at)>{clock_pref(lt)}</a>
                     </div>
                 })}
                 {(msg.thread_seq.is_some() && msg.also_in_channel && !in_thread).then(|| view! {

@@ -1,6 +1,7 @@
 //! Message times in the viewer's local time zone (the browser's), for day
 //! separators and timestamps. Without a browser (server, tests) it is UTC.
 
+use leptos::prelude::*;
 use time::OffsetDateTime;
 
 const WEEKDAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
@@ -80,6 +81,46 @@ pub fn local(t: OffsetDateTime) -> Local {
     parts((t.unix_timestamp_nanos() / 1_000_000) as f64)
 }
 
+/// Whether times show on a 24-hour clock (the viewer's preference, kept
+/// in the browser; set after hydration, so the server's 12-hour text is
+/// what hydrates and is then redrawn).
+#[derive(Clone, Copy)]
+pub struct Clock24(pub RwSignal<bool>);
+
+/// The key the preference is kept under in `localStorage`.
+pub const CLOCK_KEY: &str = "ts-clock";
+
+/// Provides the preference (in the shell) and loads it once hydrated.
+pub fn provide_clock() {
+    let h24 = RwSignal::new(false);
+    provide_context(Clock24(h24));
+    Effect::new(move || {
+        #[cfg(feature = "hydrate")]
+        {
+            let saved =
+                window().local_storage().ok().flatten().and_then(|s| s.get_item(CLOCK_KEY).ok().flatten());
+            h24.set(saved.as_deref() == Some("24"));
+        }
+    });
+}
+
+/// A time as the viewer likes it ("2:05 PM" or "14:05"), reactive.
+pub fn clock_pref(l: Local) -> impl Fn() -> String + Send + Sync + Copy + 'static {
+    let h24 = use_context::<Clock24>().map(|c| c.0);
+    move || {
+        if h24.is_some_and(|s| s.get()) {
+            clock24(l)
+        } else {
+            clock(l)
+        }
+    }
+}
+
+/// "14:05".
+pub fn clock24(l: Local) -> String {
+    format!("{:02}:{:02}", l.hour, l.minute)
+}
+
 /// "2:05 PM".
 pub fn clock(l: Local) -> String {
     let h = match l.hour % 12 {
@@ -127,6 +168,7 @@ mod tests {
         let l = Local { year: 2026, month: 11, day: 28, weekday: 6, hour: 0, minute: 5 };
         assert_eq!(clock(l), "12:05 AM");
         assert_eq!(clock(Local { hour: 14, ..l }), "2:05 PM");
+        assert_eq!((clock24(l), clock24(Local { hour: 14, ..l })), ("00:05".into(), "14:05".into()));
     }
 
     #[test]
