@@ -106,13 +106,13 @@ pub fn FormBanner(error: Signal<Option<FormError>>) -> impl IntoView {
 pub fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
     view! {
         <Title text=title/>
-        <div class="auth-page">
+        <main class="auth-page">
             <div class="auth-card">
                 <div class="brand"><img src="/icon.svg" alt="" width="40" height="40"/><span>"ThreadSpace"</span></div>
                 <h1>{title}</h1>
                 {children()}
             </div>
-        </div>
+        </main>
     }
 }
 
