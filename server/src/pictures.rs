@@ -133,13 +133,43 @@ pub async fn set_icon(
     }
 }
 
-/// A name (for the initials), and the stored picture's key and type.
-type Stored = (String, Option<String>, Option<String>);
+/// A name (for the initials), the stored picture's key and type, and its
+/// version.
+type Stored = (String, Option<String>, Option<String>, i32);
 
 /// Serves a stored picture, or the initials of `name` on the colour of
-/// `hue_of`.
-async fn picture(st: &AppState, (name, key, mime): Stored, hue_of: Uuid, size: &str) -> Response {
+/// `hue_of`. Browsers revalidate every time (`no-cache`): the answer is a
+/// 304 unless the picture (its version) or the initials changed, so a new
+/// photo shows on the next page load everywhere, not only where the change
+/// was heard of.
+async fn picture(
+    st: &AppState,
+    headers: &HeaderMap,
+    (name, key, mime, version): Stored,
+    hue_of: Uuid,
+    size: &str,
+) -> Response {
     let size = pictures::size_for(size);
+    let initials = app::users::initials(&name);
+    let tag = match key {
+        Some(_) => format!("\"p{version}-{size}\""),
+        None => {
+            let hex: String = initials.bytes().map(|b| format!("{b:02x}")).collect();
+            format!("\"i{version}-{hex}\"")
+        }
+    };
+    let cache = |res: &mut Response| {
+        let h = res.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+        if let Ok(v) = HeaderValue::from_str(&tag) {
+            h.insert(header::ETAG, v);
+        }
+    };
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(tag.as_str()) {
+        let mut res = StatusCode::NOT_MODIFIED.into_response();
+        cache(&mut res);
+        return res;
+    }
     let mut res = match (key, mime) {
         (Some(key), Some(mime)) => match st.files.storage.stream(&pictures::key(&key, size), None).await {
             Ok(s) => {
@@ -152,7 +182,7 @@ async fn picture(st: &AppState, (name, key, mime): Stored, hue_of: Uuid, size: &
             Err(e) => return e.into_response(),
         },
         _ => {
-            let svg = pictures::initials_svg(&app::users::initials(&name), app::users::avatar_hue(&hue_of));
+            let svg = pictures::initials_svg(&initials, app::users::avatar_hue(&hue_of));
             let mut r = Response::new(Body::from(svg));
             r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
             r
@@ -161,9 +191,7 @@ async fn picture(st: &AppState, (name, key, mime): Stored, hue_of: Uuid, size: &
     let h = res.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    // Addresses carry the version where the page knows it; others may
-    // show an old picture for at most five minutes.
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300"));
+    cache(&mut res);
     res
 }
 
@@ -182,14 +210,15 @@ pub async fn avatar(
         return AppError::NotFound(Missing::User).into_response();
     };
     let found: Result<Option<Stored>, sqlx::Error> = sqlx::query_as(
-        "select display_name, avatar_key, avatar_mime from member where member_id = $1 and workspace_id = $2",
+        "select display_name, avatar_key, avatar_mime, avatar_version from member
+          where member_id = $1 and workspace_id = $2",
     )
     .bind(member)
     .bind(actor.workspace_id)
     .fetch_optional(&st.db)
     .await;
     match found {
-        Ok(Some(f)) => picture(&st, f, member, &size).await,
+        Ok(Some(f)) => picture(&st, &headers, f, member, &size).await,
         Ok(None) => AppError::NotFound(Missing::User).into_response(),
         Err(e) => AppError::from(e).into_response(),
     }
@@ -211,7 +240,7 @@ pub async fn icon(
         return AppError::NotFound(Missing::Workspace).into_response();
     };
     let found: Result<Option<Stored>, sqlx::Error> = sqlx::query_as(
-        "select w.name, w.icon_key, w.icon_mime from workspace w
+        "select w.name, w.icon_key, w.icon_mime, w.icon_version from workspace w
           where w.workspace_id = $1 and exists (select 1 from member m where m.workspace_id = w.workspace_id
                 and m.account_id = $2 and m.deactivated_at is null)",
     )
@@ -220,7 +249,7 @@ pub async fn icon(
     .fetch_optional(&st.db)
     .await;
     match found {
-        Ok(Some(f)) => picture(&st, f, workspace, &size).await,
+        Ok(Some(f)) => picture(&st, &headers, f, workspace, &size).await,
         Ok(None) => AppError::NotFound(Missing::Workspace).into_response(),
         Err(e) => AppError::from(e).into_response(),
     }

@@ -73,6 +73,8 @@ fn calls(bob: &str, channel: &str) -> Vec<(&'static str, Value)> {
         ("admin.retention.set", json!({"workspace_days": 30})),
         ("admin.retention.set", json!({"channel": channel, "policy": {"mode": "days", "days": 7}})),
         ("admin.retention.run", json!({})),
+        ("admin.export.status", json!({})),
+        ("admin.export.start", json!({"include_private": true})),
         (
             "admin.settings.set",
             json!({"settings": {"name": "Other", "idle_after_secs": 60, "max_upload_bytes": 1048576,
@@ -137,6 +139,8 @@ async fn only_owners_and_admins_reach_admin_methods_and_others_change_nothing(db
             "admin.settings.set",
             "admin.retention.get",
             "admin.retention.run",
+            "admin.export.status",
+            "admin.export.start",
         ]
         .contains(&method)
             || (method == "admin.retention.set" && workspace_wide)

@@ -102,6 +102,26 @@ async fn a_photo_is_cropped_announced_served_inside_the_workspace_and_removed(db
     assert_eq!(size_of(&large), (512, 512));
     assert_eq!(stored(&srv, "avatars/").await, 2);
 
+    // Browsers revalidate: the same version is a 304, a new one is not.
+    let revalidate = |etag: String| {
+        let url = format!("{}{url}", srv.url);
+        let tb = tb.clone();
+        async move {
+            let res = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(tb)
+                .header("if-none-match", etag)
+                .send()
+                .await
+                .unwrap();
+            res.status()
+        }
+    };
+    let first = get(&srv, Some(&tb), &url, None).await;
+    assert_eq!(first.headers()["cache-control"], "private, no-cache");
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    assert_eq!(revalidate(etag.clone()).await, StatusCode::NOT_MODIFIED);
+
     // Only members of the workspace see it.
     assert_eq!(fetch(&srv, Some(&te), &url).await.0, StatusCode::NOT_FOUND);
     assert_eq!(fetch(&srv, None, &url).await.0, StatusCode::UNAUTHORIZED);
@@ -111,6 +131,7 @@ async fn a_photo_is_cropped_announced_served_inside_the_workspace_and_removed(db
     let (s, b) = send(&srv, &ta, "users.setPhoto", png(64, 64), None).await;
     assert_eq!((s.as_u16(), b["profile"]["avatar_version"].as_i64()), (200, Some(2)), "{b}");
     eventually("the old photo's objects are deleted", || async { stored(&srv, "avatars/").await == 2 }).await;
+    assert_eq!(revalidate(etag).await, StatusCode::OK, "a new photo is a new version");
     assert_eq!(fetch(&srv, Some(&tb), &url).await.1, "image/jpeg", "an opaque PNG is kept as JPEG");
 
     // Removed: the initials again, and nothing stored.

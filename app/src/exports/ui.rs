@@ -91,10 +91,10 @@ fn Row(e: Export) -> impl IntoView {
     let progress = match e.status.as_str() {
         "running" => view! {
             <progress max="100" value=pct aria-label="Export progress">{format!("{pct}%")}</progress>
-            " "<span>{format!("{} of {} conversations · {} messages · {} files",
-                e.conversations_done, e.conversations_total, e.messages, e.files)}</span>
+            " "<span>{format!("{} of {} conversations · {} · {}",
+                e.conversations_done, e.conversations_total, count(e.messages, "message"), count(e.files, "file"))}</span>
         }.into_any(),
-        "done" => view! { <span>{format!("Done {}: {} messages, {} files", when(e.finished_at), e.messages, e.files)}</span> }.into_any(),
+        "done" => view! { <span>{format!("Done {}: {}, {}", when(e.finished_at), count(e.messages, "message"), count(e.files, "file"))}</span> }.into_any(),
         "replaced" => view! { <span class="muted">"Replaced by a newer export"</span> }.into_any(),
         "interrupted" => view! { <span>"Interrupted: start a new one"</span> }.into_any(),
         _ => view! { <span>{format!("Failed: {}", e.error.clone().unwrap_or_default())}</span> }.into_any(),
@@ -112,4 +112,9 @@ fn Row(e: Export) -> impl IntoView {
             <td>{download}</td>
         </tr>
     }
+}
+
+/// "1 message", "3 messages".
+fn count(n: i64, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
