@@ -195,33 +195,42 @@ async fn picture(
     res
 }
 
-/// `GET /avatars/<member>/<size>`.
+/// Finds a picture with `sql` (`$1`: the id in the path, `$2`: `scope` of
+/// the caller) and serves it; an id that is malformed or not found (for
+/// this caller) is `missing`.
+async fn lookup(
+    st: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    (id, size): (String, String),
+    missing: Missing,
+    sql: &'static str,
+    scope: impl Fn(&Actor) -> Uuid,
+) -> Response {
+    let actor = match caller(st, headers, session).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    let Ok(id) = Uuid::parse_str(&id) else { return AppError::NotFound(missing).into_response() };
+    let found: Result<Option<Stored>, sqlx::Error> =
+        sqlx::query_as(sql).bind(id).bind(scope(&actor)).fetch_optional(&st.db).await;
+    match found {
+        Ok(Some(f)) => picture(st, headers, f, id, &size).await,
+        Ok(None) => AppError::NotFound(missing).into_response(),
+        Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+/// `GET /avatars/<member>/<size>`: for members of the member's workspace.
 pub async fn avatar(
     State(st): State<AppState>,
     session: Session,
     headers: HeaderMap,
-    Path((member, size)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
 ) -> Response {
-    let actor = match caller(&st, &headers, &session).await {
-        Ok(a) => a,
-        Err(res) => return res,
-    };
-    let Ok(member) = Uuid::parse_str(&member) else {
-        return AppError::NotFound(Missing::User).into_response();
-    };
-    let found: Result<Option<Stored>, sqlx::Error> = sqlx::query_as(
-        "select display_name, avatar_key, avatar_mime, avatar_version from member
-          where member_id = $1 and workspace_id = $2",
-    )
-    .bind(member)
-    .bind(actor.workspace_id)
-    .fetch_optional(&st.db)
-    .await;
-    match found {
-        Ok(Some(f)) => picture(&st, &headers, f, member, &size).await,
-        Ok(None) => AppError::NotFound(Missing::User).into_response(),
-        Err(e) => AppError::from(e).into_response(),
-    }
+    let sql = "select display_name, avatar_key, avatar_mime, avatar_version from member
+                where member_id = $1 and workspace_id = $2";
+    lookup(&st, &session, &headers, path, Missing::User, sql, |a| a.workspace_id).await
 }
 
 /// `GET /workspace-icons/<workspace>/<size>`: for members of that
@@ -230,27 +239,10 @@ pub async fn icon(
     State(st): State<AppState>,
     session: Session,
     headers: HeaderMap,
-    Path((workspace, size)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
 ) -> Response {
-    let actor = match caller(&st, &headers, &session).await {
-        Ok(a) => a,
-        Err(res) => return res,
-    };
-    let Ok(workspace) = Uuid::parse_str(&workspace) else {
-        return AppError::NotFound(Missing::Workspace).into_response();
-    };
-    let found: Result<Option<Stored>, sqlx::Error> = sqlx::query_as(
-        "select w.name, w.icon_key, w.icon_mime, w.icon_version from workspace w
-          where w.workspace_id = $1 and exists (select 1 from member m where m.workspace_id = w.workspace_id
-                and m.account_id = $2 and m.deactivated_at is null)",
-    )
-    .bind(workspace)
-    .bind(actor.account_id)
-    .fetch_optional(&st.db)
-    .await;
-    match found {
-        Ok(Some(f)) => picture(&st, &headers, f, workspace, &size).await,
-        Ok(None) => AppError::NotFound(Missing::Workspace).into_response(),
-        Err(e) => AppError::from(e).into_response(),
-    }
+    let sql = "select w.name, w.icon_key, w.icon_mime, w.icon_version from workspace w
+                where w.workspace_id = $1 and exists (select 1 from member m where m.workspace_id = w.workspace_id
+                      and m.account_id = $2 and m.deactivated_at is null)";
+    lookup(&st, &session, &headers, path, Missing::Workspace, sql, |a| a.account_id).await
 }

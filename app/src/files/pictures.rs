@@ -32,6 +32,16 @@ pub fn keys(base: &str) -> Vec<String> {
     SIZES.iter().map(|s| key(base, *s)).collect()
 }
 
+/// Queues a replaced picture's objects for the storage sweeper, inside the
+/// transaction that stops referring to them.
+pub async fn trash(tx: &mut sqlx::PgConnection, base: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("insert into storage_trash (storage_key) select unnest($1::text[]) on conflict do nothing")
+        .bind(keys(base))
+        .execute(tx)
+        .await
+        .map(|_| ())
+}
+
 impl FileService {
     /// Makes and stores the picture's sizes under `base`; returns its type.
     pub async fn store_picture(

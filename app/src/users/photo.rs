@@ -60,12 +60,7 @@ async fn replace(ctx: &Ctx, actor: &Actor, new: Option<(&str, &str)>) -> AppResu
     .fetch_one(&mut *tx)
     .await?;
     if let Some(old) = old {
-        sqlx::query(
-            "insert into storage_trash (storage_key) select unnest($1::text[]) on conflict do nothing",
-        )
-        .bind(pictures::keys(&old))
-        .execute(&mut *tx)
-        .await?;
+        pictures::trash(&mut tx, &old).await?;
     }
     super::actions::save(tx, actor, row).await.map(Some)
 }

@@ -61,12 +61,7 @@ async fn replace(ctx: &Ctx, admin: &Actor, new: Option<(&str, &str)>) -> AppResu
     .fetch_one(&mut *tx)
     .await?;
     if let Some(old) = old {
-        sqlx::query(
-            "insert into storage_trash (storage_key) select unnest($1::text[]) on conflict do nothing",
-        )
-        .bind(pictures::keys(&old))
-        .execute(&mut *tx)
-        .await?;
+        pictures::trash(&mut tx, &old).await?;
     }
     let action = if new.is_some() { "set" } else { "removed" };
     let detail = serde_json::json!({ "changed": ["icon"], "icon": action });
