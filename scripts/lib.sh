@@ -141,3 +141,46 @@ ensure_smtp_sink() {
   python3 -m venv "$venv" || { apt_install python3-venv; python3 -m venv "$venv"; }
   "$venv/bin/pip" install -q "aiosmtpd==$AIOSMTPD_VERSION"
 }
+
+# The Meilisearch server for tests: not in any registry, so it comes from the
+# shared tools folder beside the project (../shared/tools/meilisearch) when
+# that exists. Unpacks it once (checking its SHA256SUMS), starts it on a free
+# port with a fresh master key and a temporary database, and exports
+# THREADSPACE_TEST_MEILI_URL and THREADSPACE_TEST_MEILI_KEY for the tests.
+# Returns 1 (the caller prints SKIPPED) when the folder is absent.
+start_test_meili() {
+  local dir="" d
+  for d in "${THREADSPACE_MEILI_TOOLS:-}" "$ROOT/../shared/tools/meilisearch" "/work/shared/tools/meilisearch"; do
+    if [ -n "$d" ] && ls "$d"/meilisearch-*.xz >/dev/null 2>&1; then dir="$d"; break; fi
+  done
+  [ -n "$dir" ] || return 1
+  local xz; xz="$(ls "$dir"/meilisearch-*.xz | sort | tail -1)"
+  local bin="${XDG_CACHE_HOME:-$HOME/.cache}/threadspace/$(basename "${xz%.xz}")"
+  if [ ! -x "$bin" ]; then
+    command -v xz >/dev/null || apt_install xz-utils
+    (cd "$dir" && sha256sum --quiet -c --ignore-missing SHA256SUMS) || { echo "meilisearch: checksum mismatch" >&2; return 1; }
+    mkdir -p "$(dirname "$bin")"
+    xz -dc "$xz" > "$bin.tmp" && chmod +x "$bin.tmp" && mv "$bin.tmp" "$bin"
+  fi
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  MEILI_TEST_DIR="$(mktemp -d)"
+  THREADSPACE_TEST_MEILI_KEY="$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
+  "$bin" --db-path "$MEILI_TEST_DIR/data" --http-addr "127.0.0.1:$port" --master-key "$THREADSPACE_TEST_MEILI_KEY" \
+    --no-analytics --env development >"$MEILI_TEST_DIR/log" 2>&1 &
+  MEILI_TEST_PID=$!
+  export THREADSPACE_TEST_MEILI_URL="http://127.0.0.1:$port" THREADSPACE_TEST_MEILI_KEY
+  for _ in $(seq 1 100); do
+    curl -sf "$THREADSPACE_TEST_MEILI_URL/health" 2>/dev/null | grep -q available && { log "Meilisearch $(basename "$bin") at $THREADSPACE_TEST_MEILI_URL"; return 0; }
+    kill -0 "$MEILI_TEST_PID" 2>/dev/null || { cat "$MEILI_TEST_DIR/log" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "meilisearch did not become healthy" >&2
+  return 1
+}
+
+stop_test_meili() {
+  [ -n "${MEILI_TEST_PID:-}" ] && kill "$MEILI_TEST_PID" 2>/dev/null && wait "$MEILI_TEST_PID" 2>/dev/null
+  [ -n "${MEILI_TEST_DIR:-}" ] && rm -rf "$MEILI_TEST_DIR"
+  return 0
+}

@@ -27,6 +27,9 @@ pub struct AppState {
     pub rt: Arc<crate::realtime::service::Realtime>,
     /// File storage, thumbnails and the storage sweeper.
     pub files: Arc<crate::files::upload::FileService>,
+    /// The pool searches use: small, with a `statement_timeout`, so that
+    /// one class of request cannot take every connection.
+    pub search_db: PgPool,
     /// Meilisearch, when `MEILI_URL` is set.
     pub meili: Option<Arc<crate::search::meili::Meili>>,
     /// Outgoing mail (SMTP, or the log when it is not configured).

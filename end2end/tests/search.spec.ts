@@ -1,5 +1,5 @@
 // Search in the browser: an operator query with highlighted results, a click
-// that lands on the highlighted message in its channel, and Ctrl+K's
+// that lands on the highlighted message in its channel, a corrected typo, and Ctrl+K's
 // "search messages for …".
 import { test, expect } from "@playwright/test";
 import { hydrated, signUp } from "./helpers";
@@ -36,6 +36,12 @@ test("search with an operator, click a result, land on the highlighted message",
   await expect(page).toHaveURL(/\/c\/[0-9a-f-]+\/\d+$/);
   const target = page.getByRole("log", { name: "Messages" }).locator(".msg").filter({ hasText: "the quarterly numbers are in" });
   await expect(target).toHaveClass(/highlight/);
+
+  // A misspelt word is corrected from the workspace's own words.
+  await page.goto("/search?q=quaterly");
+  await hydrated(page);
+  await expect(page.getByRole("status").filter({ hasText: "result" })).toHaveText("Showing results for quarterly · 1 result");
+  await expect(hit.locator("mark")).toHaveText("quarterly");
 
   // A bad date is reported, nothing crashes.
   await page.goto("/search?q=lunch+before%3A2026-13-01");

@@ -8,6 +8,7 @@
 //! loadgen ws idle --url … --tokens tokens.txt --connections 10000 --pid <server pid>
 //! loadgen ws fanout --url … --plan plan.txt --rate 600 --seconds 30 --pid <server pid>
 //! loadgen upload --url … --token … --channel <id> --clients 10 --size-mb 25 --pid <server pid>
+//! loadgen search-lag --url … --token … --channel <id> --rate 300 --seconds 20
 //! ```
 //!
 //! `history` calls `conversations.history` for a random channel from the
@@ -31,6 +32,7 @@ use hdrhistogram::Histogram;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
+mod lag;
 mod upload;
 mod ws;
 
@@ -71,9 +73,10 @@ fn parse() -> Result<Args> {
         _ => bail!(
             "usage: loadgen api --url URL --token TOKEN --method METHOD [--body JSON | --bodies FILE] [--concurrency N] [--seconds S] [--pid PID]\n\
              \x20      loadgen history --url URL --token TOKEN --targets FILE [--deep] [--limit N] [--concurrency N] [--seconds S] [--pid PID]\n\
-             \x20      {}\n\x20      {}",
+             \x20      {}\n\x20      {}\n\x20      {}",
             ws::USAGE,
-            upload::USAGE
+            upload::USAGE,
+            lag::USAGE
         ),
     };
     let mut a = Args {
@@ -194,6 +197,9 @@ fn history_bodies(a: &Args) -> Result<BodyFn> {
 async fn main() -> Result<()> {
     if std::env::args().nth(1).as_deref() == Some("ws") {
         return ws::main(std::env::args().skip(2).collect()).await;
+    }
+    if std::env::args().nth(1).as_deref() == Some("search-lag") {
+        return lag::main(std::env::args().skip(2).collect()).await;
     }
     if std::env::args().nth(1).as_deref() == Some("upload") {
         return upload::main(std::env::args().skip(2).collect()).await;

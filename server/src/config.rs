@@ -55,6 +55,15 @@ pub struct Config {
     pub meili_url: Option<String>,
     /// `MEILI_API_KEY` (or `MEILI_MASTER_KEY`).
     pub meili_key: Option<String>,
+    /// `THREADSPACE_MEILI_INDEX`: the name of the live index (default
+    /// `messages`), so deployments and tests can share a Meilisearch.
+    pub meili_index: String,
+    /// `THREADSPACE_SEARCH_POOL`: connections of the search pool (default
+    /// 4), separate from the main pool so searches cannot starve sign-in.
+    pub search_pool: u32,
+    /// `THREADSPACE_SEARCH_TIMEOUT_MS`: `statement_timeout` of the search
+    /// pool (default 3000).
+    pub search_timeout_ms: u64,
     /// `THREADSPACE_SMTP_URL`: where mail goes (`smtp://host:25`,
     /// `smtp://user:pass@host:587?tls=required`, `smtps://host`); unset,
     /// mails (password reset links) are written to the server log.
@@ -105,6 +114,10 @@ impl Config {
             s3_secret_access_key: var("THREADSPACE_S3_SECRET_ACCESS_KEY"),
             meili_url: var("MEILI_URL"),
             meili_key: var("MEILI_API_KEY").or_else(|| var("MEILI_MASTER_KEY")),
+            meili_index: var("THREADSPACE_MEILI_INDEX")
+                .unwrap_or_else(|| app::search::meili::DEFAULT_INDEX.into()),
+            search_pool: parsed("THREADSPACE_SEARCH_POOL", 4)?,
+            search_timeout_ms: parsed("THREADSPACE_SEARCH_TIMEOUT_MS", 3000)?,
             smtp_url: var("THREADSPACE_SMTP_URL"),
             mail_from: var("THREADSPACE_MAIL_FROM")
                 .unwrap_or_else(|| "ThreadSpace <noreply@localhost>".into()),

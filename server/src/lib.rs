@@ -27,7 +27,7 @@ use app::auth::limiter::LoginLimiter;
 use app::files::store::Storage;
 use app::files::upload::FileService;
 use app::realtime::service::{Realtime, RealtimeConfig};
-use app::search::meili::{self, Meili};
+use app::search::meili::Meili;
 use app::state::AppState;
 use app::{shell, App};
 use axum::routing::{get, post};
@@ -84,6 +84,7 @@ pub async fn state(cfg: &Config, db: PgPool) -> anyhow::Result<AppState> {
     let files = FileService::new(storage, cfg.data_dir.join("tmp")).map_err(|e| anyhow::anyhow!("{e}"))?;
     files.start(db.clone());
     let meili = search_backend(cfg, &db).await?;
+    let search_db = search_pool(cfg, &db);
     let mail = Arc::new(
         app::mail::worker::Mailer::new(cfg.smtp_url.as_deref(), &cfg.mail_from)
             .map_err(|e| anyhow::anyhow!(e))?,
@@ -102,6 +103,7 @@ pub async fn state(cfg: &Config, db: PgPool) -> anyhow::Result<AppState> {
         files.clone(),
     );
     Ok(AppState {
+        search_db,
         exports,
         retention,
         mail,
@@ -117,19 +119,44 @@ pub async fn state(cfg: &Config, db: PgPool) -> anyhow::Result<AppState> {
     })
 }
 
-/// Meilisearch when `MEILI_URL` is set (the outbox is switched on and the
-/// indexer started), otherwise none (the outbox is switched off).
+/// Meilisearch when `MEILI_URL` is set (its indexer started), otherwise
+/// none. The outbox is not touched here: it is switched by a command
+/// (`threadspace reindex`, `threadspace search-outbox`), so one node
+/// started without `MEILI_URL` cannot turn it off for the cluster.
 pub async fn search_backend(cfg: &Config, db: &PgPool) -> anyhow::Result<Option<Arc<Meili>>> {
-    let Some(url) = &cfg.meili_url else {
-        meili::set_outbox(db, false).await?;
+    let Some(m) = meili_client(cfg)? else {
         return Ok(None);
     };
-    let m =
-        Arc::new(Meili::new(url, cfg.meili_key.as_deref()).map_err(|e| anyhow::anyhow!("MEILI_URL: {e}"))?);
-    meili::set_outbox(db, true).await?;
+    let s = m.refresh(db).await?;
+    if !s.outbox_enabled || !s.meili_ready {
+        tracing::warn!(
+            "MEILI_URL is set but the index is not filled yet: Postgres answers searches until \
+             `threadspace reindex` has run"
+        );
+    }
     m.clone().start(db.clone());
-    tracing::info!(%url, "search: meilisearch, with postgres as the fallback");
+    tracing::info!(index = m.index(), "search: meilisearch, with postgres as the fallback");
     Ok(Some(m))
+}
+
+/// The configured Meilisearch client, if any.
+pub fn meili_client(cfg: &Config) -> anyhow::Result<Option<Arc<Meili>>> {
+    let Some(url) = &cfg.meili_url else { return Ok(None) };
+    Ok(Some(Arc::new(
+        Meili::new(url, cfg.meili_key.as_deref(), &cfg.meili_index)
+            .map_err(|e| anyhow::anyhow!("MEILI_URL: {e}"))?,
+    )))
+}
+
+/// The search pool: the main pool's database, its own few connections,
+/// and a `statement_timeout`, opened lazily.
+pub fn search_pool(cfg: &Config, db: &PgPool) -> PgPool {
+    let opts =
+        (*db.connect_options()).clone().options([("statement_timeout", cfg.search_timeout_ms.to_string())]);
+    PgPoolOptions::new()
+        .max_connections(cfg.search_pool.max(1))
+        .acquire_timeout(Duration::from_secs(2))
+        .connect_lazy_with(opts)
 }
 
 /// The whole HTTP surface: pages, API, forms, health and metrics.

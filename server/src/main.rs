@@ -4,7 +4,11 @@
 //! threadspace [serve]   migrate, then serve HTTP (default)
 //! threadspace migrate   apply database migrations and exit
 //! threadspace seed-demo create the demo workspace (idempotent) and print its login
-//! threadspace reindex   rebuild the Meilisearch index from Postgres (needs MEILI_URL)
+//! threadspace reindex [--workspace ID]
+//!                       rebuild the Meilisearch index from Postgres (needs MEILI_URL): the
+//!                       whole index by swap, or one workspace in place; turns the outbox on
+//! threadspace search-outbox on|off
+//!                       switch the Meilisearch outbox (off drops the queue; Postgres answers)
 //! ```
 
 // The page types of the app the binary serves outgrow the default limit.
@@ -61,23 +65,52 @@ async fn run() -> anyhow::Result<()> {
         }
         "reindex" => {
             let db = server::connect(&cfg).await?;
-            let url = cfg.meili_url.as_deref().ok_or_else(|| anyhow::anyhow!("reindex needs MEILI_URL"))?;
-            let m = app::search::meili::Meili::new(url, cfg.meili_key.as_deref())?;
-            app::search::meili::set_outbox(&db, true).await?;
+            let m = server::meili_client(&cfg)?.ok_or_else(|| anyhow::anyhow!("reindex needs MEILI_URL"))?;
+            let workspace = match std::env::args().nth(2).as_deref() {
+                None => None,
+                Some("--workspace") => Some(
+                    std::env::args()
+                        .nth(3)
+                        .and_then(|w| w.parse::<uuid::Uuid>().ok())
+                        .ok_or_else(|| anyhow::anyhow!("--workspace needs a workspace id"))?,
+                ),
+                Some(other) => return Err(anyhow::anyhow!("unknown reindex option `{other}`")),
+            };
             let started = std::time::Instant::now();
-            let n = m
-                .reindex(&db, |done, total| {
-                    let pct = if total == 0 { 100.0 } else { done as f64 * 100.0 / total as f64 };
-                    let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
-                    eprint!("\rindexed {done}/{total} messages ({pct:.1}%, {rate:.0}/s)   ");
-                })
-                .await?;
+            let show = |done: u64, total: u64| {
+                let pct = if total == 0 { 100.0 } else { done as f64 * 100.0 / total as f64 };
+                let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
+                eprint!("\rindexed {done}/{total} messages ({pct:.1}%, {rate:.0}/s)   ");
+            };
+            let n = match workspace {
+                Some(w) => m.reindex_workspace(&db, w, show).await?,
+                None => m.reindex(&db, show).await?,
+            };
             eprintln!();
-            println!("reindexed {n} messages in {:.1}s", started.elapsed().as_secs_f64());
+            let secs = started.elapsed().as_secs_f64();
+            println!("reindexed {n} messages in {secs:.1}s ({:.0} documents/s)", n as f64 / secs.max(0.001));
             Ok(())
         }
-        other => {
-            Err(anyhow::anyhow!("unknown command `{other}` (expected serve, migrate, seed-demo or reindex)"))
+        "search-outbox" => {
+            let db = server::connect(&cfg).await?;
+            let on = match std::env::args().nth(2).as_deref() {
+                Some("on") => true,
+                Some("off") => false,
+                _ => return Err(anyhow::anyhow!("usage: threadspace search-outbox on|off")),
+            };
+            app::search::meili::set_outbox(&db, on).await?;
+            println!(
+                "search outbox {}",
+                if on {
+                    "on (run `threadspace reindex` to fill the index)"
+                } else {
+                    "off; Postgres answers searches"
+                }
+            );
+            Ok(())
         }
+        other => Err(anyhow::anyhow!(
+            "unknown command `{other}` (expected serve, migrate, seed-demo, reindex or search-outbox)"
+        )),
     }
 }

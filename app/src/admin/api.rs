@@ -46,12 +46,27 @@ pub async fn workspace_overview() -> Result<Reply<Overview>, AppError> {
         },
     });
     let (queued, age) = super::queries::outbox_lag(&st.db).await?;
+    let reindex = crate::search::meili::reindex::latest(&st.db, actor.workspace_id).await?;
     health.push(match &st.meili {
-        Some(_) => Health {
-            name: "Search".into(),
-            ok: age < 60,
-            detail: format!("Meilisearch; {queued} changes waiting, oldest {age} s"),
-        },
+        Some(m) => {
+            let mut detail = if m.is_ready() {
+                format!("Meilisearch; {queued} changes waiting, oldest {age} s")
+            } else {
+                "Meilisearch configured, index not filled yet (run `threadspace reindex`); Postgres answers"
+                    .into()
+            };
+            match reindex {
+                Some((status, done, total)) if status == "running" => {
+                    let pct = if total > 0 { done * 100 / total } else { 100 };
+                    detail.push_str(&format!("; reindexing: {done} of {total} messages ({pct}%)"));
+                }
+                Some((status, _, _)) if status != "done" => {
+                    detail.push_str(&format!("; last reindex {status}"))
+                }
+                _ => {}
+            }
+            Health { name: "Search".into(), ok: age < 60, detail }
+        }
         None => Health { name: "Search".into(), ok: true, detail: "Postgres full-text search".into() },
     });
     Ok(Reply::new(super::queries::overview(&st.db, &actor, health).await?))

@@ -28,8 +28,9 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
             true
         }
         sqlx::Error::Database(d) => d.code().is_some_and(|c| {
-            // 08xxx connection exceptions; 57P01-57P03 admin/crash shutdown, cannot connect now.
-            c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+            // 08xxx connection exceptions; 57P01-57P03 admin/crash shutdown, cannot connect now;
+            // 57014 a statement cancelled by its timeout (the search pool's).
+            c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03" | "57014")
         }),
         _ => false,
     }

@@ -26,6 +26,10 @@ pub struct SearchReply {
     pub next_cursor: Option<String>,
     /// Which backend answered: `postgres` (or `meilisearch`).
     pub backend: String,
+    /// When a single word matched nothing on Postgres and a similar word of
+    /// the workspace did: that word, whose matches these are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrected: Option<String>,
 }
 
 /// Searches the messages the caller can read. `query` uses the search
@@ -44,7 +48,8 @@ pub async fn messages(
 ) -> Result<Reply<SearchReply>, AppError> {
     let actor = crate::auth::session::require_actor().await?;
     let st = crate::state::state()?;
-    let db = st.db.clone();
+    // Searches use their own small pool with a statement timeout.
+    let db = st.search_db.clone();
     if query.chars().count() > 1000 {
         return Err(AppError::InvalidArguments("query must be at most 1,000 characters".into()));
     }
@@ -64,12 +69,13 @@ pub async fn messages(
     // The channels (and authors) the query may cover, from Postgres for both backends.
     let (channels, users) = super::postgres::scope(&db, &actor, &q).await?;
     let mut answered = None;
-    if let Some(meili) = st.meili.as_ref().filter(|_| super::meili::supports(&q)) {
+    if let Some(meili) = st.meili.as_ref().filter(|m| m.is_ready() && super::meili::supports(&q)) {
         let found = if channels.is_empty() || users.as_ref().is_some_and(Vec::is_empty) {
             Ok((0, Vec::new()))
         } else {
             meili
                 .search(
+                    &db,
                     actor.workspace_id,
                     &channels,
                     users.as_deref(),
@@ -85,22 +91,40 @@ pub async fn messages(
             Err(e) => tracing::warn!(error = %e, "meilisearch failed; answering from postgres"),
         }
     }
+    let mut corrected = None;
     let (total, total_capped, matches, backend) = match answered {
         Some(a) => a,
         None => {
-            let page = super::postgres::search(
-                &db,
-                &st.search_stats,
-                &actor,
-                &channels,
-                users.as_deref(),
-                &q,
-                prefix,
-                sort,
-                offset,
-                limit,
-            )
-            .await?;
+            let run = |q: super::query::Query| {
+                let (db, st, actor, channels, users) = (&db, &st, &actor, &channels, &users);
+                async move {
+                    super::postgres::search(
+                        db,
+                        &st.search_stats,
+                        actor,
+                        channels,
+                        users.as_deref(),
+                        &q,
+                        prefix,
+                        sort,
+                        offset,
+                        limit,
+                    )
+                    .await
+                }
+            };
+            let mut page = run(q.clone()).await?;
+            if page.total == 0 {
+                for word in super::postgres::typo::candidates(&db, actor.workspace_id, &q).await? {
+                    let mut fixed = q.clone();
+                    fixed.words = vec![word.clone()];
+                    let p = run(fixed).await?;
+                    if p.total > 0 {
+                        (page, corrected) = (p, Some(word));
+                        break;
+                    }
+                }
+            }
             (page.total, page.total_capped, page.matches, "postgres")
         }
     };
@@ -110,5 +134,6 @@ pub async fn messages(
         messages: Matches { total, total_capped, matches },
         next_cursor,
         backend: backend.into(),
+        corrected,
     }))
 }

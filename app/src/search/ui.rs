@@ -77,6 +77,7 @@ pub fn SearchPage() -> impl IntoView {
     let results = RwSignal::new(Vec::<Match>::new());
     let total = RwSignal::new(0i64);
     let capped = RwSignal::new(false);
+    let corrected = RwSignal::new(None::<String>);
     let cursor = RwSignal::new(None::<String>);
     let state = RwSignal::new("idle");
     let error = RwSignal::new(None::<String>);
@@ -103,7 +104,8 @@ pub fn SearchPage() -> impl IntoView {
             }
             match r {
                 Ok(r) => {
-                    let SearchReply { messages, next_cursor, .. } = r.data;
+                    let SearchReply { messages, next_cursor, corrected: fixed, .. } = r.data;
+                    corrected.set(fixed);
                     results.update(|v| {
                         if !more {
                             v.clear();
@@ -175,7 +177,10 @@ pub fn SearchPage() -> impl IntoView {
                         <p class="muted">"Try fewer words, or these:"</p><SyntaxHelp/></div>
                 }.into_any(),
                 _ => view! {
-                    <p class="muted small" role="status">{move || format!("{}{} result{}", total.get(), if capped.get() { "+" } else { "" }, if total.get() == 1 { "" } else { "s" })}</p>
+                    <p class="muted small" role="status">
+                        {move || corrected.get().map(|w| view! { "Showing results for " <strong>{w}</strong>" · " })}
+                        {move || format!("{}{} result{}", total.get(), if capped.get() { "+" } else { "" }, if total.get() == 1 { "" } else { "s" })}
+                    </p>
                     <ol class="search-list">
                         <For each=move || results.get() key=|m| (m.channel, m.seq) let:m>
                             <li><ResultRow m=m/></li>

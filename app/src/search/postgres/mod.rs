@@ -34,6 +34,7 @@ fn prefixes(names: &[String]) -> Vec<String> {
 
 pub mod plan;
 mod sql;
+pub mod typo;
 
 /// At most this many matches are considered (newest first) and counted;
 /// relevance ranks within them. A very common word in a large workspace
@@ -66,8 +67,9 @@ struct Row {
 /// With `prefix`, the last word of the query (`q.words`' last) also matches
 /// as a prefix, for search as you type (see [`plan::prefix_budget`]).
 ///
-/// Plans, chosen by how common the rarest word is ([`plan::rarest_share`]):
-/// - rare words: every hit through the GIN index, then the scope;
+/// Plans, chosen by how common the rarest word is ([`plan::rarest_rows`]):
+/// - rare words: the hits in the caller's channels through the
+///   `(channel_id, tsv)` GIN index (never other workspaces' rows);
 /// - common words and operator-only queries: each channel newest first, a
 ///   share of the cap each, then further only in the channels that may
 ///   still hold one of the newest matches (see `search.sql`);
@@ -100,8 +102,8 @@ pub async fn search(
     let text = q.websearch();
     let without_last = if prefix.is_some() { base.websearch() } else { text.clone() };
     let positive = [q.words.join(" "), q.phrases.join(" ")].join(" ");
-    let share = plan::rarest_share(db, stats, &positive).await?;
-    let rare = q.has_text() && share <= plan::COMMON;
+    let rows = plan::rarest_rows(db, stats, &positive).await?;
+    let rare = q.has_text() && rows <= plan::COMMON_ROWS;
     let walk = prefix.is_some() || !rare;
     let budget = prefix.as_ref().map(|_| plan::prefix_budget(channels.len()));
     let users: Vec<uuid::Uuid> = users.map(<[uuid::Uuid]>::to_vec).unwrap_or_default();

@@ -1,6 +1,8 @@
-//! Which plan a query gets: how common its rarest word is, from the element
-//! statistics `ANALYZE` keeps for `message.tsv` (`most_common_elem_freqs`
-//! of each partition).
+//! Which plan a query gets: how many messages its rarest word is in, an
+//! absolute estimate from the element statistics `ANALYZE` keeps for
+//! `message.tsv` (`most_common_elem_freqs` of each partition times the
+//! partition's rows). A share would not do: "under 1%" of a table that
+//! grows by 5M messages a day is soon millions of rows.
 //!
 //! Reading `pg_stats` costs about 8 ms (it parses every partition's arrays),
 //! more than a rare-word search itself, so each server keeps the statistics
@@ -15,12 +17,15 @@ use sqlx::PgPool;
 
 use crate::error::AppResult;
 
-/// A lexeme in more than this share of messages is "common".
-pub const COMMON: f32 = 0.01;
+/// A lexeme estimated in more than this many messages of a partition is
+/// "common" (the whole table has 16 partitions). The rare-word probe reads
+/// at most the matches in the caller's channels, so this bounds it from
+/// above even before the channel restriction.
+pub const COMMON_ROWS: f32 = 5_000.0;
 
 const REFRESH: Duration = Duration::from_secs(600);
 
-/// Lexeme → its highest share of messages in any partition.
+/// Lexeme → its highest estimated number of messages in any partition.
 type Freqs = Arc<HashMap<String, f32>>;
 
 /// The cached statistics of one database.
@@ -40,31 +45,33 @@ async fn freqs(db: &PgPool, stats: &Stats) -> AppResult<Freqs> {
             return Ok(f.clone());
         }
     }
-    let rows = sqlx::query!(
-        r#"select e as "e!", max(f) as "f!" from (
-             select unnest(most_common_elems::text::text[]) as e, unnest(most_common_elem_freqs) as f
+    let rows: Vec<(String, f32)> = sqlx::query_as(
+        r#"select e, max(f * greatest(c.reltuples, 0))::real from (
+             select tablename, unnest(most_common_elems::text::text[]) as e, unnest(most_common_elem_freqs) as f
              from pg_stats where tablename like 'message\_p%' and attname = 'tsv') x
-           where e is not null and f is not null group by e"#
+           join pg_class c on c.relname = x.tablename
+           where e is not null and f is not null group by e"#,
     )
     .fetch_all(db)
     .await?;
-    let f: Freqs = Arc::new(rows.into_iter().map(|r| (r.e, r.f)).collect());
+    let f: Freqs = Arc::new(rows.into_iter().collect());
     *stats.0.lock().expect("stats cache") = Some((Instant::now(), f.clone()));
     Ok(f)
 }
 
-/// The share of messages that contain the rarest of `words` (0 when one of
-/// them is not among the most common elements: rare), or 1 without words.
-pub async fn rarest_share(db: &PgPool, stats: &Stats, words: &str) -> AppResult<f32> {
+/// The estimated number of messages (in the largest partition) that
+/// contain the rarest of `words` (0 when one of them is not among the most
+/// common elements: rare), or `f32::MAX` without words.
+pub async fn rarest_rows(db: &PgPool, stats: &Stats, words: &str) -> AppResult<f32> {
     if words.trim().is_empty() {
-        return Ok(1.0);
+        return Ok(f32::MAX);
     }
     let lexemes =
         sqlx::query_scalar!(r#"select tsvector_to_array(to_tsvector('english', $1)) as "l!""#, words)
             .fetch_one(db)
             .await?;
     if lexemes.is_empty() {
-        return Ok(1.0); // only stop words: nothing can match
+        return Ok(f32::MAX); // only stop words: nothing can match
     }
     let f = freqs(db, stats).await?;
     Ok(lexemes.iter().map(|l| f.get(l).copied().unwrap_or(0.0)).fold(f32::MAX, f32::min))

@@ -12,12 +12,15 @@ with q as (
          case when $19 = '' then websearch_to_tsquery('english', $3)
               else websearch_to_tsquery('english', $20) && to_tsquery('english', $19) end as q
 ),
--- Rare words: every hit through the GIN index (materialized, so the planner
--- cannot turn the few hits into a join over the whole scope), then the scope.
+-- Rare words: the hits in the caller's channels, through the
+-- (channel_id, tsv) GIN index: one bitmap probe per channel that intersects
+-- the channel's entries with the word's, so other channels' and other
+-- workspaces' rows are never read (materialized, so the planner cannot turn
+-- the few hits into a join over the whole scope).
 rare as materialized (
   select {cols}, g.deleted_at, g.file_count, g.html, g.reply_count
   from message g cross join q
-  where $15 and numnode(q.words) > 0 and g.tsv @@ q.words
+  where $15 and numnode(q.words) > 0 and g.channel_id = any($1) and g.tsv @@ q.words
 ),
 rare_hits as (
   select {cols} from rare g cross join q

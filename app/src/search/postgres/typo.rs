@@ -1,0 +1,59 @@
+//! Typo tolerance on Postgres: a single word that matches nothing is
+//! compared (pg_trgm similarity) with the words of the caller's workspace
+//! (`search_term`, filled by a trigger on `message`), and the closest ones
+//! are tried instead, so `deplyoment` still finds "deployment".
+//!
+//! Only the caller's workspace's words are candidates, and a candidate is
+//! shown only through matches the caller can read, so nothing about other
+//! workspaces or unreadable channels leaks.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::error::AppResult;
+use crate::search::query::Query;
+
+/// Candidates tried at most, most similar first.
+pub const MAX_CANDIDATES: i64 = 3;
+
+/// The word a query could be corrected from: one plain word of 4 to 32
+/// letters or digits, nothing else but operators.
+pub fn correctable(q: &Query) -> Option<String> {
+    let [word] = q.words.as_slice() else { return None };
+    let w = word.to_lowercase();
+    let n = w.chars().count();
+    (q.phrases.is_empty() && (4..=32).contains(&n) && w.chars().all(char::is_alphanumeric)).then_some(w)
+}
+
+/// Words of `workspace` similar to the query's one word (similarity at
+/// least pg_trgm's default 0.3, and at most two letters longer or shorter:
+/// a typo, not a prefix of a longer word), most similar first.
+pub async fn candidates(db: &PgPool, workspace: Uuid, q: &Query) -> AppResult<Vec<String>> {
+    let Some(word) = correctable(q) else { return Ok(Vec::new()) };
+    Ok(sqlx::query_scalar(
+        "select term from search_term
+         where workspace_id = $1 and term % $2 and term <> $2
+           and abs(char_length(term) - char_length($2)) <= 2
+         order by similarity(term, $2) desc, term limit $3",
+    )
+    .bind(workspace)
+    .bind(word)
+    .bind(MAX_CANDIDATES)
+    .fetch_all(db)
+    .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::query::parse;
+
+    #[test]
+    fn only_one_plain_word_is_corrected() {
+        assert_eq!(correctable(&parse("Deplyoment").unwrap()).as_deref(), Some("deplyoment"));
+        assert_eq!(correctable(&parse("deplyoment in:general").unwrap()).as_deref(), Some("deplyoment"));
+        assert_eq!(correctable(&parse("two words").unwrap()), None);
+        assert_eq!(correctable(&parse("\"a phrase\"").unwrap()), None);
+        assert_eq!(correctable(&parse("abc").unwrap()), None, "too short");
+    }
+}

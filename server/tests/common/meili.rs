@@ -1,0 +1,43 @@
+//! A Meilisearch for tests: the shared test server that scripts/test starts
+//! (its address in `THREADSPACE_TEST_MEILI_URL` and `THREADSPACE_TEST_MEILI_KEY`,
+//! read here only), with an index of each test's own, so tests run in
+//! parallel without sharing documents. The server under test never reads
+//! the environment: a test passes its Meilisearch in the config.
+
+use app::search::meili::Meili;
+
+/// The test server's address and key, if the test command started one.
+pub fn server() -> Option<(String, Option<String>)> {
+    let url = std::env::var("THREADSPACE_TEST_MEILI_URL").ok().filter(|u| !u.is_empty())?;
+    Some((url, std::env::var("THREADSPACE_TEST_MEILI_KEY").ok().filter(|k| !k.is_empty())))
+}
+
+/// A client of the test server on a fresh index, or `None` (and a SKIPPED
+/// line, which scripts/test shows) when there is no server.
+pub fn fresh(test: &str) -> Option<Meili> {
+    let Some((url, key)) = server() else {
+        println!("SKIPPED {test}: no Meilisearch test server (THREADSPACE_TEST_MEILI_URL), so the Meilisearch backend was not tested");
+        return None;
+    };
+    let index = format!("t_{}", uuid::Uuid::new_v4().simple());
+    Some(Meili::new(&url, key.as_deref(), &index).unwrap())
+}
+
+/// Points a server config at `m`'s server and index.
+pub fn configure(cfg: &mut server::Config, m: &Meili) {
+    let (url, key) = server().expect("a Meilisearch test server");
+    cfg.meili_url = Some(url);
+    cfg.meili_key = key;
+    cfg.meili_index = m.index().into();
+}
+
+/// Deletes the test's index and its rebuild index.
+pub async fn cleanup(m: &Meili) {
+    m.drop_index(m.index()).await.unwrap();
+    m.drop_index(&format!("{}__rebuild", m.index())).await.unwrap();
+}
+
+/// A Meilisearch that never answers.
+pub fn dead() -> Meili {
+    Meili::new("http://127.0.0.1:9", None, "messages").unwrap()
+}
