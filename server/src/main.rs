@@ -4,9 +4,10 @@
 //! threadspace [serve]   migrate, then serve HTTP (default)
 //! threadspace migrate   apply database migrations and exit
 //! threadspace seed-demo create the demo workspace (idempotent) and print its login
-//! threadspace reindex [--workspace ID]
+//! threadspace reindex [--workspace ID | --if-needed]
 //!                       rebuild the Meilisearch index from Postgres (needs MEILI_URL): the
-//!                       whole index by swap, or one workspace in place; turns the outbox on
+//!                       whole index by swap, or one workspace in place; turns the outbox on.
+//!                       --if-needed: only if the index has not been filled (scripts/run)
 //! threadspace search-outbox on|off
 //!                       switch the Meilisearch outbox (off drops the queue; Postgres answers)
 //! ```
@@ -68,6 +69,14 @@ async fn run() -> anyhow::Result<()> {
             let m = server::meili_client(&cfg)?.ok_or_else(|| anyhow::anyhow!("reindex needs MEILI_URL"))?;
             let workspace = match std::env::args().nth(2).as_deref() {
                 None => None,
+                Some("--if-needed") => {
+                    let s = app::search::meili::setting(&db).await?;
+                    if s.outbox_enabled && s.meili_ready {
+                        println!("the Meilisearch index is filled; nothing to do");
+                        return Ok(());
+                    }
+                    None
+                }
                 Some("--workspace") => Some(
                     std::env::args()
                         .nth(3)
