@@ -23,6 +23,8 @@ pub mod invites;
 #[cfg(feature = "ssr")]
 pub mod mail;
 pub mod messages;
+#[cfg(feature = "ssr")]
+pub mod ratelimit;
 pub mod realtime;
 pub mod retention;
 pub mod search;
@@ -45,8 +47,21 @@ use leptos_router::{
 /// setting), so dark-mode users never see a white flash.
 const THEME_BOOT: &str = "try{var t=localStorage.getItem('ts-theme');if(t==='dark'||t==='light'){document.documentElement.dataset.theme=t}}catch(e){}";
 
-/// The HTML document around the app, rendered on the server.
+/// This response's CSP nonce (server side; the browser has none).
+#[cfg(feature = "ssr")]
+fn nonce() -> Option<leptos::nonce::Nonce> {
+    leptos::nonce::use_nonce()
+}
+#[cfg(not(feature = "ssr"))]
+fn nonce() -> Option<String> {
+    None
+}
+
+/// The HTML document around the app, rendered on the server, with its
+/// Content Security Policy (`shell::csp`).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    shell::csp::set_for_page(leptos::nonce::use_nonce().as_ref());
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -54,7 +69,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
-                <script>{THEME_BOOT}</script>
+                <script nonce=nonce()>{THEME_BOOT}</script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>

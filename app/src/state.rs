@@ -8,16 +8,16 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::use_context;
 use sqlx::PgPool;
 
-use crate::auth::limiter::LoginLimiter;
 use crate::core::ctx::Ctx;
 use crate::error::{AppError, AppResult};
+use crate::ratelimit::Limits;
 
 /// Everything a request handler needs. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub db: PgPool,
     pub leptos_options: LeptosOptions,
-    pub login_limiter: Arc<LoginLimiter>,
+    pub limits: Arc<Limits>,
     /// The externally visible base URL, e.g. `https://chat.example.com`.
     /// Used for invite links and the Origin check.
     pub public_url: String,

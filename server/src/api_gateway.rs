@@ -2,16 +2,21 @@
 //!
 //! Server functions do the work; this layer makes them a stable Web API:
 //! unknown methods and wrong verbs get the error envelope (not Leptos's plain
-//! text) and bodies are capped. A server function's error already carries
+//! text), bodies are capped, and each method takes from its rate-limit
+//! budget (`app::ratelimit::classes`) per member and per IP before any work.
+//! The caller it resolved for that rides along in the request's extensions,
+//! so the server function does not look it up again. A server function's error already carries
 //! its own status ([`AppError::status`], set when the error is encoded), so
 //! this layer never reads a response body back.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
+use app::auth::session::{actor_from_request, forwarded_ip};
 use app::error::AppError;
+use app::state::AppState;
 use axum::body::{to_bytes, Body};
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -36,16 +41,25 @@ pub fn is_method(path: &str) -> bool {
 
 /// Wraps every `/api/` request. Leptos registers one route per server
 /// function; this middleware runs in front of them.
-pub async fn gateway(req: Request, next: Next) -> Response {
+pub async fn gateway(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
-    if !path.starts_with("/api/") || PLAIN_METHODS.contains(&path.as_str()) {
+    if !path.starts_with("/api/") {
         return next.run(req).await;
     }
-    if !known_paths().contains(path.as_str()) {
+    let plain = PLAIN_METHODS.contains(&path.as_str());
+    if !plain && !known_paths().contains(path.as_str()) {
         return AppError::UnknownMethod.into_response();
     }
-    if req.method() != Method::POST {
+    if !plain && req.method() != Method::POST {
         return AppError::MethodNotAllowed.into_response();
+    }
+    if let Some(class) = app::ratelimit::classes::class_of(&path["/api/".len()..]) {
+        if let Err(e) = take_budget(&st, class, &mut req).await {
+            return e.into_response();
+        }
+    }
+    if plain {
+        return next.run(req).await;
     }
     let (mut parts, body) = req.into_parts();
     let bytes = match to_bytes(body, API_BODY_LIMIT).await {
@@ -59,4 +73,27 @@ pub async fn gateway(req: Request, next: Next) -> Response {
     parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     parts.headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
     next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+/// Takes one request of `class` from the caller's and the IP's budgets. An
+/// unauthenticated caller has only the IP's (the method then refuses it).
+async fn take_budget(st: &AppState, class: app::ratelimit::Class, req: &mut Request) -> Result<(), AppError> {
+    let ip = client_ip(st, req);
+    let session = req.extensions().get::<tower_sessions::Session>().cloned();
+    let actor = actor_from_request(&st.db, req.headers(), session.as_ref()).await.ok();
+    st.limits.check(class, actor.as_ref().map(|a| a.member_id), ip).await?;
+    if let Some(actor) = actor {
+        req.extensions_mut().insert(actor);
+    }
+    Ok(())
+}
+
+/// The client's IP, as `app::auth::session::client_ip` finds it.
+fn client_ip(st: &AppState, req: &Request) -> Option<std::net::IpAddr> {
+    if st.trust_proxy {
+        if let Some(ip) = forwarded_ip(req.headers()) {
+            return Some(ip);
+        }
+    }
+    req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip())
 }

@@ -70,6 +70,25 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// `THREADSPACE_MAIL_FROM`: the sender, e.g. `ThreadSpace <chat@example.com>`.
     pub mail_from: String,
+    /// `THREADSPACE_RATE_LIMIT_SCALE`: multiplies every per-member budget
+    /// (default 1); 0 switches them off (password checks stay limited).
+    pub rate_limit_scale: f64,
+    /// `THREADSPACE_RATE_LIMIT_IP_FACTOR`: one IP's budget, in members'
+    /// budgets (default 20: an office shares one address).
+    pub rate_limit_ip_factor: u32,
+    /// `THREADSPACE_WS_PER_MEMBER`, `THREADSPACE_WS_PER_IP`: open sockets
+    /// one node accepts per member (default 20) and per IP (default 2000).
+    pub ws_per_member: usize,
+    pub ws_per_ip: usize,
+    /// `THREADSPACE_STATEMENT_TIMEOUT_MS`: `statement_timeout` of the main
+    /// pool when serving (default 5000; 0 for none, as the CLI's jobs use).
+    pub statement_timeout_ms: u64,
+    /// `THREADSPACE_REQUEST_TIMEOUT_SECS`: the longest an HTTP request may
+    /// take, uploads excepted (default 30).
+    pub request_timeout_secs: u64,
+    /// `THREADSPACE_MAX_REQUESTS`: requests served at once; more wait
+    /// (default 512).
+    pub max_requests: usize,
 }
 
 fn var(key: &str) -> Option<String> {
@@ -121,7 +140,24 @@ impl Config {
             smtp_url: var("THREADSPACE_SMTP_URL"),
             mail_from: var("THREADSPACE_MAIL_FROM")
                 .unwrap_or_else(|| "ThreadSpace <noreply@localhost>".into()),
+            rate_limit_scale: parsed("THREADSPACE_RATE_LIMIT_SCALE", 1.0)?,
+            rate_limit_ip_factor: parsed("THREADSPACE_RATE_LIMIT_IP_FACTOR", 20)?,
+            ws_per_member: parsed("THREADSPACE_WS_PER_MEMBER", 20)?,
+            ws_per_ip: parsed("THREADSPACE_WS_PER_IP", 2000)?,
+            statement_timeout_ms: parsed("THREADSPACE_STATEMENT_TIMEOUT_MS", 5000)?,
+            request_timeout_secs: parsed("THREADSPACE_REQUEST_TIMEOUT_SECS", 30)?,
+            max_requests: parsed("THREADSPACE_MAX_REQUESTS", 512)?,
         })
+    }
+
+    /// The rate limits' settings.
+    pub fn limits(&self) -> app::ratelimit::LimitsConfig {
+        app::ratelimit::LimitsConfig {
+            scale: self.rate_limit_scale,
+            ip_factor: self.rate_limit_ip_factor,
+            password_per_account: self.login_limit_account,
+            password_per_ip: self.login_limit_ip,
+        }
     }
 
     /// Where files are stored.

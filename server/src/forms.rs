@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use app::auth::actions::SignupInput;
 use app::auth::logins::Device;
 use app::auth::session::establish_session;
+use app::auth::signup::Outcome;
 use app::core::ctx::Ctx;
 use app::error::AppError;
 use app::invites::actions as invites;
@@ -79,7 +80,7 @@ pub async fn login(
     Form(f): Form<LoginForm>,
 ) -> Response {
     let device = Device::new(&headers, client_ip(&st, &headers, peer));
-    match app::auth::actions::login(&st.db, &st.login_limiter, &f.email, &f.password, None, device.ip).await {
+    match app::auth::actions::login(&st.db, &st.limits, &f.email, &f.password, None, device.ip).await {
         Ok(actor) => signed_in(&st, &session, &actor, &device, "/login").await,
         Err(e) => back("/login", &e, &[("email", &f.email)]),
     }
@@ -114,8 +115,11 @@ pub async fn signup(
         password: f.password,
         display_name: f.display_name,
     };
-    match app::auth::actions::signup(&app::core::ctx::Ctx::from(&st), input).await {
-        Ok(actor) => signed_in(&st, &session, &actor, &device, "/signup").await,
+    let me = app::auth::session::actor_from_request(&st.db, &HeaderMap::new(), Some(&session)).await.ok();
+    let ctx = Ctx::from(&st);
+    match app::auth::signup::signup(&ctx, &st.limits, input, me.as_ref(), device.ip, &st.public_url).await {
+        Ok(Outcome::SignedUp(actor)) => signed_in(&st, &session, &actor, &device, "/signup").await,
+        Ok(Outcome::CheckEmail) => Redirect::to("/signup?sent=1").into_response(),
         Err(e) => back("/signup", &e, &keep.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()),
     }
 }
@@ -141,7 +145,7 @@ pub async fn accept_invite(
     let device = Device::new(&headers, client_ip(&st, &headers, peer));
     let keep = [("display_name", f.display_name.clone()), ("email", f.email.clone())];
     let input = AcceptInput { token, email: f.email, password: f.password, display_name: f.display_name };
-    match invites::accept(&Ctx::from(&st), &st.login_limiter, device.ip, input).await {
+    match invites::accept(&Ctx::from(&st), &st.limits, device.ip, input).await {
         Ok(actor) => signed_in(&st, &session, &actor, &device, &page).await,
         Err(e) => back(&page, &e, &keep.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()),
     }

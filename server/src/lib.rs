@@ -16,6 +16,7 @@ pub mod observability;
 pub mod pictures;
 pub mod seed;
 mod seed_chat;
+pub mod shield;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -23,9 +24,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::auth::limiter::LoginLimiter;
 use app::files::store::Storage;
 use app::files::upload::FileService;
+use app::ratelimit::Limits;
 use app::realtime::service::{Realtime, RealtimeConfig};
 use app::search::meili::Meili;
 use app::state::AppState;
@@ -48,20 +49,33 @@ pub use config::Config;
 /// The migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
-/// Connects to Postgres and brings the schema up to date.
+/// Connects to Postgres and brings the schema up to date. The pool's
+/// statements time out after `statement_timeout_ms` (0: never); migrations
+/// run on a connection of their own, without one.
 pub async fn connect(cfg: &Config) -> anyhow::Result<PgPool> {
     let opts = PgConnectOptions::from_str(&cfg.database_url)
         .map_err(|e| anyhow::anyhow!("DATABASE_URL is not valid: {e}"))?
         // JIT compilation costs more than it saves on short OLTP queries
         // (it added ~100 ms to a search plan that Postgres thought was big).
         .options([("jit", "off")]);
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect_with(&opts)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
+        MIGRATOR.run(&mut conn).await.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+        let _ = conn.close().await;
+    }
+    let opts = match cfg.statement_timeout_ms {
+        0 => opts,
+        ms => opts.options([("statement_timeout", ms.to_string())]),
+    };
     let db = PgPoolOptions::new()
         .max_connections(cfg.db_pool)
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(opts)
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to DATABASE_URL: {e}"))?;
-    MIGRATOR.run(&db).await.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
     Ok(db)
 }
 
@@ -78,12 +92,16 @@ pub async fn state(cfg: &Config, db: PgPool) -> anyhow::Result<AppState> {
         redis_url: cfg.redis_url.clone(),
         socket_queue: cfg.ws_queue,
         heartbeat: Duration::from_secs(cfg.ws_heartbeat_secs),
+        per_member: cfg.ws_per_member,
+        per_ip: cfg.ws_per_ip,
     };
     let rt = Realtime::start(db.clone(), rt_config).await.map_err(|e| anyhow::anyhow!("realtime: {e}"))?;
     let storage = Storage::open(&cfg.storage()).map_err(|e| anyhow::anyhow!("file storage: {e}"))?;
     let files = FileService::new(storage, cfg.data_dir.join("tmp")).map_err(|e| anyhow::anyhow!("{e}"))?;
     files.start(db.clone());
     let meili = search_backend(cfg, &db).await?;
+    let limits =
+        Limits::connect(cfg.limits(), cfg.redis_url.as_deref()).await.map_err(|e| anyhow::anyhow!(e))?;
     let search_db = search_pool(cfg, &db);
     let mail = Arc::new(
         app::mail::worker::Mailer::new(cfg.smtp_url.as_deref(), &cfg.mail_from)
@@ -113,7 +131,7 @@ pub async fn state(cfg: &Config, db: PgPool) -> anyhow::Result<AppState> {
         meili,
         search_stats: Default::default(),
         leptos_options,
-        login_limiter: Arc::new(LoginLimiter::new(cfg.login_limit_account, cfg.login_limit_ip)),
+        limits: Arc::new(limits),
         public_url: cfg.public_url.clone(),
         trust_proxy: cfg.trust_proxy,
     })
@@ -176,7 +194,7 @@ pub async fn router(cfg: &Config, state: AppState) -> anyhow::Result<Router> {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)))
         .with_signed(key);
 
-    let limiter = state.login_limiter.clone();
+    let limiter = state.limits.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
@@ -185,6 +203,11 @@ pub async fn router(cfg: &Config, state: AppState) -> anyhow::Result<Router> {
         }
     });
 
+    let shield = shield::Shield::new(
+        cfg.max_requests,
+        Duration::from_secs(cfg.request_timeout_secs.max(1)),
+        cfg.public_url.starts_with("https://"),
+    );
     let routes = generate_route_list(App);
     let ctx = state.clone();
     let opts = state.leptos_options.clone();
@@ -210,7 +233,7 @@ pub async fn router(cfg: &Config, state: AppState) -> anyhow::Result<Router> {
         )
         .route_layer(axum::middleware::from_fn(observability::track))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(axum::middleware::from_fn(api_gateway::gateway))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), api_gateway::gateway))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::page_auth))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::check_origin))
         .layer(sessions);
@@ -220,6 +243,7 @@ pub async fn router(cfg: &Config, state: AppState) -> anyhow::Result<Router> {
         .route("/readyz", get(observability::readyz))
         .route("/metrics", get(observability::metrics_endpoint))
         .merge(pages)
+        .layer(axum::middleware::from_fn_with_state(shield, shield::shield))
         .layer(TraceLayer::new_for_http())
         .with_state(state))
 }

@@ -39,9 +39,13 @@ async fn async_main() {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let cfg = Config::from_env()?;
+    let mut cfg = Config::from_env()?;
     observability::init_tracing(cfg.log_json);
     let cmd = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    if cmd != "serve" {
+        // Commands are jobs (a reindex, a seed): no statement timeout.
+        cfg.statement_timeout_ms = 0;
+    }
     match cmd.as_str() {
         "serve" => {
             let db = server::connect(&cfg).await?;

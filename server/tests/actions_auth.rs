@@ -3,10 +3,10 @@
 mod common;
 
 use app::auth::actions::login;
-use app::auth::actions::{signup, SignupInput};
-use app::auth::limiter::LoginLimiter;
+use app::auth::actions::{add_workspace, signup, SignupInput};
 use app::auth::{Role, MAX_PASSWORD_LEN};
 use app::error::{AppError, Conflict, Missing};
+use app::ratelimit::Limits;
 use app::workspaces::queries as workspaces_q;
 use common::{count, owner, PASSWORD};
 use sqlx::PgPool;
@@ -70,13 +70,17 @@ async fn bad_signup_input_gets_a_clear_code_and_stores_nothing(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
-async fn an_existing_email_needs_its_password_to_sign_up_again(db: PgPool) {
+async fn an_existing_email_cannot_sign_up_again_even_with_its_password(db: PgPool) {
     let db = common::ctx(&db);
     let first = owner(&db, "alice@x.io", "Acme").await;
-    let e = signup(&db, input("Other", "ALICE@x.io", "wrong password!", "Alice")).await.unwrap_err();
-    assert_eq!(e, AppError::AlreadyExists(Conflict::EmailTaken));
+    // No password oracle: right or wrong, the action refuses the same way.
+    for password in ["wrong password!", PASSWORD] {
+        let e = signup(&db, input("Other", "ALICE@x.io", password, "Alice")).await.unwrap_err();
+        assert_eq!(e, AppError::AlreadyExists(Conflict::EmailTaken));
+    }
     assert_eq!(count(&db, "workspace").await, 1);
-    let second = signup(&db, input("Other", "alice@x.io", PASSWORD, "Alice")).await.unwrap();
+    // The account itself (signed in) adds a workspace.
+    let second = add_workspace(&db, first.account_id, "Other", "Alice").await.unwrap();
     assert_eq!(second.account_id, first.account_id);
     assert_ne!(second.workspace_id, first.workspace_id);
     assert_eq!(count(&db, "account").await, 1);
@@ -86,7 +90,7 @@ async fn an_existing_email_needs_its_password_to_sign_up_again(db: PgPool) {
 async fn login_checks_the_password_without_saying_which_part_is_wrong(db: PgPool) {
     let db = common::ctx(&db);
     let alice = owner(&db, "alice@x.io", "Acme").await;
-    let l = LoginLimiter::new(100, 100);
+    let l = Limits::local(100, 100);
     let ok = login(&db, &l, " Alice@X.io ", PASSWORD, None, None).await.unwrap();
     assert_eq!(ok.member_id, alice.member_id);
     assert_eq!(
@@ -104,9 +108,9 @@ async fn login_checks_the_password_without_saying_which_part_is_wrong(db: PgPool
 async fn login_picks_the_requested_workspace(db: PgPool) {
     let db = common::ctx(&db);
     let acme = owner(&db, "alice@x.io", "Acme").await;
-    let beta = signup(&db, input("Beta", "alice@x.io", PASSWORD, "Alice B")).await.unwrap();
+    let beta = add_workspace(&db, acme.account_id, "Beta", "Alice B").await.unwrap();
     let other = owner(&db, "carol@x.io", "Carol's").await;
-    let l = LoginLimiter::new(100, 100);
+    let l = Limits::local(100, 100);
     assert_eq!(
         login(&db, &l, "alice@x.io", PASSWORD, None, None).await.unwrap().workspace_id,
         acme.workspace_id
@@ -121,7 +125,7 @@ async fn login_picks_the_requested_workspace(db: PgPool) {
 async fn login_is_rate_limited_per_account(db: PgPool) {
     let db = common::ctx(&db);
     owner(&db, "alice@x.io", "Acme").await;
-    let l = LoginLimiter::new(3, 100);
+    let l = Limits::local(3, 100);
     for _ in 0..3 {
         let _ = login(&db, &l, "alice@x.io", "wrong password", None, None).await;
     }
@@ -136,7 +140,7 @@ async fn login_is_rate_limited_per_account(db: PgPool) {
 async fn the_switcher_lists_only_the_accounts_workspaces(db: PgPool) {
     let db = common::ctx(&db);
     let acme = owner(&db, "alice@x.io", "Acme").await;
-    let beta = signup(&db, input("Beta", "alice@x.io", PASSWORD, "Alice")).await.unwrap();
+    let beta = add_workspace(&db, acme.account_id, "Beta", "Alice").await.unwrap();
     let other = owner(&db, "carol@x.io", "Carol's").await;
     let list = workspaces_q::list_for(&db, &acme).await.unwrap();
     let names: Vec<_> = list.iter().map(|w| (w.name.as_str(), w.is_current)).collect();

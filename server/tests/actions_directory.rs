@@ -2,10 +2,10 @@
 
 mod common;
 
-use app::auth::limiter::LoginLimiter;
 use app::auth::{AuthVia, Role};
 use app::error::{AppError, Missing};
 use app::invites::actions as invites;
+use app::ratelimit::Limits;
 use app::tokens::{actions as tokens, queries as tokens_q};
 use app::users::queries as users;
 use common::{owner, PASSWORD};
@@ -19,7 +19,7 @@ async fn add(db: &PgPool, admin: &app::auth::Actor, name: &str, email: &str, rol
         password: PASSWORD.into(),
         display_name: name.into(),
     };
-    invites::accept(&common::ctx(db), &LoginLimiter::new(1000, 1000), None, input).await.unwrap()
+    invites::accept(&common::ctx(db), &Limits::local(1000, 1000), None, input).await.unwrap()
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]

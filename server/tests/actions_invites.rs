@@ -2,17 +2,17 @@
 
 mod common;
 
-use app::auth::limiter::LoginLimiter;
 use app::auth::Role;
 use app::error::{AppError, Conflict, Missing};
 use app::invites::actions::{accept, create, revoke, AcceptInput};
 use app::invites::queries::{list, preview};
 use app::invites::InviteStatus;
+use app::ratelimit::Limits;
 use common::{count, owner, PASSWORD};
 use sqlx::PgPool;
 
-fn limiter() -> LoginLimiter {
-    LoginLimiter::new(1000, 1000)
+fn limiter() -> Limits {
+    Limits::local(1000, 1000)
 }
 
 fn join(token: &str, email: &str, password: &str) -> AcceptInput {

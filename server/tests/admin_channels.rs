@@ -87,7 +87,7 @@ async fn admins_manage_every_channel_and_members_see_it_live(db: PgPool) {
         password: PASSWORD.into(),
         display_name: "Cy".into(),
     };
-    let limiter = app::auth::limiter::LoginLimiter::new(1000, 1000);
+    let limiter = app::ratelimit::Limits::local(1000, 1000);
     let cy = app::invites::actions::accept(&ctx, &limiter, None, input).await.unwrap();
     let mut cys: Vec<String> = sqlx::query_scalar(
         "select c.name from channel_member m join channel c using (channel_id) where m.member_id = $1",

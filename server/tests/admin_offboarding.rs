@@ -32,7 +32,7 @@ async fn bob(db: &PgPool, srv: &Srv, alice: &app::auth::Actor) -> (Client, Strin
         password: PASSWORD.into(),
         display_name: "Bob".into(),
     };
-    let limiter = app::auth::limiter::LoginLimiter::new(1000, 1000);
+    let limiter = app::ratelimit::Limits::local(1000, 1000);
     let actor = app::invites::actions::accept(&ctx, &limiter, None, input).await.unwrap();
     let browser = common::client();
     let (s, b) =

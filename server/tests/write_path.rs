@@ -174,7 +174,7 @@ async fn writes_announce_what_changed_and_repeats_announce_nothing(db: PgPool) {
         password: common::PASSWORD.into(),
         display_name: "Dan".into(),
     };
-    let limiter = app::auth::limiter::LoginLimiter::new(1000, 1000);
+    let limiter = app::ratelimit::Limits::local(1000, 1000);
     let dan = app::invites::actions::accept(&ctx, &limiter, None, input).await.unwrap();
     let joined = common::ws::next_of(&mut w.ws, "member_joined").await;
     assert_eq!(

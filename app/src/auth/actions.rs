@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::logins::{self, Which};
 use super::passwords::{hash_password, verify_password, DUMMY_HASH};
-use super::queries::{find_or_plan_account, AccountPlan};
+use super::queries::AccountPlan;
 use super::{validate_email, validate_name, validate_password, Actor, AuthVia, Role};
 use crate::core::ctx::Ctx;
 use crate::core::tx::Tx;
@@ -28,25 +28,58 @@ pub struct SignupInput {
     pub display_name: String,
 }
 
-/// Creates a workspace and its owner. An existing account may sign up again
-/// (to create another workspace) only with its correct password.
+/// Creates a workspace and its owner, for an email with no account yet. An
+/// existing email is `email_taken` *without* its password being checked
+/// (the same hashing work is done, so timing does not tell either):
+/// [`super::signup::signup`] decides what the caller is told.
 pub async fn signup(ctx: &Ctx, input: SignupInput) -> AppResult<Actor> {
     let db: &PgPool = ctx;
     let workspace_name = validate_name("workspace_name", &input.workspace_name)?;
     let display_name = validate_name("display_name", &input.display_name)?;
     let email = validate_email(&input.email)?;
     validate_password(&input.password)?;
-
-    let account =
-        find_or_plan_account(db, &email, &input.password, AppError::AlreadyExists(Conflict::EmailTaken))
-            .await?;
+    let password_hash = hash_password(input.password.clone()).await?;
+    let existing: Option<Uuid> = sqlx::query_scalar("select account_id from account where email = $1")
+        .bind(&email)
+        .fetch_optional(db)
+        .await?;
+    if existing.is_some() {
+        return Err(AppError::AlreadyExists(Conflict::EmailTaken));
+    }
+    let account_id = Uuid::now_v7();
     let mut tx = ctx.begin().await?;
-    let account_id = account.ensure(&mut tx, &email).await?;
-    let workspace_id = workspaces::create(&mut tx, &workspace_name).await?;
-    let member_id =
-        workspaces::add_member(&mut tx, workspace_id, account_id, Role::Owner, &display_name).await?;
-    audit(&mut tx, workspace_id, Some(member_id), "workspace.created", serde_json::json!({})).await?;
+    insert_account(&mut tx, account_id, &email, &password_hash).await?;
+    let actor = own_workspace(&mut tx, account_id, &workspace_name, &display_name).await?;
     tx.commit().await?;
+    Ok(actor)
+}
+
+/// A signed-in account creates another workspace of its own.
+pub async fn add_workspace(
+    ctx: &Ctx,
+    account_id: Uuid,
+    workspace_name: &str,
+    display_name: &str,
+) -> AppResult<Actor> {
+    let workspace_name = validate_name("workspace_name", workspace_name)?;
+    let display_name = validate_name("display_name", display_name)?;
+    let mut tx = ctx.begin().await?;
+    let actor = own_workspace(&mut tx, account_id, &workspace_name, &display_name).await?;
+    tx.commit().await?;
+    Ok(actor)
+}
+
+/// The workspace, its owner membership (joining #general, announced) and
+/// the audit entry, in the caller's transaction.
+async fn own_workspace(
+    tx: &mut Tx,
+    account_id: Uuid,
+    workspace_name: &str,
+    display_name: &str,
+) -> AppResult<Actor> {
+    let workspace_id = workspaces::create(tx, workspace_name).await?;
+    let member_id = workspaces::add_member(tx, workspace_id, account_id, Role::Owner, display_name).await?;
+    audit(tx, workspace_id, Some(member_id), "workspace.created", serde_json::json!({})).await?;
     tracing::info!(%workspace_id, %member_id, "workspace created");
     Ok(Actor {
         account_id,
@@ -98,7 +131,7 @@ pub async fn insert_account(
 /// the account's oldest active membership. Rate-limited per account and IP.
 pub async fn login(
     db: &PgPool,
-    limiter: &super::limiter::LoginLimiter,
+    limiter: &crate::ratelimit::Limits,
     email: &str,
     password: &str,
     workspace_id: Option<Uuid>,
@@ -111,7 +144,7 @@ pub async fn login(
         return Err(AppError::InvalidCredentials);
     }
     let email = email.trim().to_lowercase();
-    limiter.check(&email, ip)?;
+    limiter.password(&email, ip).await?;
 
     let account = sqlx::query!("select account_id, password_hash from account where email = $1", email)
         .fetch_optional(db)
@@ -214,7 +247,7 @@ pub async fn revoke_own_sessions(ctx: &Ctx, actor: &Actor, session: Option<Uuid>
 /// Password checks are rate-limited like logins.
 pub async fn change_password(
     ctx: &Ctx,
-    limiter: &super::limiter::LoginLimiter,
+    limiter: &crate::ratelimit::Limits,
     actor: &Actor,
     current: &str,
     new: &str,
@@ -230,7 +263,7 @@ pub async fn change_password(
             .fetch_one(&ctx.db)
             .await?;
     // The same buckets as login: this is a password check too.
-    limiter.check(&email, ip)?;
+    limiter.password(&email, ip).await?;
     if !verify_password(current.to_string(), hash).await? {
         failed_sign_in(ctx, actor.account_id, ip).await?;
         return Err(AppError::InvalidCredentials);

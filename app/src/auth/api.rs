@@ -16,21 +16,47 @@ pub struct Session {
     pub workspace_id: Uuid,
 }
 
-/// Creates a workspace and its owner, and logs the caller in.
+/// Result of `auth.signup`: the new owner, or `check_email` (the address
+/// has an account; its owner was mailed and nobody was signed in).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignedUp {
+    pub check_email: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_id: Option<Uuid>,
+}
+
+/// Creates a workspace and its owner, and logs the caller in. For an email
+/// that already has an account, see [`super::signup`].
 #[server(prefix = "/api", endpoint = "auth.signup", input = server_fn::codec::Json)]
 pub async fn signup(
     workspace_name: String,
     email: String,
     password: String,
     display_name: String,
-) -> Result<Reply<Session>, AppError> {
+) -> Result<Reply<SignedUp>, AppError> {
+    use super::signup::Outcome;
     let st = crate::state::state()?;
     let input = super::actions::SignupInput { workspace_name, email, password, display_name };
     let ctx = crate::core::ctx::Ctx::from(&st);
-    let actor = super::actions::signup(&ctx, input).await?;
+    let device = super::session::device().await;
+    // Only a browser session counts as "signed in as that account" here.
     let session = super::session::browser_session().await?;
-    super::session::establish_session(&ctx, &session, &actor, &super::session::device().await).await?;
-    Ok(Reply::new(Session { user_id: actor.member_id, workspace_id: actor.workspace_id }))
+    let me = super::session::actor_from_request(&st.db, &Default::default(), Some(&session)).await.ok();
+    match super::signup::signup(&ctx, &st.limits, input, me.as_ref(), device.ip, &st.public_url).await? {
+        Outcome::SignedUp(actor) => {
+            super::session::establish_session(&ctx, &session, &actor, &device).await?;
+            Ok(Reply::new(SignedUp {
+                check_email: false,
+                user_id: Some(actor.member_id),
+                workspace_id: Some(actor.workspace_id),
+            }))
+        }
+        Outcome::CheckEmail => {
+            Ok(Reply::new(SignedUp { check_email: true, user_id: None, workspace_id: None }))
+        }
+    }
 }
 
 /// Logs in with email and password; sets the session cookie.
@@ -42,8 +68,7 @@ pub async fn login(
 ) -> Result<Reply<Session>, AppError> {
     let st = crate::state::state()?;
     let device = super::session::device().await;
-    let actor =
-        super::actions::login(&st.db, &st.login_limiter, &email, &password, workspace_id, device.ip).await?;
+    let actor = super::actions::login(&st.db, &st.limits, &email, &password, workspace_id, device.ip).await?;
     let session = super::session::browser_session().await?;
     super::session::establish_session(&crate::core::ctx::Ctx::from(&st), &session, &actor, &device).await?;
     Ok(Reply::new(Session { user_id: actor.member_id, workspace_id: actor.workspace_id }))
@@ -113,15 +138,9 @@ pub async fn password_change(
     let st = crate::state::state()?;
     let ip = super::session::client_ip().await;
     let ctx = crate::core::ctx::Ctx::from(&st);
-    let ended = super::actions::change_password(
-        &ctx,
-        &st.login_limiter,
-        &actor,
-        &current_password,
-        &new_password,
-        ip,
-    )
-    .await?;
+    let ended =
+        super::actions::change_password(&ctx, &st.limits, &actor, &current_password, &new_password, ip)
+            .await?;
     Ok(Reply::new(Ended { ended }))
 }
 
@@ -139,7 +158,7 @@ pub async fn password_reset_request(email: String) -> Result<Reply<ResetRequeste
     let st = crate::state::state()?;
     let ip = super::session::client_ip().await;
     let ctx = crate::core::ctx::Ctx::from(&st);
-    super::reset::request(&ctx, &st.login_limiter, &email, ip, &st.public_url).await?;
+    super::reset::request(&ctx, &st.limits, &email, ip, &st.public_url).await?;
     Ok(Reply::new(ResetRequested { email_configured: st.mail.configured() }))
 }
 

@@ -12,8 +12,6 @@ pub mod account_ui;
 #[cfg(feature = "ssr")]
 pub mod actions;
 pub mod api;
-#[cfg(feature = "ssr")]
-pub mod limiter;
 pub mod limits;
 #[cfg(feature = "ssr")]
 pub mod logins;
@@ -28,6 +26,8 @@ pub mod reset_ui;
 pub mod secrets;
 #[cfg(feature = "ssr")]
 pub mod session;
+#[cfg(feature = "ssr")]
+pub mod signup;
 pub mod ui;
 
 use serde::{Deserialize, Serialize};

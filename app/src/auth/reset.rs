@@ -46,13 +46,13 @@ async fn audit_account(
 /// Queues a reset mail when `email` has an account; answers the same either way.
 pub async fn request(
     ctx: &Ctx,
-    limiter: &super::limiter::LoginLimiter,
+    limiter: &crate::ratelimit::Limits,
     email: &str,
     ip: Option<IpAddr>,
     public_url: &str,
 ) -> AppResult<()> {
     let email = validate_email(email)?;
-    limiter.check(&email, ip)?;
+    limiter.password(&email, ip).await?;
     let mut tx = ctx.begin().await?;
     let account: Option<Uuid> = sqlx::query_scalar("select account_id from account where email = $1")
         .bind(&email)

@@ -148,6 +148,12 @@ pub fn SignupPage() -> impl IntoView {
         <AuthCard title="Create a workspace">
             <form method="post" action="/signup" class="form">
                 <FormBanner error=error/>
+                {move || q.read().get("sent").map(|_| view! {
+                    <div class="form-banner ok" role="status">
+                        "Check your email to continue. If this address already has an account, we sent it a \
+                         note on how to sign in or create another workspace."
+                    </div>
+                })}
                 <Field name="workspace_name" label="Workspace name" autocomplete="organization"
                     value=keep("workspace_name") maxlength=MAX_NAME_LEN error=error
                     hint="Usually your company or team name."/>

@@ -88,6 +88,7 @@ codes! {
         InviteForAnotherEmail => "invite_email_mismatch", "This invite was sent to another email address: use that one, or ask for a new invite.";
         DomainNotAllowed => "email_domain_not_allowed", "This link only accepts email addresses at the workspace's own domains. Ask an admin to invite you by email.";
         CantBroadcast => "cant_broadcast", "In a channel this large, only admins can use @channel, @here and @everyone.";
+        SessionOnly => "session_only", "Only a signed-in browser can do this, not an API token.";
     }
 }
 

@@ -181,7 +181,7 @@ pub struct AcceptInput {
 /// Every attempt counts against the login rate limit (it may check a password).
 pub async fn accept(
     ctx: &crate::core::ctx::Ctx,
-    limiter: &crate::auth::limiter::LoginLimiter,
+    limiter: &crate::ratelimit::Limits,
     ip: Option<std::net::IpAddr>,
     input: AcceptInput,
 ) -> AppResult<Actor> {
@@ -191,7 +191,7 @@ pub async fn accept(
     // Fail fast, before any hashing, on links that cannot work.
     status_error(preview(db, &input.token).await?.status)?;
 
-    limiter.check(&email, ip)?;
+    limiter.password(&email, ip).await?;
     let account = find_or_plan_account(db, &email, &input.password, AppError::InvalidCredentials).await?;
 
     let mut tx = ctx.begin().await?;

@@ -88,7 +88,7 @@ pub async fn accept(
     let device = auth::device().await;
     let input = super::actions::AcceptInput { token, email, password, display_name };
     let ctx = crate::core::ctx::Ctx::from(&st);
-    let actor = super::actions::accept(&ctx, &st.login_limiter, device.ip, input).await?;
+    let actor = super::actions::accept(&ctx, &st.limits, device.ip, input).await?;
     let session = auth::browser_session().await?;
     auth::establish_session(&ctx, &session, &actor, &device).await?;
     Ok(Reply::new(Session { user_id: actor.member_id, workspace_id: actor.workspace_id }))

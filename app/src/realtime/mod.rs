@@ -10,6 +10,8 @@ pub mod api;
 mod apply;
 #[cfg(feature = "ssr")]
 pub mod bus;
+#[cfg(feature = "ssr")]
+pub mod caps;
 #[cfg(feature = "hydrate")]
 pub mod client;
 #[cfg(feature = "ssr")]
@@ -60,6 +62,8 @@ pub fn backoff_ms(attempt: u32, random01: f64) -> u64 {
 pub mod close {
     /// The client sent something that is not a frame of this protocol.
     pub const PROTOCOL_ERROR: u16 = 1002;
+    /// The client sent frames faster than its budget allows.
+    pub const POLICY_VIOLATION: u16 = 1008;
     /// A frame over [`super::MAX_CLIENT_FRAME`].
     pub const TOO_BIG: u16 = 1009;
     /// The server is shutting down; reconnect (to another node).

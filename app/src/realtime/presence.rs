@@ -240,13 +240,14 @@ impl PresenceService {
         let Some(mut r) = self.redis_if_up() else { return Ok(()) };
         let present = self.tracker.lock().unwrap().present();
         let mut pipe = redis::pipe();
-        pipe.zadd("ts:nodes", self.node.to_string(), now_ms());
-        for (member, _, p) in present {
-            pipe.cmd("SET")
-                .arg(format!("ts:p:{member}:{}", self.node))
-                .arg(p.as_str())
-                .arg("PX")
-                .arg(KEY_TTL_MS);
+        let node = self.node.to_string();
+        pipe.zadd("ts:nodes", &node, now_ms());
+        // The sets too, not only the keys: a Redis that restarted (or lost
+        // them) between two reconnect checks is whole again within 2 s.
+        for (member, ws, p) in present {
+            pipe.cmd("SET").arg(format!("ts:p:{member}:{node}")).arg(p.as_str()).arg("PX").arg(KEY_TTL_MS);
+            pipe.sadd(format!("ts:pn:{member}"), &node).ignore();
+            pipe.sadd(format!("ts:nm:{node}"), format!("{ws}:{member}")).ignore();
         }
         pipe.query_async::<()>(&mut r).await
     }

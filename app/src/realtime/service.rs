@@ -24,11 +24,20 @@ pub struct RealtimeConfig {
     /// Undelivered events a socket may queue before it must resync.
     pub socket_queue: usize,
     pub heartbeat: Duration,
+    /// Open sockets one node accepts per member and per IP.
+    pub per_member: usize,
+    pub per_ip: usize,
 }
 
 impl Default for RealtimeConfig {
     fn default() -> Self {
-        RealtimeConfig { redis_url: None, socket_queue: 256, heartbeat: Duration::from_secs(30) }
+        RealtimeConfig {
+            redis_url: None,
+            socket_queue: 256,
+            heartbeat: Duration::from_secs(30),
+            per_member: 20,
+            per_ip: 2000,
+        }
     }
 }
 
@@ -36,6 +45,7 @@ pub struct Realtime {
     pub node: Uuid,
     pub hub: Arc<Hub>,
     pub presence: Arc<PresenceService>,
+    pub caps: super::caps::SocketCaps,
     pub config: RealtimeConfig,
     shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -71,7 +81,8 @@ impl Realtime {
             }
         });
         let (shutdown, _) = tokio::sync::watch::channel(false);
-        Ok(Arc::new(Realtime { node, hub, presence, config, shutdown }))
+        let caps = super::caps::SocketCaps::new(config.per_member, config.per_ip);
+        Ok(Arc::new(Realtime { node, hub, presence, caps, config, shutdown }))
     }
 
     /// Changes when the server shuts down: sockets close with 1001.

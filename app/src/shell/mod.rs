@@ -5,6 +5,7 @@
 //! through context; pages inside it read [`use_me`] instead of asking again.
 
 pub mod context;
+pub mod csp;
 pub mod sidebar;
 pub mod switcher;
 pub mod theme;

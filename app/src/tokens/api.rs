@@ -25,6 +25,10 @@ pub struct TokenList {
 #[server(prefix = "/api", endpoint = "tokens.create", input = server_fn::codec::Json)]
 pub async fn create(label: String, expires_in_days: Option<i64>) -> Result<Reply<CreatedToken>, AppError> {
     let actor = crate::auth::session::require_actor().await?;
+    // A leaked token must not mint more (and outlive its own revocation).
+    if actor.via != crate::auth::AuthVia::Session {
+        return Err(AppError::Refused(crate::error::Refusal::SessionOnly));
+    }
     let st = crate::state::state()?;
     let (info, token) = super::actions::create(&st.db, &actor, &label, expires_in_days).await?;
     Ok(Reply::new(CreatedToken { token, info }))

@@ -6,6 +6,12 @@
 //! the client's `resume` and replays what the client lacks from Postgres.
 //! Queued `message_created` events the replay already covered are dropped,
 //! so each message arrives exactly once and in order.
+//!
+//! A hostile client is bounded per socket: every frame takes from a budget
+//! (over it, the socket closes with 1008); `activity` counts at most once
+//! per 30 s, `typing` once per conversation per 3 s whatever the thread,
+//! and `resume` at most once per 5 s and only for up to 1,000 messages:
+//! beyond either, the client is told `resync_required` (it reloads).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
@@ -13,6 +19,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::auth::Actor;
+use app::ratelimit::gcra::Bucket;
+use app::ratelimit::Quota;
 use app::realtime::bus::Topic;
 use app::realtime::hub::{Delivery, SocketHandle, SocketId};
 use app::realtime::service::Realtime;
@@ -31,6 +39,14 @@ const RESUME_WAIT: Duration = Duration::from_secs(10);
 /// A send that takes longer means the client is not reading.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const REPLAY_PAGE: i64 = 200;
+/// The most messages one `resume` replays; a client further behind reloads.
+const MAX_REPLAY: i64 = 1000;
+/// Every frame a client sends takes from this: 5 a second, 30 at once.
+const FRAME_QUOTA: Quota = Quota { per_minute: 300, burst: 30 };
+/// `activity` frames count at most this often (others are ignored).
+const ACTIVITY_EVERY: Duration = Duration::from_secs(30);
+/// A second `resume` sooner than this means resync.
+const RESUME_EVERY: Duration = Duration::from_secs(5);
 
 /// How a connection ends.
 enum Exit {
@@ -49,9 +65,13 @@ struct Conn {
     channels: HashSet<Uuid>,
     /// Per channel, the highest seq sent by the last replay.
     replayed: HashMap<Uuid, i64>,
-    typing: HashMap<(Uuid, Option<i64>), Instant>,
+    /// Per conversation, when its last `typing` went out.
+    typing: HashMap<Uuid, Instant>,
     tx: SplitSink<WebSocket, Message>,
     last_heard: Instant,
+    frames: Bucket,
+    last_activity: Option<Instant>,
+    last_resume: Option<Instant>,
 }
 
 /// Removes the socket from the hub and presence however the task ends,
@@ -86,6 +106,9 @@ pub async fn run(socket: WebSocket, st: AppState, actor: Actor) {
         typing: HashMap::new(),
         tx,
         last_heard: Instant::now(),
+        frames: Bucket::new(FRAME_QUOTA),
+        last_activity: None,
+        last_resume: None,
     };
     let exit = c.serve(&mut h, &mut rx).await;
     let (code, reason) = match exit {
@@ -200,8 +223,20 @@ impl Conn {
         self.send_json(&hello).await.map_err(|_| "client went away".to_string())
     }
 
-    /// Sends what each channel gained after the client's seq, oldest first.
+    /// Sends what each channel gained after the client's seq, oldest first;
+    /// a client that resumes again within [`RESUME_EVERY`], or lacks more
+    /// than [`MAX_REPLAY`] messages, must resync instead.
     async fn replay(&mut self, since: HashMap<Uuid, i64>) -> Result<(), Exit> {
+        let now = Instant::now();
+        if self.last_resume.is_some_and(|t| now.duration_since(t) < RESUME_EVERY) {
+            return Err(Exit::Resync);
+        }
+        self.last_resume = Some(now);
+        let since: HashMap<Uuid, i64> =
+            since.into_iter().filter(|(c, _)| self.channels.contains(c)).collect();
+        if self.missing(&since).await? > MAX_REPLAY {
+            return Err(Exit::Resync);
+        }
         let mut replayed = 0u64;
         for (channel, mut after) in since {
             if !self.channels.contains(&channel) {
@@ -225,6 +260,23 @@ impl Conn {
             }
         }
         self.send_json(&Control::Resumed { replayed }).await.map_err(|_| Exit::Gone)
+    }
+
+    /// How many messages the client lacks in these channels.
+    async fn missing(&self, since: &HashMap<Uuid, i64>) -> Result<i64, Exit> {
+        if since.is_empty() {
+            return Ok(0);
+        }
+        let (channels, after): (Vec<Uuid>, Vec<i64>) = since.iter().map(|(c, s)| (*c, *s)).unzip();
+        sqlx::query_scalar::<_, i64>(
+            "select coalesce(sum(greatest(c.last_seq - s.after, 0)), 0)::int8
+               from unnest($1::uuid[], $2::int8[]) s(channel_id, after) join channel c using (channel_id)",
+        )
+        .bind(channels)
+        .bind(after)
+        .fetch_one(&self.st.db)
+        .await
+        .map_err(|_| Exit::Close(1011, "server_error"))
     }
 
     /// Sends one event from the hub, unless the replay already did, and
@@ -288,8 +340,15 @@ impl Conn {
         self.last_heard = Instant::now();
         match msg {
             Message::Text(text) => match frames::parse(text.as_str()) {
-                Ok(frame) => Ok(Some(frame)),
+                Ok(frame) => {
+                    // A ping's only cost is one small frame back to the sender.
+                    if !matches!(frame, ClientFrame::Ping { .. }) {
+                        self.take_budget()?;
+                    }
+                    Ok(Some(frame))
+                }
                 Err((code, message)) => {
+                    self.take_budget()?;
                     let e = Control::Error { code: code.into(), message };
                     self.send_json(&e).await.map_err(|_| Exit::Gone)?;
                     Ok(None)
@@ -308,6 +367,15 @@ impl Conn {
         }
     }
 
+    /// Counts one frame; over the budget, the socket closes with 1008.
+    fn take_budget(&mut self) -> Result<(), Exit> {
+        if self.frames.allow() {
+            return Ok(());
+        }
+        metrics::counter!("ws_frames_over_budget_total").increment(1);
+        Err(Exit::Close(close::POLICY_VIOLATION, "rate_limited"))
+    }
+
     async fn handle(&mut self, frame: ClientFrame) {
         match frame {
             ClientFrame::Resume { .. } => {}
@@ -315,6 +383,11 @@ impl Conn {
                 let _ = self.send_json(&Control::Pong { id }).await;
             }
             ClientFrame::Activity { active } => {
+                let now = Instant::now();
+                if self.last_activity.is_some_and(|t| now.duration_since(t) < ACTIVITY_EVERY) {
+                    return;
+                }
+                self.last_activity = Some(now);
                 self.rt.presence.activity(self.actor.member_id, self.id, active).await;
             }
             ClientFrame::Typing { channel, thread_seq } => {
@@ -327,11 +400,13 @@ impl Conn {
                 // Composers send one frame per 3 s; allow some jitter.
                 let min = Duration::from_millis(TYPING_INTERVAL_SECS * 1000 - 500);
                 let now = Instant::now();
-                if self.typing.get(&(channel, thread_seq)).is_some_and(|t| now.duration_since(*t) < min) {
+                // Per conversation, whatever the thread: a new `thread_seq`
+                // each time must not pass the throttle.
+                if self.typing.get(&channel).is_some_and(|t| now.duration_since(*t) < min) {
                     return;
                 }
                 self.typing.retain(|_, t| now.duration_since(*t) < min);
-                self.typing.insert((channel, thread_seq), now);
+                self.typing.insert(channel, now);
                 let ev = Event::Typing {
                     channel,
                     thread_seq,

@@ -35,6 +35,7 @@ const MAX_WRITE_BUFFER: usize = 1024 * 1024;
 
 pub async fn upgrade(
     State(st): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     session: Session,
     headers: HeaderMap,
     Query(q): Query<WsQuery>,
@@ -59,10 +60,18 @@ pub async fn upgrade(
         Ok(a) => a,
         Err(e) => return e.into_response(),
     };
+    let ip = if st.trust_proxy { app::auth::session::forwarded_ip(&headers) } else { None };
+    let Some(slot) = st.rt.caps.admit(actor.member_id, Some(ip.unwrap_or(peer.ip()))) else {
+        metrics::counter!("ws_refused_total").increment(1);
+        return AppError::RateLimited { retry_after_secs: 10 }.into_response();
+    };
     ws.read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
         .max_write_buffer_size(MAX_WRITE_BUFFER)
         .max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
-        .on_upgrade(move |socket| conn::run(socket, st, actor))
+        .on_upgrade(move |socket| async move {
+            let _slot = slot;
+            conn::run(socket, st, actor).await
+        })
 }

@@ -88,6 +88,15 @@ pub fn test_config(addr: std::net::SocketAddr) -> Config {
         search_timeout_ms: 3000,
         smtp_url: None,
         mail_from: "ThreadSpace <noreply@localhost>".into(),
+        // Tests make many requests from one member and one IP; the limit
+        // tests set 1 (see http_limits.rs).
+        rate_limit_scale: 100.0,
+        rate_limit_ip_factor: 20,
+        ws_per_member: 20,
+        ws_per_ip: 2000,
+        statement_timeout_ms: 5000,
+        request_timeout_secs: 30,
+        max_requests: 512,
     }
 }
 

@@ -1,0 +1,129 @@
+//! A hostile client on the WebSocket: frames that announce to others are
+//! throttled per socket, a flood closes the socket with 1008, `resume`
+//! cannot be repeated or made to replay without bound, and one member or
+//! IP cannot open sockets without end.
+//!
+//! "At most one event" is shown without sleeping: after the flood, a ping
+//! from the sender proves every frame was handled, and a message posted
+//! after that is a sentinel: the observer's events before it are all the
+//! flood caused.
+
+mod common;
+
+use app::auth::Role;
+use common::ws::{
+    connect, general, next, next_of, open, post, presence_of, send, ticket_url, token, until_close,
+};
+use common::{member, owner, Srv};
+use serde_json::json;
+use sqlx::PgPool;
+
+/// Reads events up to the sentinel message; returns them.
+async fn until_sentinel(ws: &mut common::ws::Ws, text: &str) -> Vec<serde_json::Value> {
+    let mut seen = Vec::new();
+    loop {
+        let v = next(ws).await;
+        if v["type"] == "message_created" && v["message"]["text"] == text {
+            return seen;
+        }
+        seen.push(v);
+    }
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn activity_and_typing_floods_announce_once(db: PgPool) {
+    let srv = Srv::start(db.clone()).await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let bob = member(&db, &alice, "Bob", Role::Member).await;
+    let (ta, tb) = (token(&db, &alice).await, token(&db, &bob).await);
+    let g = general(&db, &alice).await;
+    let mut a = connect(&srv, &ta, json!({})).await;
+    let mut b = connect(&srv, &tb, json!({})).await;
+    presence_of(&mut a, &bob.member_id.to_string()).await; // Bob is online
+                                                           // 20 frames each: activity flipping idle/active, typing in a new thread each time.
+    for i in 0..10 {
+        send(&mut b, json!({"type": "activity", "active": i % 2 == 1})).await;
+        send(&mut b, json!({"type": "typing", "channel": g, "thread_seq": i + 1})).await;
+    }
+    send(&mut b, json!({"type": "ping", "id": 1})).await;
+    next_of(&mut b, "pong").await;
+    post(&srv, &tb, &g, "sentinel").await;
+    let seen = until_sentinel(&mut a, "sentinel").await;
+    let bob_id = bob.member_id.to_string();
+    let presence = seen.iter().filter(|v| v["type"] == "presence" && v["user"] == bob_id).count();
+    let typing = seen.iter().filter(|v| v["type"] == "typing").count();
+    assert_eq!(presence, 1, "one presence change (idle), not one per frame: {seen:?}");
+    assert_eq!(typing, 1, "one typing event, whatever the thread: {seen:?}");
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_frame_flood_closes_the_socket_with_1008(db: PgPool) {
+    let srv = Srv::start(db.clone()).await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let ta = token(&db, &alice).await;
+    let g = general(&db, &alice).await;
+    let mut a = connect(&srv, &ta, json!({})).await;
+    for _ in 0..200 {
+        use futures_util::SinkExt;
+        let frame = json!({"type": "typing", "channel": g}).to_string();
+        if a.send(tokio_tungstenite::tungstenite::Message::text(frame)).await.is_err() {
+            break;
+        }
+    }
+    let (_, code) = until_close(&mut a).await;
+    assert_eq!(code, Some(1008));
+    // The member can reconnect, and pings (answered to the sender only) are not limited.
+    let mut again = connect(&srv, &ta, json!({})).await;
+    for id in 0..100 {
+        send(&mut again, json!({"type": "ping", "id": id})).await;
+        assert_eq!(next_of(&mut again, "pong").await["id"], id);
+    }
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn resume_is_bounded_in_how_often_and_how_much(db: PgPool) {
+    let srv = Srv::start(db.clone()).await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let ta = token(&db, &alice).await;
+    let g = general(&db, &alice).await;
+    // A second resume right after the first: resync instead of another replay.
+    let mut a = connect(&srv, &ta, json!({})).await;
+    send(&mut a, json!({"type": "resume", "channels": {&g: 0}})).await;
+    let (frames, code) = until_close(&mut a).await;
+    assert_eq!(code, Some(4008));
+    assert!(frames.iter().any(|f| f["type"] == "resync_required"), "{frames:?}");
+    // A client missing more than 1,000 messages reloads instead of replaying them.
+    for i in 0..3 {
+        post(&srv, &ta, &g, &format!("m{i}")).await;
+    }
+    sqlx::query("update channel set last_seq = last_seq + 1000 where channel_id = $1::uuid")
+        .bind(&g)
+        .execute(&db)
+        .await
+        .unwrap();
+    let mut b = open(&srv, &ta).await;
+    send(&mut b, json!({"type": "resume", "channels": {&g: 0}})).await;
+    let (frames, code) = until_close(&mut b).await;
+    assert_eq!(code, Some(4008));
+    assert!(!frames.iter().any(|f| f["type"] == "message_created"), "nothing was replayed: {frames:?}");
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn sockets_per_member_are_capped(db: PgPool) {
+    let srv = Srv::start_with(db.clone(), |c| c.ws_per_member = 2).await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let ta = token(&db, &alice).await;
+    let first = open(&srv, &ta).await;
+    let _second = open(&srv, &ta).await;
+    let refused = tokio_tungstenite::connect_async(ticket_url(&srv, &ta).await).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => assert_eq!(res.status(), 429),
+        other => panic!("expected 429, got {:?}", other.map(|(_, r)| r.status())),
+    }
+    // Closing one frees its slot (once the server's task for it has ended).
+    drop(first);
+    common::files::eventually("a slot comes back after a socket closed", || async {
+        tokio_tungstenite::connect_async(ticket_url(&srv, &ta).await).await.is_ok()
+    })
+    .await;
+}
