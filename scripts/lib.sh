@@ -180,7 +180,12 @@ start_test_meili() {
 }
 
 stop_test_meili() {
-  [ -n "${MEILI_TEST_PID:-}" ] && kill "$MEILI_TEST_PID" 2>/dev/null && wait "$MEILI_TEST_PID" 2>/dev/null
-  [ -n "${MEILI_TEST_DIR:-}" ] && rm -rf "$MEILI_TEST_DIR"
+  # `wait` returns the killed server's status (143): never let it end a `set -e` caller.
+  if [ -n "${MEILI_TEST_PID:-}" ]; then
+    kill "$MEILI_TEST_PID" 2>/dev/null || true
+    wait "$MEILI_TEST_PID" 2>/dev/null || true
+  fi
+  if [ -n "${MEILI_TEST_DIR:-}" ]; then rm -rf "$MEILI_TEST_DIR"; fi
+  MEILI_TEST_PID=""
   return 0
 }
