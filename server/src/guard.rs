@@ -65,7 +65,8 @@ pub fn origin_allowed(origin: &str, headers: &HeaderMap, public_url: &str) -> bo
 }
 
 /// Refuses cross-site mutations. A mutation that carries the session cookie
-/// must come with a matching `Origin` (or `Referer`); a mismatched Origin is
+/// must come with a matching `Origin` (or `Referer`, or `Sec-Fetch-Site:
+/// same-origin` when the Origin is `null`); a mismatched Origin is
 /// refused even without a cookie (no login CSRF). Bearer-token calls without a
 /// cookie are not browser-driven and pass.
 pub async fn check_origin(State(st): State<AppState>, req: Request, next: Next) -> Response {
@@ -79,9 +80,14 @@ pub async fn check_origin(State(st): State<AppState>, req: Request, next: Next) 
         .and_then(|v| v.to_str().ok())
         .filter(|o| *o != "null")
         .or_else(|| headers.get(header::REFERER).and_then(|v| v.to_str().ok()).and_then(origin_of));
-    let ok = match origin {
-        Some(o) => origin_allowed(o, headers, &st.public_url),
-        None => !cookie,
+    // Pages send `Referrer-Policy: no-referrer`, so browsers post their forms
+    // with `Origin: null` and no Referer; `Sec-Fetch-Site` still says whether
+    // the request came from this site.
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let ok = match (origin, fetch_site) {
+        (Some(o), _) => origin_allowed(o, headers, &st.public_url),
+        (None, Some(site)) => site == "same-origin" || (!cookie && site == "none"),
+        (None, None) => !cookie,
     };
     if ok {
         next.run(req).await
