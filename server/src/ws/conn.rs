@@ -7,11 +7,9 @@
 //! Queued `message_created` events the replay already covered are dropped,
 //! so each message arrives exactly once and in order.
 //!
-//! A hostile client is bounded per socket: every frame takes from a budget
-//! (over it, the socket closes with 1008); `activity` counts at most once
-//! per 30 s, `typing` once per conversation per 3 s whatever the thread,
-//! and `resume` at most once per 5 s and only for up to 1,000 messages:
-//! beyond either, the client is told `resync_required` (it reloads).
+//! A hostile client is bounded per socket ([`super::budget`]); a `resume`
+//! lacking more than 1,000 messages is answered `resync_required` (the
+//! client reloads) instead of replayed.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
@@ -19,12 +17,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::auth::Actor;
-use app::ratelimit::gcra::Bucket;
-use app::ratelimit::Quota;
 use app::realtime::bus::Topic;
 use app::realtime::hub::{Delivery, SocketHandle, SocketId};
 use app::realtime::service::Realtime;
-use app::realtime::{close, ClientFrame, Control, Event, PROTOCOL_VERSION, TYPING_INTERVAL_SECS};
+use app::realtime::{close, ClientFrame, Control, Event, PROTOCOL_VERSION};
 use app::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
@@ -32,6 +28,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::time::Instant;
 use uuid::Uuid;
 
+use super::budget::Budget;
 use super::frames;
 
 /// How long the server waits for `resume` after `hello`.
@@ -41,12 +38,6 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const REPLAY_PAGE: i64 = 200;
 /// The most messages one `resume` replays; a client further behind reloads.
 const MAX_REPLAY: i64 = 1000;
-/// Every frame a client sends takes from this: 5 a second, 30 at once.
-const FRAME_QUOTA: Quota = Quota { per_minute: 300, burst: 30 };
-/// `activity` frames count at most this often (others are ignored).
-const ACTIVITY_EVERY: Duration = Duration::from_secs(30);
-/// A second `resume` sooner than this means resync.
-const RESUME_EVERY: Duration = Duration::from_secs(5);
 
 /// How a connection ends.
 enum Exit {
@@ -65,13 +56,9 @@ struct Conn {
     channels: HashSet<Uuid>,
     /// Per channel, the highest seq sent by the last replay.
     replayed: HashMap<Uuid, i64>,
-    /// Per conversation, when its last `typing` went out.
-    typing: HashMap<Uuid, Instant>,
     tx: SplitSink<WebSocket, Message>,
     last_heard: Instant,
-    frames: Bucket,
-    last_activity: Option<Instant>,
-    last_resume: Option<Instant>,
+    budget: Budget,
 }
 
 /// Removes the socket from the hub and presence however the task ends,
@@ -103,12 +90,9 @@ pub async fn run(socket: WebSocket, st: AppState, actor: Actor) {
         id: h.id,
         channels: HashSet::new(),
         replayed: HashMap::new(),
-        typing: HashMap::new(),
         tx,
         last_heard: Instant::now(),
-        frames: Bucket::new(FRAME_QUOTA),
-        last_activity: None,
-        last_resume: None,
+        budget: Budget::new(),
     };
     let exit = c.serve(&mut h, &mut rx).await;
     let (code, reason) = match exit {
@@ -224,14 +208,12 @@ impl Conn {
     }
 
     /// Sends what each channel gained after the client's seq, oldest first;
-    /// a client that resumes again within [`RESUME_EVERY`], or lacks more
-    /// than [`MAX_REPLAY`] messages, must resync instead.
+    /// a client that resumes again too soon ([`Budget::resume`]), or lacks
+    /// more than [`MAX_REPLAY`] messages, must resync instead.
     async fn replay(&mut self, since: HashMap<Uuid, i64>) -> Result<(), Exit> {
-        let now = Instant::now();
-        if self.last_resume.is_some_and(|t| now.duration_since(t) < RESUME_EVERY) {
+        if !self.budget.resume() {
             return Err(Exit::Resync);
         }
-        self.last_resume = Some(now);
         let since: HashMap<Uuid, i64> =
             since.into_iter().filter(|(c, _)| self.channels.contains(c)).collect();
         if self.missing(&since).await? > MAX_REPLAY {
@@ -369,7 +351,7 @@ impl Conn {
 
     /// Counts one frame; over the budget, the socket closes with 1008.
     fn take_budget(&mut self) -> Result<(), Exit> {
-        if self.frames.allow() {
+        if self.budget.frame() {
             return Ok(());
         }
         metrics::counter!("ws_frames_over_budget_total").increment(1);
@@ -383,11 +365,9 @@ impl Conn {
                 let _ = self.send_json(&Control::Pong { id }).await;
             }
             ClientFrame::Activity { active } => {
-                let now = Instant::now();
-                if self.last_activity.is_some_and(|t| now.duration_since(t) < ACTIVITY_EVERY) {
+                if !self.budget.activity() {
                     return;
                 }
-                self.last_activity = Some(now);
                 self.rt.presence.activity(self.actor.member_id, self.id, active).await;
             }
             ClientFrame::Typing { channel, thread_seq } => {
@@ -397,16 +377,11 @@ impl Conn {
                     let _ = self.send_json(&e).await;
                     return;
                 }
-                // Composers send one frame per 3 s; allow some jitter.
-                let min = Duration::from_millis(TYPING_INTERVAL_SECS * 1000 - 500);
-                let now = Instant::now();
                 // Per conversation, whatever the thread: a new `thread_seq`
                 // each time must not pass the throttle.
-                if self.typing.get(&channel).is_some_and(|t| now.duration_since(*t) < min) {
+                if !self.budget.typing(channel) {
                     return;
                 }
-                self.typing.retain(|_, t| now.duration_since(*t) < min);
-                self.typing.insert(channel, now);
                 let ev = Event::Typing {
                     channel,
                     thread_seq,

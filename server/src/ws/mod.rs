@@ -4,6 +4,7 @@
 //! ticket from `rtm.connect`. Failures answer with the API's JSON error
 //! before any upgrade happens.
 
+mod budget;
 mod conn;
 mod frames;
 
