@@ -34,6 +34,15 @@ fn known_paths() -> &'static HashSet<&'static str> {
     PATHS.get_or_init(|| server_fn::axum::server_fn_paths().map(|(p, _)| p).collect())
 }
 
+/// Every API method's name (`auth.test`), sorted: the list the
+/// authorization matrix (docs/authorization.md) must cover.
+pub fn methods() -> Vec<String> {
+    let mut all: Vec<String> =
+        PLAIN_METHODS.iter().chain(known_paths().iter()).map(|p| p["/api/".len()..].to_string()).collect();
+    all.sort();
+    all
+}
+
 /// Whether `path` is an API method (used by metrics to label requests).
 pub fn is_method(path: &str) -> bool {
     PLAIN_METHODS.contains(&path) || known_paths().contains(path)

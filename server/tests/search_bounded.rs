@@ -1,7 +1,8 @@
 //! Postgres search that stays bounded and tenant-scoped: typo correction
 //! from the caller's workspace's own words, the same words in two
-//! workspaces, and the search pool's statement timeout. (The rare-word
-//! probe's plan on 10M messages is shown by scripts/bench-search.)
+//! workspaces (and the rare-word probe's index reading only the caller's
+//! workspace), and the search pool's statement timeout. (The probe's plan
+//! on 10M messages is shown by scripts/bench-search.)
 
 mod common;
 
@@ -78,6 +79,45 @@ async fn the_same_rare_word_in_two_workspaces_is_found_only_in_ones_own(db: PgPo
         let b = search(&srv, t, "quokka").await;
         assert_eq!(b["messages"]["total"], n, "{b}");
         assert!(b["messages"]["matches"].as_array().unwrap().iter().all(|m| m["channel"] == c.to_string()));
+    }
+    // Every message carries its channel's workspace (the insert trigger),
+    // and the rare-word probe, as search.sql writes it, returns from the
+    // (workspace_id, tsv) index only the caller's workspace's rows: 10 for
+    // Bob although 40 messages hold the word.
+    let wrong: i64 = sqlx::query_scalar(
+        "select count(*) from message g join channel c using (channel_id) where g.workspace_id <> c.workspace_id",
+    )
+    .fetch_one(&db.db)
+    .await
+    .unwrap();
+    assert_eq!(wrong, 0);
+    let mut tx = db.db.begin().await.unwrap();
+    sqlx::query("set local enable_seqscan = off").execute(&mut *tx).await.unwrap();
+    let plan: serde_json::Value = sqlx::query_scalar(
+        "explain (analyze, format json) select g.channel_id from message g
+         where g.workspace_id = $1 and g.tsv @@ websearch_to_tsquery('english', 'quokka')",
+    )
+    .bind(bob.workspace_id)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    let mut scans = Vec::new();
+    collect_index_scans(&plan[0]["Plan"], &mut scans);
+    assert!(!scans.is_empty(), "{plan}");
+    assert!(scans.iter().all(|(index, _)| index.contains("workspace_id_tsv")), "{scans:?}");
+    assert_eq!(scans.iter().map(|(_, rows)| rows).sum::<i64>(), 10, "{scans:?}");
+}
+
+/// (index name, actual rows) of every bitmap index scan in a JSON plan.
+fn collect_index_scans(node: &serde_json::Value, out: &mut Vec<(String, i64)>) {
+    if node["Node Type"] == "Bitmap Index Scan" {
+        out.push((
+            node["Index Name"].as_str().unwrap_or("").to_string(),
+            node["Actual Rows"].as_i64().unwrap_or(-1),
+        ));
+    }
+    for child in node["Plans"].as_array().into_iter().flatten() {
+        collect_index_scans(child, out);
     }
 }
 

@@ -180,13 +180,20 @@ pub async fn transfer_ownership(ctx: &Ctx, owner: &Actor, to: Uuid) -> AppResult
 }
 
 /// The name of a member of the admin's workspace, or `user_not_found`.
+/// The display name of `user`, a member of the admin's workspace whose
+/// sign-ins the admin may end: an owner's only another owner may.
 async fn name_of(tx: &mut Tx, admin: &Actor, user: Uuid) -> AppResult<String> {
-    sqlx::query_scalar("select display_name from member where member_id = $1 and workspace_id = $2")
-        .bind(user)
-        .bind(admin.workspace_id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(AppError::NotFound(Missing::User))
+    let (name, role): (String, String) =
+        sqlx::query_as("select display_name, role from member where member_id = $1 and workspace_id = $2")
+            .bind(user)
+            .bind(admin.workspace_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(AppError::NotFound(Missing::User))?;
+    if role == Role::Owner.as_str() && admin.role != Role::Owner {
+        return Err(AppError::Refused(Refusal::OwnerOnly));
+    }
+    Ok(name)
 }
 
 /// Ends one session of a member; its pages return to sign-in.

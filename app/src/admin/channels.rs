@@ -117,8 +117,17 @@ pub async fn convert(ctx: &Ctx, admin: &Actor, channel: Uuid, private: bool) -> 
     if r.kind == kind {
         return Ok(());
     }
-    let row: Row =
-        sqlx::query_as(&format!("update channel set kind = $2 where channel_id = $1 returning {COLUMNS}"))
+    // Making a private channel public opens its history to everyone: an
+    // admin who is not an owner could otherwise read any private channel
+    // (as with exports that include private channels, owners only).
+    if !private && admin.role != crate::auth::Role::Owner {
+        return Err(AppError::Refused(Refusal::OwnerOnly));
+    }
+    // A private channel is never a default channel (new members would be
+    // put in it without being invited).
+    let row: Row = sqlx::query_as(&format!(
+        "update channel set kind = $2, is_default = is_default and $2 = 'public' where channel_id = $1 returning {COLUMNS}"
+    ))
             .bind(channel)
             .bind(kind)
             .fetch_one(&mut *tx)
@@ -136,6 +145,9 @@ pub async fn set_default(ctx: &Ctx, admin: &Actor, channel: Uuid, default: bool)
     let r = lock(&mut tx, admin, channel).await?;
     if r.is_general {
         return Err(AppError::Refused(Refusal::CantConvertGeneral));
+    }
+    if default && r.kind != "public" {
+        return Err(AppError::InvalidArguments("only public channels can be default channels".into()));
     }
     let done = sqlx::query("update channel set is_default = $2 where channel_id = $1 and is_default <> $2")
         .bind(channel)

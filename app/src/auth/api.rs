@@ -121,7 +121,7 @@ pub struct Ended {
 /// `session` is omitted. Their open pages return to the sign-in page.
 #[server(prefix = "/api", endpoint = "auth.sessions.revoke", input = server_fn::codec::Json)]
 pub async fn sessions_revoke(session: Option<Uuid>) -> Result<Reply<Ended>, AppError> {
-    let actor = super::session::require_actor().await?;
+    let actor = super::session::require_session_actor().await?;
     let ended =
         super::actions::revoke_own_sessions(&crate::core::ctx::Ctx::current()?, &actor, session).await?;
     Ok(Reply::new(Ended { ended }))
@@ -134,7 +134,7 @@ pub async fn password_change(
     current_password: String,
     new_password: String,
 ) -> Result<Reply<Ended>, AppError> {
-    let actor = super::session::require_actor().await?;
+    let actor = super::session::require_session_actor().await?;
     let st = crate::state::state()?;
     let ip = super::session::client_ip().await;
     let ctx = crate::core::ctx::Ctx::from(&st);
@@ -166,7 +166,10 @@ pub async fn password_reset_request(email: String) -> Result<Reply<ResetRequeste
 /// account ends. Errors: `invalid_reset_link`, `weak_password`.
 #[server(prefix = "/api", endpoint = "auth.password.reset", input = server_fn::codec::Json)]
 pub async fn password_reset(token: String, new_password: String) -> Result<Reply<Empty>, AppError> {
+    let st = crate::state::state()?;
     let ip = super::session::client_ip().await;
-    super::reset::reset(&crate::core::ctx::Ctx::current()?, &token, &new_password, ip).await?;
+    // A reset link is a secret like a password: guesses take from the IP's budget.
+    st.limits.password_ip(ip).await?;
+    super::reset::reset(&crate::core::ctx::Ctx::from(&st), &token, &new_password, ip).await?;
     Ok(Reply::new(Empty {}))
 }

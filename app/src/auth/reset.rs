@@ -92,6 +92,17 @@ pub async fn reset(ctx: &Ctx, token: &str, new_password: &str, ip: Option<IpAddr
     if !token.starts_with(TOKEN_PREFIX) || token.len() > 128 {
         return Err(invalid);
     }
+    // Hashing is deliberately slow: only for a link that exists, so that
+    // made-up links cost the server a lookup, not an argon2 run.
+    let live: Option<i32> = sqlx::query_scalar(
+        "select 1 from password_reset where token_hash = $1 and used_at is null and expires_at > now()",
+    )
+    .bind(hash_secret(token))
+    .fetch_optional(&ctx.db)
+    .await?;
+    if live.is_none() {
+        return Err(invalid);
+    }
     let hash = hash_password(new_password.to_string()).await?;
     let mut tx = ctx.begin().await?;
     let account: Option<Uuid> = sqlx::query_scalar(

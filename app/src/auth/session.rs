@@ -88,6 +88,17 @@ pub async fn require_actor() -> AppResult<Actor> {
     actor_from_request(&st.db, &headers, session.as_ref()).await
 }
 
+/// The caller, who must be a signed-in browser: what a stolen API token
+/// must not be able to do (make tokens, change the password, end the
+/// browser sessions, move to another workspace) answers `session_only`.
+pub async fn require_session_actor() -> AppResult<Actor> {
+    let actor = require_actor().await?;
+    if actor.via == super::AuthVia::Token {
+        return Err(AppError::Refused(crate::error::Refusal::SessionOnly));
+    }
+    Ok(actor)
+}
+
 /// The caller, or `None` when nobody is logged in (for pages that render either way).
 pub async fn current_actor() -> AppResult<Option<Actor>> {
     match require_actor().await {

@@ -82,7 +82,7 @@ codes! {
         CantDeleteFile => "cant_delete_file", "Only the person who shared a file, or an admin, can delete it.";
         CantDeactivateSelf => "cant_deactivate_self", "You can't deactivate yourself: ask another admin.";
         LastOwner => "last_owner", "A workspace needs an owner: make someone else an owner first.";
-        OwnerOnly => "owner_only", "Only an owner can change an owner, or make someone an owner.";
+        OwnerOnly => "owner_only", "Only an owner of the workspace can do that (change an owner, make a private channel public, export private channels).";
         CantConvertGeneral => "cant_convert_general", "#general stays a public channel that everyone joins.";
         IsDeactivated => "user_is_deactivated", "That person is deactivated: reactivate them first.";
         InviteForAnotherEmail => "invite_email_mismatch", "This invite was sent to another email address: use that one, or ask for a new invite.";

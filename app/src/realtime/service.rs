@@ -133,7 +133,17 @@ impl Realtime {
     /// unknown, used or expired.
     pub async fn redeem_ticket(db: &PgPool, raw: &str) -> AppResult<(Uuid, Option<Uuid>)> {
         let row: Option<(Uuid, Option<Uuid>, bool)> = sqlx::query_as(
-            "delete from ws_ticket where ticket_hash = $1 returning member_id, credential, expires_at > now()",
+            // The credential that minted the ticket must still be live: a
+            // token or session revoked after `rtm.connect` opens no socket
+            // (the revocation's event went out before the socket existed).
+            "with t as (delete from ws_ticket where ticket_hash = $1 returning member_id, credential, expires_at)
+             select member_id, credential,
+                    expires_at > now() and (credential is null
+                      or exists (select 1 from api_token k where k.api_token_id = t.credential and k.revoked_at is null
+                                 and (k.expires_at is null or k.expires_at > now()))
+                      or exists (select 1 from auth_session s where s.auth_session_id = t.credential
+                                 and s.revoked_at is null))
+             from t",
         )
         .bind(hash_secret(raw))
         .fetch_optional(db)

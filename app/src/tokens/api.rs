@@ -24,11 +24,8 @@ pub struct TokenList {
 /// Creates a personal API token. Omit `expires_in_days` for no expiry.
 #[server(prefix = "/api", endpoint = "tokens.create", input = server_fn::codec::Json)]
 pub async fn create(label: String, expires_in_days: Option<i64>) -> Result<Reply<CreatedToken>, AppError> {
-    let actor = crate::auth::session::require_actor().await?;
     // A leaked token must not mint more (and outlive its own revocation).
-    if actor.via != crate::auth::AuthVia::Session {
-        return Err(AppError::Refused(crate::error::Refusal::SessionOnly));
-    }
+    let actor = crate::auth::session::require_session_actor().await?;
     let st = crate::state::state()?;
     let (info, token) = super::actions::create(&st.db, &actor, &label, expires_in_days).await?;
     Ok(Reply::new(CreatedToken { token, info }))

@@ -64,7 +64,9 @@ pub async fn list(
         return Err(AppError::InvalidArguments("query must be at most 100 characters".into()));
     }
     let name_pat = q.map(|q| format!("%{}%", like_escape(q)));
-    let email_pat = q.map(|q| format!("{}%", like_escape(q)));
+    // Guests are not shown emails, so they cannot search by them either (a
+    // prefix search would spell an address out one letter at a time).
+    let email_pat = q.filter(|_| actor.role != Role::Guest).map(|q| format!("{}%", like_escape(q)));
     let (after_name, after_id) = after.unzip();
     let rows = sqlx::query!(
         r#"select m.member_id, m.display_name, m.role, m.title, a.email, m.created_at,

@@ -28,13 +28,9 @@ pub async fn list() -> Result<Reply<WorkspaceList>, AppError> {
 /// API tokens belong to one workspace and cannot switch.
 #[server(prefix = "/api", endpoint = "workspaces.switch", input = server_fn::codec::Json)]
 pub async fn switch(workspace: Uuid) -> Result<Reply<Session>, AppError> {
-    use crate::auth::{session as auth, AuthVia};
-    let actor = auth::require_actor().await?;
-    if actor.via == AuthVia::Token {
-        return Err(AppError::InvalidArguments(
-            "an API token belongs to one workspace; create one in the other workspace".into(),
-        ));
-    }
+    use crate::auth::session as auth;
+    // An API token belongs to one workspace: create one in the other workspace.
+    let actor = auth::require_session_actor().await?;
     let st = crate::state::state()?;
     let next = super::queries::actor_in(&st.db, &actor, workspace).await?;
     if let Some(login) = next.credential {

@@ -277,6 +277,15 @@ impl Conn {
                 return Ok(());
             }
         }
+        // Guests see only the channels they were invited to: public channels'
+        // announcements to the whole workspace are not for them.
+        if self.actor.role == app::auth::Role::Guest && d.topic == Topic::Workspace(self.actor.workspace_id) {
+            if let Event::ChannelCreated { channel } | Event::ChannelUpdated { channel } = &d.event {
+                if !self.channels.contains(&channel.id) {
+                    return Ok(());
+                }
+            }
+        }
         match &d.event {
             Event::MemberJoined { channel, user } if *user == me => self.join(*channel).await,
             Event::ChannelCreated { channel } if d.topic == Topic::Member(me) => self.join(channel.id).await,

@@ -9,6 +9,7 @@ use reqwest::{redirect::Policy, Client, StatusCode};
 use serde_json::Value;
 use server::Config;
 
+pub mod authz;
 pub mod file_cases;
 pub mod files;
 pub mod mail;
@@ -194,7 +195,7 @@ pub async fn member(db: &PgPool, admin: &Actor, name: &str, role: app::auth::Rol
     let account_id = uuid::Uuid::now_v7();
     let mut tx = ctx(db).begin().await.unwrap();
     let email =
-        format!("{}.{}@fixture.test", name.to_lowercase().replace(' ', "."), &account_id.to_string()[..8]);
+        format!("{}.{}@fixture.test", name.to_lowercase().replace(' ', "."), &account_id.to_string()[24..]);
     app::auth::actions::insert_account(&mut tx, account_id, &email, "not-a-hash").await.unwrap();
     let member_id = app::workspaces::actions::add_member(&mut tx, admin.workspace_id, account_id, role, name)
         .await

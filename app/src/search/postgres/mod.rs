@@ -69,7 +69,7 @@ struct Row {
 ///
 /// Plans, chosen by how common the rarest word is ([`plan::rarest_rows`]):
 /// - rare words: the hits in the caller's channels through the
-///   `(channel_id, tsv)` GIN index (never other workspaces' rows);
+///   `(workspace_id, tsv)` GIN index (never other workspaces' rows);
 /// - common words and operator-only queries: each channel newest first, a
 ///   share of the cap each, then further only in the channels that may
 ///   still hold one of the newest matches (see `search.sql`);
@@ -138,6 +138,7 @@ pub async fn search(
         .bind(!text.is_empty() || prefix.is_some())
         .bind(plan::first_walk(channels.len(), MATCH_CAP + 1))
         .bind(budget)
+        .bind(actor.workspace_id)
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;

@@ -19,8 +19,8 @@ use crate::error::AppResult;
 
 /// A lexeme estimated in more than this many messages of a partition is
 /// "common" (the whole table has 16 partitions). The rare-word probe reads
-/// at most the matches in the caller's channels, so this bounds it from
-/// above even before the channel restriction.
+/// only the word's matches in the caller's workspace, so this bounds it from
+/// above whatever the number of workspaces.
 pub const COMMON_ROWS: f32 = 5_000.0;
 
 const REFRESH: Duration = Duration::from_secs(600);

@@ -7,22 +7,23 @@
 --  $17 page limit        $18 page offset    $19 prefix tsquery text ('' = none)
 --  $20 websearch text without the prefix word   $21 there is text to match
 --  $22 first walk's matches per channel   $23 rows a walk may read per channel (null = all)
+--  $24 the caller's workspace
 with q as (
   select websearch_to_tsquery('english', $3) as words,
          case when $19 = '' then websearch_to_tsquery('english', $3)
               else websearch_to_tsquery('english', $20) && to_tsquery('english', $19) end as q
 ),
--- Rare words: the word's posting list in the GIN index, at most a few
--- thousand rows in the whole table ("rare" is an absolute estimated count),
--- filtered to the caller's channels after. Naming the channels here does not
--- narrow the probe (GIN cannot search an array) and makes Postgres intersect
--- it with the channel btree, reading every row of the scope (measured: 30x
--- slower with 5,000 workspaces). Materialized, so the planner cannot turn the
--- few hits into a join over the whole scope.
+-- Rare words: the word's posting list intersected with the caller's
+-- workspace's in the (workspace_id, tsv) GIN index ($24, a scalar `=`, which
+-- btree_gin can search; GIN cannot search the channel array), so the probe
+-- returns only this workspace's rows, at most a few thousand ("rare" is an
+-- absolute estimated count); filtered to the caller's channels after.
+-- Materialized, so the planner cannot turn the few hits into a join over
+-- the whole scope.
 rare as materialized (
   select {cols}, g.deleted_at, g.file_count, g.html, g.reply_count
   from message g cross join q
-  where $15 and numnode(q.words) > 0 and g.tsv @@ q.words
+  where $15 and numnode(q.words) > 0 and g.workspace_id = $24 and g.tsv @@ q.words
 ),
 rare_hits as (
   select {cols} from rare g cross join q

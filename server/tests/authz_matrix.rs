@@ -1,0 +1,169 @@
+//! The authorization matrix: every API method and file URL, called as each
+//! kind of caller (docs/authorization.md has the table, one row per method,
+//! one column per caller, and is the only place the expectations live).
+//!
+//! Each row runs in a fresh world (common/authz.rs). A cell fails when
+//! - the answer's code differs from the table's (`ok` or an error code);
+//! - any caller but the member of the private channel receives one of the
+//!   private markers (the secret message, the file's name, the DM);
+//! - a refused call changed any row of any table.
+//!
+//! The test also fails when a method exists that the table does not list,
+//! or the table lists one that does not exist. All mismatches are reported
+//! together, with the observed row, so the table is easy to correct.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::authz::{snapshot, world, World, CALLERS, MARKERS};
+use common::files::{form, png};
+use common::Srv;
+use reqwest::multipart::{Form, Part};
+use sqlx::PgPool;
+
+const TABLE: &str = include_str!("../../docs/authorization.md");
+
+/// Tables a refused call may touch: when a token was last used (every
+/// authenticated request records it, refused or not).
+const BOOKKEEPING: &[&str] = &["api_token"];
+
+struct Row {
+    method: String,
+    args: String,
+    expect: HashMap<String, String>,
+}
+
+fn rows() -> Vec<Row> {
+    let mut lines = TABLE.lines().filter(|l| l.starts_with('|'));
+    let cells =
+        |l: &str| l.trim().trim_matches('|').split(" | ").map(|c| c.trim().to_string()).collect::<Vec<_>>();
+    let header = cells(lines.next().expect("the table's header"));
+    lines
+        .filter(|l| !l.starts_with("|--") && !l.starts_with("| --"))
+        .map(|l| {
+            let c = cells(l);
+            let col = |name: &str| {
+                c[header.iter().position(|h| h == name).unwrap_or_else(|| panic!("column {name}"))].clone()
+            };
+            Row {
+                method: col("method").trim_matches('`').to_string(),
+                args: col("args").trim_matches('`').to_string(),
+                expect: CALLERS.iter().map(|k| (k.to_string(), col(k))).collect(),
+            }
+        })
+        .collect()
+}
+
+/// Calls `row` as `caller`; returns the outcome (`ok` or the error code,
+/// `http_<status>` when the answer is not the JSON envelope) and the body.
+async fn call(srv: &Srv, w: &World, row: &Row, caller: &str) -> (String, String) {
+    let token = w.tokens[caller].clone();
+    let args = w.fill(&row.args, caller);
+    let client = reqwest::Client::new();
+    let req = if let Some(path) = row.method.strip_prefix("GET ") {
+        client.get(format!("{}{}", srv.url, w.fill(path, caller)))
+    } else {
+        let url = format!("{}/api/{}", srv.url, row.method);
+        match row.method.as_str() {
+            "files.upload" => client
+                .post(url)
+                .multipart(form(&[("channel", &args)], vec![("probe.txt", b"probe".to_vec())])),
+            "users.setPhoto" | "admin.settings.setIcon" => client
+                .post(url)
+                .multipart(Form::new().part("image", Part::bytes(png(64, 64)).file_name("p.png"))),
+            _ => client.post(url).header("content-type", "application/json").body(args),
+        }
+    };
+    let req = match token {
+        Some(t) => req.bearer_auth(t),
+        None => req,
+    };
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let body = res.text().await.unwrap();
+    let outcome = match serde_json::from_str::<serde_json::Value>(&body) {
+        Ok(v) if v["ok"] == true && status == 200 => "ok".to_string(),
+        Ok(v) if v["error"].is_string() => v["error"].as_str().unwrap().to_string(),
+        _ if status == 200 && row.method.starts_with("GET ") => "ok".to_string(),
+        _ => format!("http_{status}"),
+    };
+    (outcome, body)
+}
+
+/// A snapshot once the tables stop changing (background jobs done).
+async fn settled(db: &PgPool, mut last: HashMap<String, String>) -> HashMap<String, String> {
+    for _ in 0..100 {
+        let now = snapshot(db, BOOKKEEPING).await;
+        if now == last {
+            return now;
+        }
+        last = now;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the tables kept changing for 5 s");
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn every_method_answers_each_caller_as_the_table_says(db: PgPool) {
+    // Every row signs Mia in once per caller: above the per-account limit of
+    // password checks, which hostile_http.rs tests.
+    let srv = Srv::start_with(db.clone(), |c| c.login_limit_account = 1000).await;
+    let rows = rows();
+    let listed: Vec<&str> =
+        rows.iter().filter(|r| !r.method.starts_with("GET ")).map(|r| r.method.as_str()).collect();
+    let mut problems = Vec::new();
+    for m in server::api_gateway::methods() {
+        if !listed.contains(&m.as_str()) {
+            problems.push(format!("{m}: an API method the table does not list"));
+        }
+    }
+    for m in &listed {
+        if !server::api_gateway::methods().iter().any(|k| k == m) {
+            problems.push(format!("{m}: in the table but not an API method"));
+        }
+    }
+    let mut cells = 0;
+    for (n, row) in rows.iter().enumerate() {
+        let w = world(&srv, n).await;
+        let mut before = snapshot(&db, BOOKKEEPING).await;
+        let mut observed = Vec::new();
+        for caller in CALLERS {
+            if row.expect[caller] != "ok" {
+                // What an earlier caller's call started (an export, a
+                // retention run) finishes before a refused call is watched.
+                before = settled(&db, before).await;
+            }
+            let (got, body) = call(&srv, &w, row, caller).await;
+            cells += 1;
+            let after = snapshot(&db, BOOKKEEPING).await;
+            let want = &row.expect[caller];
+            if &got != want {
+                problems.push(format!("{} as {caller}: expected {want}, got {got}: {body:.300}", row.method));
+            }
+            if caller != "member" {
+                let lower = body.to_lowercase();
+                if let Some(m) = MARKERS.iter().find(|m| lower.contains(*m)) {
+                    problems.push(format!("{} as {caller}: LEAK of {m}: {body:.300}", row.method));
+                }
+            }
+            if got != "ok" {
+                let changed: Vec<&String> =
+                    after.keys().filter(|t| before.get(*t) != after.get(*t)).collect();
+                if !changed.is_empty() {
+                    problems.push(format!(
+                        "{} as {caller}: refused ({got}) but wrote to {changed:?}",
+                        row.method
+                    ));
+                }
+            }
+            before = after;
+            observed.push(got);
+        }
+        if observed.iter().zip(CALLERS).any(|(o, c)| &row.expect[c] != o) {
+            problems.push(format!("observed: | {} | {} |", row.method, observed.join(" | ")));
+        }
+    }
+    assert!(problems.is_empty(), "{} problems in {cells} cells:\n{}", problems.len(), problems.join("\n"));
+    assert!(cells >= 8 * 80, "the matrix ran only {cells} cells");
+}
