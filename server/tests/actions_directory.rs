@@ -64,6 +64,17 @@ async fn outsiders_are_not_found_and_guests_do_not_see_emails(db: PgPool) {
     let me = users::info(&db, &alice, alice.member_id).await.unwrap();
     assert_eq!(me.email.as_deref(), Some("alice@x.io"));
     let gus = add(&db, &alice, "Gus", "gus@x.io", Role::Guest).await;
+    // A guest sees only the people who share a channel with them.
+    assert_eq!(users::info(&db, &gus, alice.member_id).await.unwrap_err(), AppError::NotFound(Missing::User));
+    sqlx::query(
+        "insert into channel_member (channel_id, member_id)
+         select channel_id, $1 from channel where workspace_id = $2 and is_general",
+    )
+    .bind(gus.member_id)
+    .bind(alice.workspace_id)
+    .execute(&*db)
+    .await
+    .unwrap();
     let seen_by_guest = users::info(&db, &gus, alice.member_id).await.unwrap();
     assert_eq!(seen_by_guest.email, None);
     assert!(users::list(&db, &gus, None, None, None)

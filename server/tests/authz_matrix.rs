@@ -167,3 +167,33 @@ async fn every_method_answers_each_caller_as_the_table_says(db: PgPool) {
     assert!(problems.is_empty(), "{} problems in {cells} cells:\n{}", problems.len(), problems.join("\n"));
     assert!(cells >= 8 * 80, "the matrix ran only {cells} cells");
 }
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_guest_sees_only_the_people_who_share_a_channel(db: PgPool) {
+    let srv = Srv::start(db.clone()).await;
+    let w = world(&srv, 0).await;
+    let guest = w.tokens["guest"].clone().unwrap();
+    let names = |b: &serde_json::Value| {
+        let mut n: Vec<String> = b["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap().to_string())
+            .collect();
+        n.sort();
+        n
+    };
+    // Gus is only in #guests, with Owen (who made it); the others are strangers to him.
+    let (s, b) = srv.call_bearer(&guest, "users.list", serde_json::json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(names(&b), ["Gus", "owen0"], "{b}");
+    let (_, b) = srv.call_bearer(&guest, "users.list", serde_json::json!({"query": "mia"})).await;
+    assert!(names(&b).is_empty(), "{b}");
+    let (_, b) =
+        srv.call_bearer(&guest, "users.presence", serde_json::json!({"users": [w.vars["mia"]]})).await;
+    assert!(!b.to_string().contains(&w.vars["mia"]), "{b}");
+    // A member sees everyone.
+    let member = w.tokens["member"].clone().unwrap();
+    let (_, b) = srv.call_bearer(&member, "users.list", serde_json::json!({})).await;
+    assert_eq!(names(&b).len(), 5, "Owen, Ada, Mia, Noel and Gus (Dana is deactivated): {b}");
+}

@@ -185,7 +185,14 @@ pub async fn members(
 #[server(prefix = "/api", endpoint = "conversations.open", input = server_fn::codec::Json)]
 pub async fn open(users: Vec<String>) -> Result<Reply<ChannelReply>, AppError> {
     let (actor, db) = ctx().await?;
-    let channel = super::actions::open(&db, &actor, &parse_user_ids(&users)?).await?;
+    let users = parse_user_ids(&users)?;
+    // A guest writes only to people they share a channel with.
+    if let Some(visible) = crate::users::queries::visible_to(&db, &actor).await? {
+        if users.iter().any(|u| !visible.contains(u)) {
+            return Err(AppError::NotFound(crate::error::Missing::User));
+        }
+    }
+    let channel = super::actions::open(&db, &actor, &users).await?;
     Ok(Reply::new(ChannelReply { channel }))
 }
 

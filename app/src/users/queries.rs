@@ -10,6 +10,41 @@ use crate::auth::{Actor, Role};
 use crate::db::like_escape;
 use crate::error::{AppError, AppResult, Missing};
 
+#[derive(sqlx::FromRow)]
+struct Row {
+    member_id: Uuid,
+    display_name: String,
+    role: String,
+    title: String,
+    email: String,
+    created_at: OffsetDateTime,
+    status_emoji: String,
+    status_text: String,
+    status_expires_at: Option<OffsetDateTime>,
+}
+
+/// The members a guest may see: those who share a channel with them, and
+/// themselves (Slack's rule: a guest's directory is their channels').
+/// `None` for everyone else, who sees the whole workspace.
+pub async fn visible_to(db: &PgPool, actor: &Actor) -> AppResult<Option<Vec<Uuid>>> {
+    if actor.role != Role::Guest {
+        return Ok(None);
+    }
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "select $1 union select o.member_id from channel_member g join channel_member o using (channel_id)
+          where g.member_id = $1",
+    )
+    .bind(actor.member_id)
+    .fetch_all(db)
+    .await?;
+    Ok(Some(ids))
+}
+
+/// Whether the caller may see member `user` (see [`visible_to`]).
+async fn may_see(db: &PgPool, actor: &Actor, user: Uuid) -> AppResult<bool> {
+    Ok(visible_to(db, actor).await?.is_none_or(|ids| ids.contains(&user)))
+}
+
 /// A page of the directory.
 #[derive(Debug)]
 pub struct Page {
@@ -68,22 +103,25 @@ pub async fn list(
     // prefix search would spell an address out one letter at a time).
     let email_pat = q.filter(|_| actor.role != Role::Guest).map(|q| format!("{}%", like_escape(q)));
     let (after_name, after_id) = after.unzip();
-    let rows = sqlx::query!(
+    let visible = visible_to(db, actor).await?;
+    let rows: Vec<Row> = sqlx::query_as(
         r#"select m.member_id, m.display_name, m.role, m.title, a.email, m.created_at,
                   m.status_emoji, m.status_text, m.status_expires_at
            from member m join account a using (account_id)
            where m.workspace_id = $1 and m.deactivated_at is null
              and ($2::text is null or (lower(m.display_name), m.member_id) > ($2, $3::uuid))
              and ($4::text is null or m.display_name ilike $4 or a.email ilike $5)
+             and ($7::uuid[] is null or m.member_id = any($7))
            order by lower(m.display_name), m.member_id
            limit $6"#,
-        actor.workspace_id,
-        after_name,
-        after_id,
-        name_pat,
-        email_pat,
-        limit + 1
     )
+    .bind(actor.workspace_id)
+    .bind(after_name)
+    .bind(after_id)
+    .bind(name_pat)
+    .bind(email_pat)
+    .bind(limit + 1)
+    .bind(visible)
     .fetch_all(db)
     .await?;
     let has_more = rows.len() as i64 > limit;
@@ -102,6 +140,9 @@ pub async fn list(
 
 /// One member of the actor's workspace; anyone else is `user_not_found`.
 pub async fn info(db: &PgPool, actor: &Actor, user: Uuid) -> AppResult<MemberInfo> {
+    if !may_see(db, actor, user).await? {
+        return Err(AppError::NotFound(Missing::User));
+    }
     let r = sqlx::query!(
         r#"select m.member_id, m.display_name, m.role, m.title, a.email, m.created_at,
                   m.status_emoji, m.status_text, m.status_expires_at
@@ -155,6 +196,9 @@ pub fn profile_from(row: &sqlx::postgres::PgRow) -> AppResult<Profile> {
 
 /// One member's profile (any member of the caller's workspace).
 pub async fn profile(db: &PgPool, actor: &Actor, user: Uuid) -> AppResult<Profile> {
+    if !may_see(db, actor, user).await? {
+        return Err(AppError::NotFound(Missing::User));
+    }
     let row = sqlx::query(&format!(
         "select {PROFILE_COLUMNS} from member where member_id = $1 and workspace_id = $2"
     ))
@@ -169,10 +213,13 @@ pub async fn profile(db: &PgPool, actor: &Actor, user: Uuid) -> AppResult<Profil
 /// Which of `ids` are active members of the caller's workspace (others,
 /// and ids from other workspaces, are left out).
 pub async fn active_ids(db: &PgPool, actor: &Actor, ids: &[Uuid]) -> AppResult<Vec<Uuid>> {
+    let visible = visible_to(db, actor).await?;
+    let ids: Vec<Uuid> =
+        ids.iter().copied().filter(|id| visible.as_ref().is_none_or(|v| v.contains(id))).collect();
     Ok(sqlx::query_scalar!(
         "select member_id from member where workspace_id = $1 and member_id = any($2) and deactivated_at is null",
         actor.workspace_id,
-        ids
+        &ids
     )
     .fetch_all(db)
     .await?)
@@ -193,8 +240,10 @@ pub async fn statuses(db: &PgPool, actor: &Actor) -> AppResult<Vec<super::UserSt
     .bind(MAX_STATUSES)
     .fetch_all(db)
     .await?;
+    let visible = visible_to(db, actor).await?;
     Ok(rows
         .into_iter()
+        .filter(|(user, ..)| visible.as_ref().is_none_or(|v| v.contains(user)))
         .filter_map(|(user, emoji, text, expires_at)| {
             status_of(emoji, text, expires_at).map(|status| super::UserStatus { user, status })
         })
