@@ -127,3 +127,22 @@ async fn sockets_per_member_are_capped(db: PgPool) {
     })
     .await;
 }
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_ticket_of_a_revoked_token_opens_no_socket(db: PgPool) {
+    let srv = Srv::start(db.clone()).await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let (info, t) = app::tokens::actions::create(&db, &alice, "bot", None).await.unwrap();
+    let url = ticket_url(&srv, &t).await;
+    // Revoked between rtm.connect and the connect: the revocation's event
+    // went out before the socket existed, so the ticket itself is refused.
+    app::tokens::actions::revoke(&common::ctx(&db), &alice, info.id).await.unwrap();
+    let err = tokio_tungstenite::connect_async(url).await.expect_err("the ticket still opened a socket");
+    match err {
+        tokio_tungstenite::tungstenite::Error::Http(res) => assert_eq!(res.status(), 401),
+        e => panic!("expected a 401 before the upgrade, got {e}"),
+    }
+    // A ticket of a live token still works.
+    let (_, live) = app::tokens::actions::create(&db, &alice, "bot 2", None).await.unwrap();
+    tokio_tungstenite::connect_async(ticket_url(&srv, &live).await).await.unwrap();
+}
