@@ -167,7 +167,7 @@ start_test_meili() {
   MEILI_TEST_DIR="$(mktemp -d)"
   THREADSPACE_TEST_MEILI_KEY="$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
   "$bin" --db-path "$MEILI_TEST_DIR/data" --http-addr "127.0.0.1:$port" --master-key "$THREADSPACE_TEST_MEILI_KEY" \
-    --no-analytics --env development >"$MEILI_TEST_DIR/log" 2>&1 &
+    --no-analytics --env development ${MEILI_TEST_ARGS:-} >"$MEILI_TEST_DIR/log" 2>&1 &
   MEILI_TEST_PID=$!
   export THREADSPACE_TEST_MEILI_URL="http://127.0.0.1:$port" THREADSPACE_TEST_MEILI_KEY
   for _ in $(seq 1 100); do

@@ -19,6 +19,8 @@ pub mod db;
 pub mod error;
 pub mod exports;
 pub mod files;
+#[cfg(feature = "ssr")]
+pub mod fuzzing;
 pub mod invites;
 #[cfg(feature = "ssr")]
 pub mod mail;

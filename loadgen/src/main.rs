@@ -9,6 +9,8 @@
 //! loadgen ws fanout --url … --plan plan.txt --rate 600 --seconds 30 --pid <server pid>
 //! loadgen upload --url … --token … --channel <id> --clients 10 --size-mb 25 --pid <server pid>
 //! loadgen search-lag --url … --token … --channel <id> --rate 300 --seconds 20
+//! loadgen faults --urls http://127.0.0.1:3101,http://127.0.0.1:3102 --plan plan.txt --rate 50 \
+//!                --seconds 30 --fault-at 8 --fault 'kill -9 1234'
 //! ```
 //!
 //! `history` calls `conversations.history` for a random channel from the
@@ -32,6 +34,7 @@ use hdrhistogram::Histogram;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
+mod faults;
 mod lag;
 mod upload;
 mod ws;
@@ -73,10 +76,11 @@ fn parse() -> Result<Args> {
         _ => bail!(
             "usage: loadgen api --url URL --token TOKEN --method METHOD [--body JSON | --bodies FILE] [--concurrency N] [--seconds S] [--pid PID]\n\
              \x20      loadgen history --url URL --token TOKEN --targets FILE [--deep] [--limit N] [--concurrency N] [--seconds S] [--pid PID]\n\
-             \x20      {}\n\x20      {}\n\x20      {}",
+             \x20      {}\n\x20      {}\n\x20      {}\n\x20      {}",
             ws::USAGE,
             upload::USAGE,
-            lag::USAGE
+            lag::USAGE,
+            faults::USAGE
         ),
     };
     let mut a = Args {
@@ -197,6 +201,9 @@ fn history_bodies(a: &Args) -> Result<BodyFn> {
 async fn main() -> Result<()> {
     if std::env::args().nth(1).as_deref() == Some("ws") {
         return ws::main(std::env::args().skip(2).collect()).await;
+    }
+    if std::env::args().nth(1).as_deref() == Some("faults") {
+        return faults::main(std::env::args().skip(2).collect()).await;
     }
     if std::env::args().nth(1).as_deref() == Some("search-lag") {
         return lag::main(std::env::args().skip(2).collect()).await;

@@ -248,16 +248,37 @@ pub async fn router(cfg: &Config, state: AppState) -> anyhow::Result<Router> {
         .with_state(state))
 }
 
+/// How long in-flight requests (an upload, say) may take to finish after
+/// the shutdown signal; then the node exits anyway. Under the 30 s an
+/// orchestrator usually waits before it kills.
+pub const DRAIN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(25);
+
 /// Serves until Ctrl-C or SIGTERM, then closes sockets (1001), takes this
-/// node's members offline and drains in-flight requests.
+/// node's members offline and drains in-flight requests, for at most
+/// [`DRAIN_DEADLINE`].
 pub async fn serve(listener: tokio::net::TcpListener, app: Router, rt: Arc<Realtime>) -> anyhow::Result<()> {
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+    use std::future::IntoFuture;
+    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+    let drained = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
+            let _ = signalled.send(());
             rt.shutdown().await;
         })
-        .await
-        .map_err(|e| anyhow::anyhow!("server error: {e}"))
+        .into_future();
+    let deadline = async {
+        if on_signal.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(DRAIN_DEADLINE).await;
+    };
+    tokio::select! {
+        r = drained => r.map_err(|e| anyhow::anyhow!("server error: {e}")),
+        _ = deadline => {
+            tracing::warn!(secs = DRAIN_DEADLINE.as_secs(), "requests still in flight after the drain deadline: exiting");
+            Ok(())
+        }
+    }
 }
 
 async fn shutdown_signal() {

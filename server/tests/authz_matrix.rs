@@ -1,5 +1,5 @@
-//! The authorization matrix: every API method and file URL, called as each
-//! kind of caller (docs/authorization.md has the table, one row per method,
+//! The authorization matrix: every API method, file URL and WebSocket
+//! frame, called as each kind of caller (docs/authorization.md has the table, one row per method,
 //! one column per caller, and is the only place the expectations live).
 //!
 //! Each row runs in a fresh world (common/authz.rs). A cell fails when
@@ -25,8 +25,9 @@ use sqlx::PgPool;
 const TABLE: &str = include_str!("../../docs/authorization.md");
 
 /// Tables a refused call may touch: when a token was last used (every
-/// authenticated request records it, refused or not).
-const BOOKKEEPING: &[&str] = &["api_token"];
+/// authenticated request records it, refused or not), and socket tickets (a
+/// frame row connects before its frame is refused).
+const BOOKKEEPING: &[&str] = &["api_token", "ws_ticket"];
 
 struct Row {
     method: String,
@@ -60,6 +61,9 @@ fn rows() -> Vec<Row> {
 async fn call(srv: &Srv, w: &World, row: &Row, caller: &str) -> (String, String) {
     let token = w.tokens[caller].clone();
     let args = w.fill(&row.args, caller);
+    if row.method.starts_with("WS ") {
+        return ws_call(srv, token, &args).await;
+    }
     let client = reqwest::Client::new();
     let req = if let Some(path) = row.method.strip_prefix("GET ") {
         client.get(format!("{}{}", srv.url, w.fill(path, caller)))
@@ -91,6 +95,48 @@ async fn call(srv: &Srv, w: &World, row: &Row, caller: &str) -> (String, String)
     (outcome, body)
 }
 
+/// A WebSocket frame row: `rtm.connect` with the caller's token (its error
+/// code when refused), `resume` with nothing held (unless the frame is a
+/// `resume`), the frame, then a ping as a barrier: the server answers frames
+/// in order, so everything the frame caused arrives before the pong. The
+/// outcome is the first `error` frame's code, else `ok`; the body is every
+/// frame received, for the marker check.
+async fn ws_call(srv: &Srv, token: Option<String>, frame: &str) -> (String, String) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/api/rtm.connect", srv.url))
+        .header("content-type", "application/json")
+        .body("{}");
+    if let Some(t) = &token {
+        req = req.bearer_auth(t);
+    }
+    let v: serde_json::Value = req.send().await.unwrap().json().await.unwrap();
+    let Some(url) = v["url"].as_str() else {
+        return (v["error"].as_str().unwrap_or("http_error").to_string(), v.to_string());
+    };
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    if !frame.contains(r#""resume""#) {
+        ws.send(Message::text(r#"{"type":"resume","channels":{}}"#)).await.unwrap();
+    }
+    ws.send(Message::text(frame.to_string())).await.unwrap();
+    ws.send(Message::text(r#"{"type":"ping","id":424242}"#)).await.unwrap();
+    let (mut outcome, mut frames) = ("ok".to_string(), Vec::new());
+    loop {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next()).await;
+        let Ok(Some(Ok(msg))) = next else { return ("socket_ended".into(), frames.join("\n")) };
+        let Message::Text(t) = msg else { continue };
+        let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+        if v["type"] == "error" && outcome == "ok" {
+            outcome = v["code"].as_str().unwrap_or("error").to_string();
+        }
+        frames.push(t.to_string());
+        if v["type"] == "pong" && v["id"] == 424242 {
+            return (outcome, frames.join("\n"));
+        }
+    }
+}
+
 /// A snapshot once the tables stop changing (background jobs done).
 async fn settled(db: &PgPool, mut last: HashMap<String, String>) -> HashMap<String, String> {
     for _ in 0..100 {
@@ -111,7 +157,7 @@ async fn every_method_answers_each_caller_as_the_table_says(db: PgPool) {
     let srv = Srv::start_with(db.clone(), |c| c.login_limit_account = 1000).await;
     let rows = rows();
     let listed: Vec<&str> =
-        rows.iter().filter(|r| !r.method.starts_with("GET ")).map(|r| r.method.as_str()).collect();
+        rows.iter().filter(|r| r.method.starts_with(char::is_lowercase)).map(|r| r.method.as_str()).collect();
     let mut problems = Vec::new();
     for m in server::api_gateway::methods() {
         if !listed.contains(&m.as_str()) {

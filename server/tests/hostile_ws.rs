@@ -146,3 +146,48 @@ async fn a_ticket_of_a_revoked_token_opens_no_socket(db: PgPool) {
     let (_, live) = app::tokens::actions::create(&db, &alice, "bot 2", None).await.unwrap();
     tokio_tungstenite::connect_async(ticket_url(&srv, &live).await).await.unwrap();
 }
+
+/// A guest's socket hears only about people who share a channel with it: a
+/// stranger's presence and profile change never reach it, a co-member's
+/// do. Alice's own socket proves each stranger event was published (the hub
+/// hands an event to every socket of the topic at once); her profile change
+/// after them is the sentinel on the same topic.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_guest_hears_only_about_people_who_share_a_channel(db: PgPool) {
+    let srv = Srv::start(db.clone()).await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let gus = member(&db, &alice, "Gus", Role::Guest).await;
+    let stella = member(&db, &alice, "Stella", Role::Member).await;
+    let (ta, tg, ts) = (token(&db, &alice).await, token(&db, &gus).await, token(&db, &stella).await);
+    let (s, b) =
+        srv.call_bearer(&ta, "conversations.create", json!({"name": "vendors", "is_private": true})).await;
+    assert_eq!(s, 200, "{b}");
+    let vendors = b["channel"]["id"].as_str().unwrap().to_string();
+    let (s, b) = srv
+        .call_bearer(&ta, "conversations.invite", json!({"channel": vendors, "users": [gus.member_id]}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let mut a = connect(&srv, &ta, json!({})).await;
+    let mut g = connect(&srv, &tg, json!({})).await;
+    let stella_id = stella.member_id.to_string();
+    let _s = connect(&srv, &ts, json!({})).await;
+    presence_of(&mut a, &stella_id).await;
+    let profile = |name: &str| json!({"display_name": name, "full_name": "", "title": "", "time_zone": ""});
+    let (s, b) = srv.call_bearer(&ts, "users.profile.set", profile("Stella S")).await;
+    assert_eq!(s, 200, "{b}");
+    while next_of(&mut a, "profile_updated").await["profile"]["id"] != stella_id.as_str() {}
+    let (s, b) = srv.call_bearer(&ta, "users.profile.set", profile("Alice A")).await;
+    assert_eq!(s, 200, "{b}");
+    let alice_id = alice.member_id.to_string();
+    let mut heard = Vec::new();
+    loop {
+        let v = next(&mut g).await;
+        if v["type"] == "profile_updated" && v["profile"]["id"] == alice_id.as_str() {
+            break;
+        }
+        heard.push(v);
+    }
+    let about_stella =
+        heard.iter().filter(|v| v["user"] == stella_id.as_str() || v["profile"]["id"] == stella_id.as_str());
+    assert_eq!(about_stella.count(), 0, "the guest heard about a stranger: {heard:?}");
+}

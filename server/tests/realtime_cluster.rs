@@ -101,3 +101,30 @@ async fn presence_is_shared_and_a_killed_node_takes_its_members_offline(db: PgPo
     println!("node killed: presence went offline after {} ms", took.as_millis());
     drop(on_c);
 }
+
+/// The socket caps hold for the cluster: a member at the cap on one node is
+/// refused on the other before the upgrade, and gets the slot back when one
+/// of its sockets closes.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn socket_caps_hold_across_nodes(db: PgPool) {
+    let capped = |c: &mut server::Config| {
+        c.redis_url = Some(redis_url());
+        c.ws_per_member = 2;
+    };
+    let (a, b) = (Srv::start_with(db.clone(), capped).await, Srv::start_with(db.clone(), capped).await);
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let t = token(&db, &alice).await;
+    let first = common::ws::open(&a, &t).await;
+    let _second = common::ws::open(&b, &t).await;
+    for node in [&a, &b] {
+        match tokio_tungstenite::connect_async(common::ws::ticket_url(node, &t).await).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(res)) => assert_eq!(res.status(), 429),
+            other => panic!("expected 429, got {:?}", other.map(|(_, r)| r.status())),
+        }
+    }
+    drop(first);
+    common::files::eventually("the slot freed on node A to be usable on node B", || async {
+        tokio_tungstenite::connect_async(common::ws::ticket_url(&b, &t).await).await.is_ok()
+    })
+    .await;
+}

@@ -172,6 +172,17 @@ pub fn validate_name(field: &str, value: &str) -> Result<String, AppError> {
     if v.chars().any(char::is_control) {
         return Err(AppError::InvalidArguments(format!("{field} must not contain control characters")));
     }
+    if v.chars().any(crate::core::text::is_spoofing) {
+        return Err(AppError::InvalidArguments(format!(
+            "{field} must not contain invisible or direction-changing characters"
+        )));
+    }
+    #[cfg(feature = "ssr")]
+    if let Some(word) = crate::core::text::mixed_script_word(v) {
+        return Err(AppError::InvalidArguments(format!(
+            "{field} mixes alphabets within \"{word}\" (letters from one alphabet look like another's)"
+        )));
+    }
     Ok(v.to_string())
 }
 

@@ -12,11 +12,14 @@
 //!   browser alike, so the UI hides exactly what the server refuses.
 //! - [`rules`]: the restrictions a workspace's admins chose, which the policy
 //!   takes as an argument.
+//! - [`text`]: characters that make names lie (direction overrides,
+//!   invisible spaces).
 
 pub mod catalog;
 #[cfg(feature = "ssr")]
 pub mod ctx;
 pub mod policy;
 pub mod rules;
+pub mod text;
 #[cfg(feature = "ssr")]
 pub mod tx;

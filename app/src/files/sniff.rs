@@ -44,11 +44,17 @@ fn looks_like_text(head: &[u8]) -> bool {
 }
 
 /// A file name safe to store and to put in a header: no directories, no
-/// control characters, not blank, at most 255 characters (keeping the
+/// control characters, no direction overrides (`\u{202E}gnp.exe` would show
+/// as `exe.png`) or invisible spaces, not blank, at most 255 characters (keeping the
 /// extension when shortening).
 pub fn clean_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
-    let mut name: String = base.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_string();
+    let mut name: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !crate::core::text::is_spoofing(*c))
+        .collect::<String>()
+        .trim()
+        .to_string();
     if name.is_empty() || name == "." || name == ".." {
         name = "file".into();
     }

@@ -45,9 +45,12 @@ pub struct Storage {
 
 const S3_PART: usize = 5 * 1024 * 1024;
 
+/// The store is a dependency like the database: when it fails (down, full,
+/// refusing), nothing was recorded and the client may retry, so the answer
+/// is `503 service_unavailable` with `Retry-After`, never a vague 500.
 fn failed(what: &str, e: impl std::fmt::Display) -> AppError {
     tracing::error!(error = %e, "file storage: {what} failed");
-    AppError::Internal
+    AppError::Unavailable { retry_after_secs: 5 }
 }
 
 impl Storage {

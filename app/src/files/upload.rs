@@ -338,9 +338,11 @@ impl FileService {
     }
 }
 
+/// Staging failed (the disk is full, most likely): nothing was stored, and
+/// the client may retry later.
 fn io_failed(what: &str, e: std::io::Error) -> AppError {
     tracing::error!(error = %e, "upload: {what} failed");
-    AppError::Internal
+    AppError::Unavailable { retry_after_secs: 5 }
 }
 
 /// Reads and discards what is left of a body, up to `budget` bytes.

@@ -147,10 +147,17 @@ pub fn validate_text(text: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Checks the text that goes with files: may be blank, not over the limit.
+/// Checks the text that goes with files: may be blank, not over the limit,
+/// and no control characters but tab and line breaks (NUL cannot be stored,
+/// and terminal escapes have no business in a chat).
 pub fn validate_caption(text: &str) -> Result<(), AppError> {
     if text.chars().count() > MAX_MESSAGE_CHARS {
         return Err(AppError::Invalid(Rule::MsgTooLong));
+    }
+    if text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        return Err(AppError::InvalidArguments(
+            "text must not contain control characters (tab and line breaks are fine)".into(),
+        ));
     }
     Ok(())
 }

@@ -15,6 +15,8 @@ pub mod caps;
 #[cfg(feature = "hydrate")]
 pub mod client;
 #[cfg(feature = "ssr")]
+pub mod frames;
+#[cfg(feature = "ssr")]
 pub mod hub;
 #[cfg(feature = "ssr")]
 pub mod presence;

@@ -24,7 +24,8 @@ pub struct RealtimeConfig {
     /// Undelivered events a socket may queue before it must resync.
     pub socket_queue: usize,
     pub heartbeat: Duration,
-    /// Open sockets one node accepts per member and per IP.
+    /// Open sockets accepted per member and per IP (across the cluster when
+    /// Redis is configured).
     pub per_member: usize,
     pub per_ip: usize,
 }
@@ -69,6 +70,12 @@ impl Realtime {
         };
         tracing::info!(%node, bus = bus.name(), "realtime started");
         let hub = Hub::new(bus.clone(), config.socket_queue);
+        let caps = match &redis {
+            Some(conn) => {
+                super::caps::SocketCaps::shared(config.per_member, config.per_ip, conn.clone(), node)
+            }
+            None => super::caps::SocketCaps::new(config.per_member, config.per_ip),
+        };
         let presence = PresenceService::new(node, db, bus, redis);
         tokio::spawn(presence.clone().run());
         let sweeper = Arc::downgrade(&hub);
@@ -81,7 +88,6 @@ impl Realtime {
             }
         });
         let (shutdown, _) = tokio::sync::watch::channel(false);
-        let caps = super::caps::SocketCaps::new(config.per_member, config.per_ip);
         Ok(Arc::new(Realtime { node, hub, presence, caps, config, shutdown }))
     }
 

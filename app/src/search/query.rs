@@ -107,7 +107,9 @@ struct Term {
 }
 
 fn terms(input: &str) -> Result<Vec<Term>, ParseError> {
-    let chars: Vec<char> = input.chars().collect();
+    // Control characters (NUL, escapes) separate terms like spaces: they
+    // match nothing, and Postgres refuses NUL in text.
+    let chars: Vec<char> = input.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {

@@ -26,9 +26,9 @@ pub struct ProfileInput {
 
 fn bounded(field: &str, v: &str, max: usize) -> AppResult<String> {
     let v = v.trim();
-    if v.chars().count() > max || v.chars().any(char::is_control) {
+    if v.chars().count() > max || v.chars().any(|c| c.is_control() || crate::core::text::is_spoofing(c)) {
         return Err(AppError::InvalidArguments(format!(
-            "{field} must be at most {max} characters, without control characters"
+            "{field} must be at most {max} characters, without control, invisible or direction-changing characters"
         )));
     }
     Ok(v.to_string())

@@ -6,7 +6,6 @@
 
 mod budget;
 mod conn;
-mod frames;
 
 use app::auth::queries::actor_for_member;
 use app::auth::session::actor_from_request;
@@ -62,7 +61,7 @@ pub async fn upgrade(
         Err(e) => return e.into_response(),
     };
     let ip = if st.trust_proxy { app::auth::session::forwarded_ip(&headers) } else { None };
-    let Some(slot) = st.rt.caps.admit(actor.member_id, Some(ip.unwrap_or(peer.ip()))) else {
+    let Some(slot) = st.rt.caps.admit(actor.member_id, Some(ip.unwrap_or(peer.ip()))).await else {
         metrics::counter!("ws_refused_total").increment(1);
         return AppError::RateLimited { retry_after_secs: 10 }.into_response();
     };

@@ -122,7 +122,7 @@ pub async fn file_rows(srv: &Srv) -> (i64, i64, i64) {
 
 /// A moto S3 server on a free port, with a bucket, killed on drop.
 pub struct Moto {
-    _child: tokio::process::Child,
+    pub child: tokio::process::Child,
     pub endpoint: String,
 }
 
@@ -153,7 +153,7 @@ pub async fn moto() -> Moto {
         assert!(std::time::Instant::now() < deadline, "moto did not start on {endpoint}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    Moto { _child: child, endpoint }
+    Moto { child, endpoint }
 }
 
 /// Points a server configuration at the moto bucket.

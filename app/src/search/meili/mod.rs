@@ -9,6 +9,7 @@
 
 pub mod client;
 pub mod indexer;
+pub mod phrases;
 pub mod reindex;
 
 pub use client::{doc_id, docs_for, filter, supports, Doc, Error, Meili, DEFAULT_INDEX, FILTERABLE};

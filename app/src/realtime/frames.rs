@@ -1,7 +1,7 @@
 //! Reading client frames: every malformed, unknown or oversized frame gets a
 //! precise error instead of a panic or a silent drop.
 
-use app::realtime::ClientFrame;
+use super::ClientFrame;
 
 /// The `type`s a client may send.
 const KNOWN: &[&str] = &["resume", "ping", "typing", "activity"];

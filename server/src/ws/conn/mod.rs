@@ -9,7 +9,9 @@
 //!
 //! A hostile client is bounded per socket ([`super::budget`]); a `resume`
 //! lacking more than 1,000 messages is answered `resync_required` (the
-//! client reloads) instead of replayed.
+//! client reloads) instead of replayed ([`replay`]). A guest's socket drops
+//! workspace-wide events about channels and people it may not see
+//! ([`guest`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
@@ -20,7 +22,7 @@ use app::auth::Actor;
 use app::realtime::bus::Topic;
 use app::realtime::hub::{Delivery, SocketHandle, SocketId};
 use app::realtime::service::Realtime;
-use app::realtime::{close, ClientFrame, Control, Event, PROTOCOL_VERSION};
+use app::realtime::{close, frames, ClientFrame, Control, Event, PROTOCOL_VERSION};
 use app::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
@@ -29,7 +31,9 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::budget::Budget;
-use super::frames;
+
+mod guest;
+mod replay;
 
 /// How long the server waits for `resume` after `hello`.
 const RESUME_WAIT: Duration = Duration::from_secs(10);
@@ -59,6 +63,8 @@ struct Conn {
     tx: SplitSink<WebSocket, Message>,
     last_heard: Instant,
     budget: Budget,
+    /// For a guest: the people it may hear about ([`guest`]).
+    guest: Option<guest::Peers>,
 }
 
 /// Removes the socket from the hub and presence however the task ends,
@@ -93,6 +99,7 @@ pub async fn run(socket: WebSocket, st: AppState, actor: Actor) {
         tx,
         last_heard: Instant::now(),
         budget: Budget::new(),
+        guest: None,
     };
     let exit = c.serve(&mut h, &mut rx).await;
     let (code, reason) = match exit {
@@ -196,6 +203,7 @@ impl Conn {
             hub.subscribe(self.id, Topic::Channel(c)).await?;
             self.channels.insert(c);
         }
+        self.guest = guest::Peers::load(db, &self.actor).await.map_err(|e| e.to_string())?;
         let idle = Duration::from_secs(row.idle_after_secs.max(30) as u64);
         self.rt.presence.connect(me, self.actor.workspace_id, self.id, idle).await;
         let hello = Control::Hello {
@@ -205,60 +213,6 @@ impl Conn {
             heartbeat_secs: self.rt.config.heartbeat.as_secs(),
         };
         self.send_json(&hello).await.map_err(|_| "client went away".to_string())
-    }
-
-    /// Sends what each channel gained after the client's seq, oldest first;
-    /// a client that resumes again too soon ([`Budget::resume`]), or lacks
-    /// more than [`MAX_REPLAY`] messages, must resync instead.
-    async fn replay(&mut self, since: HashMap<Uuid, i64>) -> Result<(), Exit> {
-        if !self.budget.resume() {
-            return Err(Exit::Resync);
-        }
-        let since: HashMap<Uuid, i64> =
-            since.into_iter().filter(|(c, _)| self.channels.contains(c)).collect();
-        if self.missing(&since).await? > MAX_REPLAY {
-            return Err(Exit::Resync);
-        }
-        let mut replayed = 0u64;
-        for (channel, mut after) in since {
-            if !self.channels.contains(&channel) {
-                continue;
-            }
-            loop {
-                let page =
-                    app::messages::queries::replay(&self.st.db, &self.actor, channel, after, REPLAY_PAGE)
-                        .await
-                        .map_err(|_| Exit::Close(1011, "server_error"))?;
-                let n = page.len() as i64;
-                for message in page {
-                    after = message.seq;
-                    replayed += 1;
-                    self.send_json(&Event::MessageCreated { message }).await.map_err(|_| Exit::Gone)?;
-                }
-                self.replayed.insert(channel, after);
-                if n < REPLAY_PAGE {
-                    break;
-                }
-            }
-        }
-        self.send_json(&Control::Resumed { replayed }).await.map_err(|_| Exit::Gone)
-    }
-
-    /// How many messages the client lacks in these channels.
-    async fn missing(&self, since: &HashMap<Uuid, i64>) -> Result<i64, Exit> {
-        if since.is_empty() {
-            return Ok(0);
-        }
-        let (channels, after): (Vec<Uuid>, Vec<i64>) = since.iter().map(|(c, s)| (*c, *s)).unzip();
-        sqlx::query_scalar::<_, i64>(
-            "select coalesce(sum(greatest(c.last_seq - s.after, 0)), 0)::int8
-               from unnest($1::uuid[], $2::int8[]) s(channel_id, after) join channel c using (channel_id)",
-        )
-        .bind(channels)
-        .bind(after)
-        .fetch_one(&self.st.db)
-        .await
-        .map_err(|_| Exit::Close(1011, "server_error"))
     }
 
     /// Sends one event from the hub, unless the replay already did, and
@@ -277,13 +231,13 @@ impl Conn {
                 return Ok(());
             }
         }
-        // Guests see only the channels they were invited to: public channels'
-        // announcements to the whole workspace are not for them.
-        if self.actor.role == app::auth::Role::Guest && d.topic == Topic::Workspace(self.actor.workspace_id) {
-            if let Event::ChannelCreated { channel } | Event::ChannelUpdated { channel } = &d.event {
-                if !self.channels.contains(&channel.id) {
-                    return Ok(());
-                }
+        if let Some(peers) = &mut self.guest {
+            if d.topic == Topic::Workspace(self.actor.workspace_id) && !peers.admits(&d.event, &self.channels)
+            {
+                return Ok(());
+            }
+            if let Event::MemberJoined { user, .. } = &d.event {
+                peers.add(*user);
             }
         }
         match &d.event {
@@ -306,6 +260,13 @@ impl Conn {
         if self.channels.insert(channel) {
             if let Err(e) = self.rt.hub.subscribe(self.id, Topic::Channel(channel)).await {
                 tracing::warn!(error = %e, "subscribing a socket to a new channel failed");
+            }
+            // A guest in a new channel may now see its members.
+            if self.guest.is_some() {
+                match guest::Peers::load(&self.st.db, &self.actor).await {
+                    Ok(peers) => self.guest = peers,
+                    Err(e) => tracing::warn!(error = %e, "reloading a guest's peers failed"),
+                }
             }
         }
     }
