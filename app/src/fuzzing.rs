@@ -80,16 +80,31 @@ fn attributes(s: &str) -> Vec<(String, String)> {
     out
 }
 
-/// http(s), mailto, or relative (no scheme before the first `/`, `?`, `#`).
+/// http(s), mailto, or relative. As a browser reads it: tabs and line breaks
+/// inside are dropped, and a scheme is letters, digits, `+`, `-` or `.`
+/// before the first `:` (`htt%EF%BF%BDps://x` has none: it is a relative
+/// path).
 fn safe_url(url: &str) -> bool {
-    let lower = url.trim().to_ascii_lowercase();
-    if ["http://", "https://", "mailto:"].iter().any(|p| lower.starts_with(p)) {
-        return true;
-    }
+    let lower: String = url
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect::<String>()
+        .to_ascii_lowercase();
     // Serialised attributes escape `&` as `&amp;`, so a character reference
     // here (`&#106;avascript:`) would reach the browser as one.
+    if lower.contains("&#") {
+        return false;
+    }
     let head = lower.split(['/', '?', '#']).next().unwrap_or("");
-    !head.contains(':') && !lower.contains("&#")
+    match head.split_once(':') {
+        None => true,
+        Some((scheme, _)) => {
+            let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+            !is_scheme || ["http", "https", "mailto"].contains(&scheme)
+        }
+    }
 }
 
 /// The markdown renderer on any text: its HTML must be inert.
@@ -182,5 +197,8 @@ mod tests {
         assert!(unsafe_html(r#"<a href="&#106;avascript:x">"#).is_some());
         assert!(unsafe_html(r#"<span style="x">"#).is_some());
         assert!(unsafe_html("<img src=x>").is_some());
+        assert!(unsafe_html("<a href=\"java\tscript:x\">").is_some());
+        assert_eq!(unsafe_html(r#"<a href="htt%EF%BF%BDps://x.io">"#), None, "no scheme: a relative path");
+        assert_eq!(unsafe_html(r#"<a href="docs/a:b">"#), None);
     }
 }
