@@ -7,48 +7,17 @@ use std::time::Duration;
 use meilisearch_sdk::client::Client;
 use meilisearch_sdk::errors::Error as MeiliError;
 use meilisearch_sdk::search::Selectors;
-use meilisearch_sdk::settings::{
-    FilterFeatureModes, FilterFeatures, FilterableAttribute, FilterableAttributesSettings, Settings,
-};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::phrases;
+use super::settings::settings;
 use crate::search::query::{Has, Query};
 use crate::search::{snippet_html, Match, Sort, MARK_END, MARK_START};
 
 /// The index name when none is configured.
 pub const DEFAULT_INDEX: &str = "messages";
-/// Attributes filters may use.
-pub const FILTERABLE: [&str; 9] =
-    ["workspace", "channel", "user", "created_at", "has_file", "has_image", "has_link", "is_thread", "gen"];
-
-/// The index settings, chosen for indexing speed (the benchmark's 10M):
-/// only what filters need is built (no facet search; range comparisons only
-/// on `created_at` and `gen`), and word proximity is per attribute, so the
-/// word-pair database (the costliest part of indexing) is not built. Short
-/// messages lose nearly nothing in ranking; quoted phrases, which that makes
-/// approximate, are checked word by word after the search ([`phrases`]).
-pub fn settings() -> Settings {
-    let only = |attrs: &[&str], comparison: bool| {
-        FilterableAttribute::Settings(FilterableAttributesSettings {
-            attribute_patterns: attrs.iter().map(|a| a.to_string()).collect(),
-            features: FilterFeatures {
-                facet_search: false,
-                filter: FilterFeatureModes { equality: true, comparison },
-            },
-        })
-    };
-    let (ranges, equal): (Vec<&str>, Vec<&str>) =
-        FILTERABLE.iter().partition(|a| **a == "created_at" || **a == "gen");
-    Settings::new()
-        .with_filterable_attributes_advanced([only(&equal, false), only(&ranges, true)])
-        .with_sortable_attributes(["created_at"])
-        .with_searchable_attributes(["text"])
-        .with_proximity_precision("byAttribute")
-}
-
 /// One message as indexed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Doc {

@@ -1,5 +1,5 @@
 //! Quoted phrases on Meilisearch. The index keeps word proximity per
-//! attribute (see [`super::client::settings`]), so Meilisearch treats
+//! attribute (see [`super::settings::settings`]), so Meilisearch treats
 //! `"budget plan"` as "both words in the message". This module sends it
 //! that way and then keeps only hits where the words are adjacent, in
 //! order, as Postgres's `<->` would: word by word, ignoring case and
