@@ -23,7 +23,9 @@ mod client;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+use crate::now_us;
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Value};
@@ -38,10 +40,6 @@ pub const USAGE: &str = "loadgen faults --urls URL[,URL…] --plan FILE --rate R
 const SEND_DEADLINE: Duration = Duration::from_secs(60);
 /// How long senders avoid a node that refused a connection.
 const NODE_DOWN: Duration = Duration::from_secs(3);
-
-fn now_us() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64)
-}
 
 /// What the senders and the members share.
 pub struct Run {

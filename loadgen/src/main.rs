@@ -54,6 +54,12 @@ struct Args {
     pid: Option<u32>,
 }
 
+/// Wall-clock microseconds: the send time a message carries and its arrival
+/// are compared across tasks (and, in `faults`, across processes' logs).
+pub(crate) fn now_us() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64)
+}
+
 /// Waits for every client task and merges their latencies and error counts.
 pub(crate) async fn join_clients<E: std::ops::AddAssign + Default>(
     tasks: Vec<tokio::task::JoinHandle<(Histogram<u64>, E)>>,

@@ -30,8 +30,9 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use tokio::sync::Semaphore;
 
+use crate::now_us;
 use crate::{proc_usage, Usage};
-use conn::{now_us, open_all, trouble_line, Shared};
+use conn::{open_all, trouble_line, Shared};
 
 pub const USAGE: &str =
     "loadgen ws idle --url URL --tokens FILE --connections N [--pid PID] [--sources 8] [--hold-secs 10]\n\

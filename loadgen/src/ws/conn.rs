@@ -12,7 +12,9 @@ use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use crate::now_us;
 
 use anyhow::{bail, Context, Result};
 use futures_util::{SinkExt, StreamExt};
@@ -32,10 +34,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 const READ_BUFFER: usize = 4 * 1024;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-pub(super) fn now_us() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64)
-}
 
 /// What the socket tasks share: how to connect, and what they saw.
 pub(super) struct Shared {
