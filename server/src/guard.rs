@@ -1,14 +1,18 @@
 //! Request guards that apply to whole groups of routes: the Origin check for
-//! cookie-authenticated mutations, and the login redirect for app pages.
+//! cookie-authenticated mutations, the login redirect for app pages, and
+//! the 404 for pages a signed-in member may not open.
 
 use app::auth::session::actor_from_request;
+use app::auth::Actor;
+use app::channels::queries::access;
 use app::error::AppError;
 use app::state::AppState;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, Method};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
+use uuid::Uuid;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "ts_session";
@@ -97,8 +101,9 @@ pub async fn check_origin(State(st): State<AppState>, req: Request, next: Next) 
     }
 }
 
-/// Sends signed-out visitors of app pages to `/login`, and signed-in visitors
-/// of `/login` to the app.
+/// Sends signed-out visitors of app pages to `/login`, signed-in visitors
+/// of `/login` to the app, and answers 404 for a page the member may not
+/// open (see [`may_open`]).
 pub async fn page_auth(State(st): State<AppState>, session: Session, req: Request, next: Next) -> Response {
     if req.method() != Method::GET {
         return next.run(req).await;
@@ -108,16 +113,70 @@ pub async fn page_auth(State(st): State<AppState>, session: Session, req: Reques
     if !shell && path != "/login" {
         return next.run(req).await;
     }
-    let signed_in = match actor_from_request(&st.db, &HeaderMap::new(), Some(&session)).await {
-        Ok(_) => true,
-        Err(AppError::NotAuthed) => false,
+    let actor = match actor_from_request(&st.db, &HeaderMap::new(), Some(&session)).await {
+        Ok(a) => Some(a),
+        Err(AppError::NotAuthed) => None,
         Err(e) => return e.into_response(),
     };
-    match (shell, signed_in) {
-        (true, false) => Redirect::to("/login").into_response(),
-        (false, true) => Redirect::to("/").into_response(),
-        _ => next.run(req).await,
+    match (shell, actor) {
+        (true, None) => Redirect::to("/login").into_response(),
+        (false, Some(_)) => Redirect::to("/").into_response(),
+        (true, Some(actor)) => match may_open(&st.db, &actor, path).await {
+            Ok(true) => next.run(req).await,
+            Ok(false) => not_found_page(),
+            Err(e) => e.into_response(),
+        },
+        (false, None) => next.run(req).await,
     }
+}
+
+/// Whether a signed-in member may open the page at `path`, decided before
+/// it renders: a page streams its body, so a "not found" found while
+/// rendering could no longer set the status, and the page's frame would
+/// already say what exists. Admin pages need an admin; a conversation's
+/// page needs read access to it (the API's own rule); a member's admin page
+/// needs that member to be in the workspace.
+async fn may_open(db: &sqlx::PgPool, actor: &Actor, path: &str) -> Result<bool, AppError> {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["admin", ..] if !actor.role.is_admin() => Ok(false),
+        ["admin", "members", id] => {
+            let Ok(id) = Uuid::parse_str(id) else { return Ok(false) };
+            let found: bool = sqlx::query_scalar(
+                "select exists(select 1 from member where member_id = $1 and workspace_id = $2)",
+            )
+            .bind(id)
+            .bind(actor.workspace_id)
+            .fetch_one(db)
+            .await?;
+            Ok(found)
+        }
+        ["c", id] | ["c", id, _] => {
+            let Ok(id) = Uuid::parse_str(id) else { return Ok(false) };
+            match access(db, actor, id).await {
+                Ok(_) => Ok(true),
+                Err(AppError::NotFound(_)) => Ok(false),
+                Err(e) => Err(e),
+            }
+        }
+        _ => Ok(true),
+    }
+}
+
+/// The answer for a page the member may not open: 404, the same words as
+/// for an address that does not exist, and no app script (the app would
+/// hydrate the page the address names, not this one).
+fn not_found_page() -> Response {
+    const PAGE: &str = concat!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+        "<title>Not found · ThreadSpace</title>",
+        "<link rel=\"stylesheet\" href=\"/pkg/threadspace.css\"></head>",
+        "<body><main class=\"auth-page\"><div class=\"auth-card\"><h1>Page not found</h1>",
+        "<p class=\"muted\">There is nothing at this address.</p>",
+        "<a class=\"btn primary\" href=\"/\">Go home</a></div></main></body></html>"
+    );
+    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], PAGE).into_response()
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 #![recursion_limit = "256"]
 
 pub mod api_gateway;
+pub mod bench_limits;
 pub mod config;
 pub mod exports;
 pub mod files;

@@ -10,6 +10,8 @@
 //!                       --if-needed: only if the index has not been filled (scripts/run)
 //! threadspace search-outbox on|off
 //!                       switch the Meilisearch outbox (off drops the queue; Postgres answers)
+//! threadspace bench-limits [SECONDS]
+//!                       measure what one rate-limit check costs, in process and in Redis
 //! ```
 
 // The page types of the app the binary serves outgrow the default limit.
@@ -122,8 +124,12 @@ async fn run() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        "bench-limits" => {
+            let seconds = std::env::args().nth(2).map(|s| s.parse()).transpose()?.unwrap_or(10);
+            server::bench_limits::run(cfg.redis_url.as_deref(), seconds).await
+        }
         other => Err(anyhow::anyhow!(
-            "unknown command `{other}` (expected serve, migrate, seed-demo, reindex or search-outbox)"
+            "unknown command `{other}` (expected serve, migrate, seed-demo, reindex, search-outbox or bench-limits)"
         )),
     }
 }

@@ -219,6 +219,7 @@ async fn file_names_lose_their_tricks_and_bombs_and_broken_forms_leave_nothing(d
     assert!(status == 200 || status.is_client_error(), "{status} {b}");
     if status == 200 {
         assert_eq!(b["file"]["width"], Value::Null, "no dimensions taken from the bomb: {b}");
+        assert_eq!(b["file"]["thumb_url"], Value::Null, "no thumbnail promised for the bomb: {b}");
     }
     common::files::eventually("background image work to finish", || async {
         count(&srv.db, "blob where thumb_state = 'pending'").await == 0

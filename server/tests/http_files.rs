@@ -291,3 +291,23 @@ async fn files_list_pages_newest_first_and_history_carries_files(db: PgPool) {
     assert_eq!(h["messages"][0]["files"][0]["name"], "n4.txt");
     assert_eq!(h["messages"][0]["files"][0]["mimetype"], "text/plain");
 }
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn an_object_missing_from_the_store_is_a_500_not_a_retry_later(db: PgPool) {
+    let srv = Srv::start(db.clone()).await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let t = token(&db, &alice).await;
+    let f = upload_one(&srv, &t, &general(&db, &alice).await, "notes.txt", noise(4000, 3)).await;
+    let url = f["url"].as_str().unwrap().to_string();
+    assert_eq!(get(&srv, Some(&t), &url, None).await.status(), 200);
+    // The database names a blob the store no longer has: a data fault that
+    // a retry will not mend, so no 503 with Retry-After.
+    for key in objects(&srv).await {
+        srv.files.storage.delete(&key).await.unwrap();
+    }
+    let r = get(&srv, Some(&t), &url, None).await;
+    assert_eq!(r.status(), 500, "{:?}", r.headers());
+    assert!(r.headers().get("retry-after").is_none());
+    let r = get(&srv, Some(&t), &url, Some("bytes=0-9")).await;
+    assert_eq!(r.status(), 500);
+}

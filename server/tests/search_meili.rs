@@ -248,9 +248,12 @@ async fn a_reindex_under_live_writes_never_blanks_search_and_loses_nothing(db: P
     let (written, n) = writer.await.unwrap();
     assert!(searches.load(Ordering::Relaxed) > 0, "meilisearch answered during the reindex");
     // Everything written during it is found afterwards, in its newest state.
+    // The writer has finished, so an empty outbox means every write (the
+    // last delete too, which comes after the last edit) has been applied.
     let ws = alice.workspace_id;
     eventually("every write to be in the index", || async {
-        meili_seqs(&m, &db, ws, c, "acacia").await.len() == written.len()
+        count(&db, "search_outbox").await == 0
+            && meili_seqs(&m, &db, ws, c, "acacia").await.len() == written.len()
             && meili_seqs(&m, &db, ws, c, "mangrove").await.len() == n
     })
     .await;

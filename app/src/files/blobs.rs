@@ -37,7 +37,14 @@ pub struct NewBlob {
 /// Records a blob; if the same content was recorded concurrently, returns
 /// that one and `false` (the caller then deletes its own object).
 pub async fn insert_blob(db: &PgPool, b: &NewBlob) -> AppResult<(Uuid, bool)> {
-    let thumb_state = if super::is_inline_image(&b.mimetype) { "pending" } else { "none" };
+    // An image whose header could not be read within the decoder's limits
+    // (a decompression bomb, a broken file) gets no thumbnail, so no
+    // `thumb_url` is ever handed out for it.
+    let thumb_state = match (super::is_inline_image(&b.mimetype), b.width, b.height) {
+        (false, _, _) => "none",
+        (true, Some(_), Some(_)) => "pending",
+        (true, _, _) => "failed",
+    };
     let inserted = sqlx::query_scalar!(
         "insert into blob (blob_id, workspace_id, sha256, mimetype, size, storage_key, width, height, thumb_state)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9)

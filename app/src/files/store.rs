@@ -53,6 +53,19 @@ fn failed(what: &str, e: impl std::fmt::Display) -> AppError {
     AppError::Unavailable { retry_after_secs: 5 }
 }
 
+/// A read that finds no object: the database names a blob the store does
+/// not have. A retry will not mend that, so it is a 500 with its own log
+/// line (a data fault for an operator), not a 503.
+fn read_failed(what: &str, e: object_store::Error) -> AppError {
+    match e {
+        object_store::Error::NotFound { path, .. } => {
+            tracing::error!(%path, "file storage: {what}: the object is missing from the store");
+            AppError::Internal
+        }
+        e => failed(what, e),
+    }
+}
+
 impl Storage {
     /// Opens the store (creating the local directory if needed).
     pub fn open(cfg: &StorageConfig) -> Result<Storage, String> {
@@ -150,7 +163,7 @@ impl Storage {
 
     /// The whole object (files are at most 25 MB; used for thumbnails).
     pub async fn read_all(&self, key: &str) -> AppResult<Bytes> {
-        let r = self.store.get(&Key::from(key)).await.map_err(|e| failed("get", e))?;
+        let r = self.store.get(&Key::from(key)).await.map_err(|e| read_failed("get", e))?;
         r.bytes().await.map_err(|e| failed("read", e))
     }
 
@@ -161,7 +174,7 @@ impl Storage {
         range: Option<Range<u64>>,
     ) -> AppResult<BoxStream<'static, Result<Bytes, std::io::Error>>> {
         let opts = GetOptions { range: range.map(GetRange::Bounded), ..Default::default() };
-        let r = self.store.get_opts(&Key::from(key), opts).await.map_err(|e| failed("get", e))?;
+        let r = self.store.get_opts(&Key::from(key), opts).await.map_err(|e| read_failed("get", e))?;
         Ok(r.into_stream().map(|c| c.map_err(std::io::Error::other)).boxed())
     }
 

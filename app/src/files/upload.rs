@@ -181,9 +181,16 @@ impl FileService {
         }
         .await;
         if let Err(e) = received {
-            if e == AppError::FileTooLarge || e == AppError::Invalid(Rule::FileTypeBlocked) {
+            let tell = matches!(
+                e,
+                AppError::FileTooLarge
+                    | AppError::Invalid(Rule::FileTypeBlocked)
+                    | AppError::Unavailable { .. }
+            );
+            if tell {
                 // Read (and discard) a bounded remainder so the client gets
-                // the 413 instead of a reset connection.
+                // the 413 (or the 503 of a full disk) instead of a reset
+                // connection.
                 drain(&mut mp, 64 * 1024 * 1024).await;
             }
             return Err(e);

@@ -27,6 +27,8 @@ pub struct World {
     pub vars: HashMap<&'static str, String>,
     /// Caller → bearer token (none for `anon`).
     pub tokens: HashMap<&'static str, Option<String>>,
+    /// Caller → the person behind it (`revoked` is Mia; none for `anon`).
+    pub actors: HashMap<&'static str, Actor>,
 }
 
 async fn ok(srv: &Srv, token: &str, method: &str, body: Value) -> Value {
@@ -158,7 +160,16 @@ pub async fn world(srv: &Srv, n: usize) -> World {
         ("admin", Some(t(&admin).await)),
         ("member", Some(t_mia)),
     ]);
-    World { vars, tokens }
+    let actors = HashMap::from([
+        ("revoked", mia.clone()),
+        ("deactivated", dana),
+        ("other_ws", olga),
+        ("guest", gus),
+        ("outsider", noel),
+        ("admin", admin),
+        ("member", mia),
+    ]);
+    World { vars, tokens, actors }
 }
 
 impl World {

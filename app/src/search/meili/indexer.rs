@@ -65,11 +65,36 @@ pub(crate) async fn apply(
     m.remove_from(name, &gone).await
 }
 
+/// Ends a transaction that holds the index lock: commits what succeeded,
+/// and rolls back a failure *now*. A dropped transaction only queues its
+/// rollback until its connection is next used, and until then the lock
+/// stays held: every other indexer would find it taken.
+pub(crate) async fn finish<T>(
+    tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    result: Result<T, Error>,
+) -> Result<T, Error> {
+    match result {
+        Ok(v) => {
+            tx.commit().await?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
 impl Meili {
     /// Indexes one batch of the outbox; returns how many rows it handled
     /// (0 also when another indexer holds the lock).
     pub async fn drain(&self, db: &PgPool, batch: i64) -> Result<usize, Error> {
         let mut tx = db.begin().await?;
+        let result = self.drain_in(&mut tx, batch).await;
+        finish(tx, result).await
+    }
+
+    async fn drain_in(&self, tx: &mut sqlx::PgConnection, batch: i64) -> Result<usize, Error> {
         let locked: bool = sqlx::query_scalar("select pg_try_advisory_xact_lock($1)")
             .bind(INDEX_LOCK)
             .fetch_one(&mut *tx)
@@ -88,7 +113,7 @@ impl Meili {
         let mut keys: Vec<(Uuid, i64)> = rows.iter().map(|r| (r.1, r.2)).collect();
         keys.sort();
         keys.dedup();
-        apply(self, &mut tx, self.index(), &keys).await?;
+        apply(self, &mut *tx, self.index(), &keys).await?;
         // While a full reindex builds its new index, it replays these keys
         // into it (see reindex.rs); the flag is read after the apply.
         let (c, s): (Vec<Uuid>, Vec<i64>) = keys.iter().copied().unzip();
@@ -103,7 +128,6 @@ impl Meili {
         .await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
         sqlx::query("delete from search_outbox where id = any($1)").bind(&ids).execute(&mut *tx).await?;
-        tx.commit().await?;
         Ok(rows.len())
     }
 

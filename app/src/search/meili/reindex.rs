@@ -23,7 +23,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::client::{docs_for, Error, Meili};
-use super::indexer::{apply, INDEX_LOCK};
+use super::indexer::{apply, finish, INDEX_LOCK};
 
 const BATCH: i64 = 5000;
 /// Batches of a full reindex sent to Meilisearch and not yet indexed.
@@ -203,6 +203,11 @@ impl Meili {
     /// applies all of them and ends the rebuild. Returns how many it applied.
     async fn replay(&self, db: &PgPool, name: &str, last: bool) -> Result<usize, Error> {
         let mut tx = db.begin().await?;
+        let result = self.replay_in(&mut tx, name, last).await;
+        finish(tx, result).await
+    }
+
+    async fn replay_in(&self, tx: &mut sqlx::PgConnection, name: &str, last: bool) -> Result<usize, Error> {
         sqlx::query("select pg_advisory_xact_lock($1)").bind(INDEX_LOCK).execute(&mut *tx).await?;
         let keys: Vec<(Uuid, i64)> = sqlx::query_as(if last {
             "delete from search_rebuild_log returning channel_id, seq"
@@ -213,14 +218,13 @@ impl Meili {
         .fetch_all(&mut *tx)
         .await?;
         for chunk in keys.chunks(BATCH as usize) {
-            apply(self, &mut tx, name, chunk).await?;
+            apply(self, &mut *tx, name, chunk).await?;
         }
         if last {
             sqlx::query("update search_setting set rebuilding = false, meili_ready = true")
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
         Ok(keys.len())
     }
 
@@ -249,9 +253,15 @@ impl Meili {
                 let Some(last) = keys.last() else { break };
                 after = *last;
                 let mut tx = db.begin().await?;
-                sqlx::query("select pg_advisory_xact_lock($1)").bind(INDEX_LOCK).execute(&mut *tx).await?;
-                apply(self, &mut tx, self.index(), &keys).await?;
-                tx.commit().await?;
+                let result = async {
+                    sqlx::query("select pg_advisory_xact_lock($1)")
+                        .bind(INDEX_LOCK)
+                        .execute(&mut *tx)
+                        .await?;
+                    apply(self, &mut tx, self.index(), &keys).await
+                }
+                .await;
+                finish(tx, result).await?;
                 done += keys.len() as u64;
                 run.progress(db, done).await?;
                 progress(done, total as u64);
