@@ -15,6 +15,9 @@ export default defineConfig({
   use: {
     baseURL: process.env.E2E_BASE_URL ?? "http://127.0.0.1:3100",
     trace: "retain-on-failure",
+    // The service worker is tested on its own (pwa.spec.ts, a persistent
+    // profile); elsewhere it would cache the app between unrelated journeys.
+    serviceWorkers: "block",
     screenshot: "only-on-failure",
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",

@@ -72,6 +72,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <script nonce=nonce()>{THEME_BOOT}</script>
+                // Registers the service worker (public/pwa.js, shell/pwa.rs).
+                <script src="/pwa.js" defer=true nonce=nonce()></script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -92,6 +94,11 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/threadspace.css"/>
         <Link rel="manifest" href="/manifest.webmanifest"/>
         <Link rel="icon" href="/icon.svg" type_="image/svg+xml"/>
+        <Link rel="apple-touch-icon" href="/icons/apple-touch-icon.png"/>
+        <Meta name="apple-mobile-web-app-capable" content="yes"/>
+        <Meta name="mobile-web-app-capable" content="yes"/>
+        <Meta name="apple-mobile-web-app-title" content="ThreadSpace"/>
+        <Meta name="apple-mobile-web-app-status-bar-style" content="black-translucent"/>
         <Meta name="theme-color" content="#3f0e40"/>
         <Meta name="description" content="ThreadSpace: fast, simple team chat."/>
         <Title formatter=|t: String| if t.is_empty() { "ThreadSpace".to_string() } else { format!("{t} · ThreadSpace") }/>

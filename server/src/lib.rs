@@ -8,6 +8,7 @@
 
 pub mod api_gateway;
 pub mod bench_limits;
+pub mod compress;
 pub mod config;
 pub mod exports;
 pub mod files;
@@ -15,6 +16,7 @@ pub mod forms;
 pub mod guard;
 pub mod observability;
 pub mod pictures;
+pub mod pwa;
 pub mod seed;
 mod seed_chat;
 pub mod shield;
@@ -32,6 +34,7 @@ use app::realtime::service::{Realtime, RealtimeConfig};
 use app::search::meili::Meili;
 use app::state::AppState;
 use app::{shell, App};
+use axum::http::header;
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::LeptosOptions;
@@ -39,6 +42,8 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::{Key, SameSite};
 use tower_sessions::session_store::ExpiredDeletion;
@@ -209,6 +214,20 @@ pub async fn router(cfg: &Config, state: AppState) -> anyhow::Result<Router> {
         Duration::from_secs(cfg.request_timeout_secs.max(1)),
         cfg.public_url.starts_with("https://"),
     );
+    // The app's assets: precompressed before the node serves (only after a
+    // new build, a few seconds; compress.rs), then served with the copy the
+    // browser accepts.
+    let pkg_dir = std::path::Path::new(state.leptos_options.site_root.as_ref())
+        .join(state.leptos_options.site_pkg_dir.as_ref());
+    match compress::precompress(&pkg_dir).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(files = n, "assets precompressed"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => tracing::warn!(error = %e, "assets not precompressed; served as they are"),
+    }
+    let assets = Router::new()
+        .fallback_service(ServeDir::new(&pkg_dir).precompressed_br().precompressed_gzip())
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, compress::asset_cache_control()));
     let routes = generate_route_list(App);
     let ctx = state.clone();
     let opts = state.leptos_options.clone();
@@ -218,6 +237,8 @@ pub async fn router(cfg: &Config, state: AppState) -> anyhow::Result<Router> {
         .route("/invite/{token}", post(forms::accept_invite))
         .route("/logout", post(forms::logout))
         .route("/ws", get(ws::upgrade))
+        .route("/sw.js", get(pwa::service_worker))
+        .nest("/pkg", assets)
         .route("/api/files.upload", post(files::upload).layer(files::body_limit()))
         .route("/files/{id}/{name}", get(files::download))
         .route("/files/{id}/thumb/{size}", get(files::thumbnail))
@@ -244,6 +265,7 @@ pub async fn router(cfg: &Config, state: AppState) -> anyhow::Result<Router> {
         .route("/readyz", get(observability::readyz))
         .route("/metrics", get(observability::metrics_endpoint))
         .merge(pages)
+        .layer(compress::layer())
         .layer(axum::middleware::from_fn_with_state(shield, shield::shield))
         .layer(TraceLayer::new_for_http())
         .with_state(state))

@@ -108,7 +108,7 @@ async fn every_page_answers_each_caller_as_the_table_says(db: PgPool) {
         .await
         .unwrap();
     let mut cookies: HashMap<&str, Option<String>> = HashMap::from([("anon", None)]);
-    for (caller, a) in w.actors.iter().filter(|(c, _)| !["revoked", "member"].contains(*c)) {
+    for (caller, a) in w.actors.iter().filter(|(c, _)| !["revoked", "expired", "member"].contains(*c)) {
         cookies.insert(caller, Some(sign_in(&srv, &email_of(&db, a.account_id).await).await));
     }
     sqlx::query("update member set deactivated_at = now() where member_id = $1")
@@ -129,6 +129,17 @@ async fn every_page_answers_each_caller_as_the_table_says(db: PgPool) {
     .unwrap();
     let ended = app::auth::actions::revoke_own_sessions(&common::ctx(&db), mia, Some(newest)).await.unwrap();
     assert_eq!(ended, 1);
+    // `expired` is a session of Mia's whose time ran out (14 days idle):
+    // its cookie names a stored session past its expiry date.
+    cookies.insert("expired", Some(sign_in(&srv, &mia_email).await));
+    let expired = sqlx::query(
+        "update tower_sessions.tower_session set expiry_date = now() - interval '1 minute'
+         where id = (select id from tower_sessions.tower_session order by expiry_date desc limit 1)",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    assert_eq!(expired.rows_affected(), 1);
     cookies.insert("member", Some(sign_in(&srv, &mia_email).await));
 
     let (mut problems, mut cells) = (Vec::new(), 0);
@@ -161,5 +172,5 @@ async fn every_page_answers_each_caller_as_the_table_says(db: PgPool) {
         }
     }
     assert!(problems.is_empty(), "{} problems in {cells} cells:\n{}", problems.len(), problems.join("\n"));
-    assert!(cells >= 8 * 20, "the page matrix ran only {cells} cells");
+    assert!(cells >= 9 * 20, "the page matrix ran only {cells} cells");
 }

@@ -155,11 +155,35 @@ impl Live {
 #[component]
 pub fn ConnectionBanner() -> impl IntoView {
     let live = expect_context::<Live>();
+    // The browser's own word on the network, so that an app started
+    // offline (from the service worker's copy) says so from the start.
+    let offline = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    {
+        let read = move || offline.set(!window().navigator().on_line());
+        Effect::new(move |_| read());
+        let a = window_event_listener_untyped("online", move |_| read());
+        let b = window_event_listener_untyped("offline", move |_| read());
+        on_cleanup(move || {
+            a.remove();
+            b.remove();
+        });
+    }
+    // Offline, or a connection that failed (also a first one, as in an app
+    // started without a network), or one that was lost.
+    let shown = move || {
+        let status = live.status.get();
+        offline.get() || status == Status::Reconnecting || (live.was_online.get() && status != Status::Online)
+    };
     view! {
-        <Show when=move || live.was_online.get() && live.status.get() != Status::Online>
+        <Show when=shown>
             <div class="conn-banner" role="status" aria-live="polite">
                 <span class="spinner" aria-hidden="true"></span>
-                "Reconnecting… Messages you send now will go out when the connection is back."
+                {move || if offline.get() {
+                    "You are offline. Reconnecting… Messages you send now will go out when the connection is back."
+                } else {
+                    "Reconnecting… Messages you send now will go out when the connection is back."
+                }}
             </div>
         </Show>
     }

@@ -6,6 +6,7 @@
 
 pub mod context;
 pub mod csp;
+pub mod pwa;
 pub mod sidebar;
 pub mod switcher;
 pub mod theme;
@@ -131,6 +132,7 @@ pub fn Shell() -> impl IntoView {
             <div class="scrim" on:click=move |_| nav_open.set(false)></div>
             <main id="main" class="main" tabindex="-1">
                 <crate::realtime::ui::ConnectionBanner/>
+                <pwa::UpdateBanner/>
                 <Outlet/>
             </main>
             <switcher::QuickSwitcher open=switcher/>

@@ -204,6 +204,7 @@ fn UserMenu(me: Me) -> impl IntoView {
                 <option value="light">"Light"</option>
                 <option value="dark">"Dark"</option>
             </select>
+            <super::pwa::InstallButton/>
             <form method="post" action="/logout">
                 <button type="submit" class="btn subtle">"Sign out"</button>
             </form>

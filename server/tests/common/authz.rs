@@ -15,8 +15,8 @@ use super::{member, owner, Srv, PASSWORD};
 /// The matrix's columns, in the order each row's calls are made: the least
 /// privileged first, so that a write the member may make (last) cannot
 /// change what the others are answered.
-pub const CALLERS: [&str; 8] =
-    ["anon", "revoked", "deactivated", "other_ws", "guest", "outsider", "admin", "member"];
+pub const CALLERS: [&str; 9] =
+    ["anon", "revoked", "expired", "deactivated", "other_ws", "guest", "outsider", "admin", "member"];
 
 /// Text that only the member (of #secret and of the DM) may receive: the
 /// secret message, the file's name, the DM's message.
@@ -27,7 +27,8 @@ pub struct World {
     pub vars: HashMap<&'static str, String>,
     /// Caller → bearer token (none for `anon`).
     pub tokens: HashMap<&'static str, Option<String>>,
-    /// Caller → the person behind it (`revoked` is Mia; none for `anon`).
+    /// Caller → the person behind it (`revoked` and `expired` are Mia; none
+    /// for `anon`).
     pub actors: HashMap<&'static str, Actor>,
 }
 
@@ -120,6 +121,13 @@ pub async fn world(srv: &Srv, n: usize) -> World {
             .unwrap();
     let (revoked, t_revoked) = app::tokens::actions::create(db, &mia, "revoked", None).await.unwrap();
     app::tokens::actions::revoke(&super::ctx(db), &mia, revoked.id).await.unwrap();
+    // A token of Mia's that expired (made for a day, a day and a minute ago).
+    let (expired, t_expired) = app::tokens::actions::create(db, &mia, "expired", Some(1)).await.unwrap();
+    sqlx::query("update api_token set expires_at = now() - interval '1 minute' where api_token_id = $1")
+        .bind(expired.id)
+        .execute(db)
+        .await
+        .unwrap();
     // Dana's token was made while she was active; only her member row says
     // she is deactivated now (the deactivate action would also revoke it).
     let t_dana = t(&dana).await;
@@ -153,6 +161,7 @@ pub async fn world(srv: &Srv, n: usize) -> World {
     let tokens = HashMap::from([
         ("anon", None),
         ("revoked", Some(t_revoked)),
+        ("expired", Some(t_expired)),
         ("deactivated", Some(t_dana)),
         ("other_ws", Some(t(&olga).await)),
         ("guest", Some(t(&gus).await)),
@@ -162,6 +171,7 @@ pub async fn world(srv: &Srv, n: usize) -> World {
     ]);
     let actors = HashMap::from([
         ("revoked", mia.clone()),
+        ("expired", mia.clone()),
         ("deactivated", dana),
         ("other_ws", olga),
         ("guest", gus),
