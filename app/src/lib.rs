@@ -25,6 +25,7 @@ pub mod invites;
 #[cfg(feature = "ssr")]
 pub mod mail;
 pub mod messages;
+pub mod notify;
 #[cfg(feature = "ssr")]
 pub mod ratelimit;
 pub mod realtime;
@@ -33,6 +34,7 @@ pub mod search;
 pub mod shell;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod threads;
 pub mod tokens;
 pub mod users;
 pub mod widgets;
@@ -90,6 +92,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     shell::toast::provide_toasts();
+    // The unread count in the tab title (kept by the shell).
+    let count = RwSignal::new(0i64);
+    provide_context(notify::ui::TitleCount(count));
     view! {
         <Stylesheet id="leptos" href="/pkg/threadspace.css"/>
         <Link rel="manifest" href="/manifest.webmanifest"/>
@@ -101,7 +106,7 @@ pub fn App() -> impl IntoView {
         <Meta name="apple-mobile-web-app-status-bar-style" content="black-translucent"/>
         <Meta name="theme-color" content="#3f0e40"/>
         <Meta name="description" content="ThreadSpace: fast, simple team chat."/>
-        <Title formatter=|t: String| if t.is_empty() { "ThreadSpace".to_string() } else { format!("{t} · ThreadSpace") }/>
+        <Title formatter=move |t: String| notify::ui::format_title(count, t)/>
         <Router>
             <Routes fallback=shell::NotFound>
                 <Route path=path!("/login") view=auth::ui::LoginPage/>
@@ -112,6 +117,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=shell::Shell>
                     <Route path=path!("") view=shell::HomePage/>
                     <Route path=path!("people") view=users::ui::PeoplePage/>
+                    <Route path=path!("threads") view=threads::ui::ThreadsPage/>
                     <Route path=path!("search") view=search::ui::SearchPage/>
                     <Route path=path!("channels") view=channels::ui::BrowseChannelsPage/>
                     <Route path=path!("dms/new") view=channels::dm_ui::NewDmPage/>

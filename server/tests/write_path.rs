@@ -165,6 +165,32 @@ async fn writes_announce_what_changed_and_repeats_announce_nothing(db: PgPool) {
     let status = json!({"emoji": "🎉", "text": "Launch day"});
     assert_eq!(w.events("users.status.set", status).await, ["profile_updated"]);
 
+    // Notification preferences go to the member's own sockets, once.
+    let prefs = json!({"level": "all", "keywords": ["deploy"]});
+    assert_eq!(w.events("users.prefs.set", prefs.clone()).await, ["notify_prefs_changed"]);
+    assert!(w.events("users.prefs.set", prefs).await.is_empty(), "nothing changed");
+    let snooze = json!({"snooze_minutes": 60});
+    assert_eq!(w.events("dnd.set", snooze).await, ["notify_prefs_changed"]);
+    assert_eq!(w.events("dnd.end", json!({})).await, ["notify_prefs_changed"]);
+    assert!(w.events("dnd.end", json!({})).await.is_empty(), "no snooze to end");
+    let ch = json!({"channel": w.general.clone()});
+    assert_eq!(w.events("conversations.mute", ch.clone()).await, ["notify_prefs_changed"]);
+    assert!(w.events("conversations.mute", ch.clone()).await.is_empty(), "already muted");
+    assert_eq!(w.events("conversations.unmute", ch.clone()).await, ["notify_prefs_changed"]);
+    let level = json!({"channel": w.general.clone(), "level": "all"});
+    assert_eq!(w.events("conversations.setNotificationPref", level).await, ["notify_prefs_changed"]);
+    let post = json!({"channel": w.general.clone(), "text": "a thread to follow"});
+    assert_eq!(w.events("chat.postMessage", post).await, ["message_created"]);
+    let root: i64 = sqlx::query_scalar("select last_seq from channel where channel_id = $1::uuid")
+        .bind(&w.general)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let t = json!({"channel": w.general.clone(), "thread_seq": root});
+    assert_eq!(w.events("threads.follow", t.clone()).await, ["thread_follow"]);
+    assert!(w.events("threads.follow", t.clone()).await.is_empty(), "already followed");
+    assert_eq!(w.events("threads.unfollow", t).await, ["thread_follow"]);
+
     // Accepting an invite joins #general, and #general hears of it.
     let ctx = app::core::ctx::Ctx::new(db.clone(), srv.rt.hub.bus().clone());
     let inv = app::invites::actions::create(&db, &alice, Role::Member, 24, 1).await.unwrap();

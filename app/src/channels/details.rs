@@ -147,6 +147,7 @@ pub fn DetailsBody(c: Channel, members: Members, version: RwSignal<u32>) -> impl
         {is_channel.then(|| view! {
             <EditableField label="Purpose" value=c.purpose.clone() editable=open on_save=save_purpose/>
         })}
+        {c.is_member.then(|| view! { <crate::notify::ui::ChannelNotifications channel=channel_id/> })}
         <h4>{format!("Members ({})", c.member_count)}</h4>
         {(open && is_channel).then(|| view! { <AddPeople channel=c.id version=version/> })}
         <Suspense fallback=|| view! { <p class="muted">"Loading members…"</p> }>

@@ -125,6 +125,8 @@ pub fn apply(list: &mut Vec<Channel>, me: Uuid, ev: &Event) -> Followup {
         | Event::MemberUpdated { .. }
         | Event::ProfileUpdated { .. }
         | Event::WorkspaceUpdated { .. }
+        | Event::NotifyPrefsChanged { .. }
+        | Event::ThreadFollow { .. }
         | Event::AuthRevoked { .. } => Followup::Nothing,
     }
 }

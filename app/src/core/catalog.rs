@@ -59,6 +59,16 @@ pub const EMITTING: &[&str] = &[
     "users.setPhoto",
     "users.deletePhoto",
     "users.status.set",
+    // `notify_prefs_changed` to the member's own sockets.
+    "users.prefs.set",
+    "dnd.set",
+    "dnd.end",
+    "conversations.setNotificationPref",
+    "conversations.mute",
+    "conversations.unmute",
+    // `thread_follow` to the member's own sockets.
+    "threads.follow",
+    "threads.unfollow",
 ];
 
 /// Writes that change nothing any other client shows, with the reason.
@@ -73,10 +83,14 @@ pub const SILENT: &[(&str, &str)] = &[
     ("admin.conversations.setDefault", "admin-only setting, read on demand"),
     ("admin.export.start", "builds a zip for admins; nothing any client shows changes"),
     ("admin.retention.set", "admin-only setting, read by the retention job"),
+    ("threads.mark", "a thread's read marker, read by the Threads view when it loads"),
 ];
 
 /// Methods that only read.
 pub const READS: &[&str] = &[
+    "users.prefs.get",
+    "threads.list",
+    "dnd.info",
     "admin.audit.list",
     "admin.conversations.list",
     "admin.export.status",

@@ -95,6 +95,11 @@ pub async fn send_new(ctx: &Ctx, actor: &Actor, input: SendInput) -> AppResult<(
             } else {
                 crate::files::blobs::attach(&mut tx, actor, input.channel, ins.seq, &input.files).await?
             };
+            if let Some(root) = root {
+                let mentioned = &rendered.mentions;
+                crate::notify::store::follow_thread(&mut tx, input.channel, root, actor.member_id, mentioned)
+                    .await?;
+            }
             let message = Message {
                 channel: input.channel,
                 seq: ins.seq,

@@ -59,6 +59,8 @@ impl Event {
             | Event::MemberUpdated { .. }
             | Event::ProfileUpdated { .. }
             | Event::WorkspaceUpdated { .. }
+            | Event::NotifyPrefsChanged { .. }
+            | Event::ThreadFollow { .. }
             | Event::AuthRevoked { .. } => None,
         }
     }

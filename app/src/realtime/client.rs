@@ -372,6 +372,8 @@ fn apply(ctx: Ctx, st: &Stamped) {
         }
         Event::WorkspaceUpdated { icon_version, .. } => ctx.live.icon_version.set(*icon_version),
         Event::ReadMarker { .. }
+        | Event::NotifyPrefsChanged { .. }
+        | Event::ThreadFollow { .. }
         | Event::AuthRevoked { .. }
         | Event::ChannelCreated { .. }
         | Event::ChannelUpdated { .. }

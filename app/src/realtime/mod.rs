@@ -189,6 +189,17 @@ pub enum Event {
         channel: Uuid,
         seq: i64,
     },
+    /// The member changed their notification preferences (to the member's
+    /// own sockets): the whole new preferences.
+    NotifyPrefsChanged {
+        prefs: crate::notify::Prefs,
+    },
+    /// The member followed or unfollowed a thread (to their own sockets).
+    ThreadFollow {
+        channel: Uuid,
+        thread_seq: i64,
+        following: bool,
+    },
     Typing {
         channel: Uuid,
         thread_seq: Option<i64>,

@@ -34,6 +34,7 @@ pub fn Shell() -> impl IntoView {
     let current = crate::messages::ui::CurrentFeed(RwSignal::new(None));
     provide_context(current);
     let live = crate::realtime::ui::Live::provide();
+    let notify = crate::notify::ui::NotifyState::provide();
     crate::messages::ui::time_fmt::provide_clock();
     // The workspace's name and rules come with "who am I": reload it when
     // an admin changes them.
@@ -62,6 +63,18 @@ pub fn Shell() -> impl IntoView {
     }
     let detail = RwSignal::new(None::<Detail>);
     provide_context(DetailCtx(detail));
+    #[cfg(feature = "hydrate")]
+    crate::notify::browser::start(crate::notify::browser::Ctx {
+        state: notify,
+        live,
+        me,
+        convs: ConvsCtx { list: convs, version },
+        current,
+        detail: DetailCtx(detail),
+        title: use_context::<crate::notify::ui::TitleCount>(),
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = notify;
     let nav_open = RwSignal::new(false);
     let switcher = RwSignal::new(false);
     provide_context(switcher::SwitcherOpen(switcher));

@@ -24,6 +24,7 @@ pub fn Sidebar(me: Me, on_navigate: impl Fn() + Copy + Send + Sync + 'static) ->
             </button>
             <nav class="nav">
                 <A href="/" exact=true on:click=nav>"Home"</A>
+                <A href="/threads" on:click=nav>"Threads"</A>
                 <A href="/search" on:click=nav>"Search"</A>
                 <A href="/people" on:click=nav>"People"</A>
                 {is_admin.then(|| view! { <A href="/admin" on:click=nav>"Admin"</A> })}
@@ -44,6 +45,7 @@ pub fn Sidebar(me: Me, on_navigate: impl Fn() + Copy + Send + Sync + 'static) ->
 #[component]
 fn ConversationNav(on_navigate: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let convs = crate::shell::context::use_convs();
+    let notify = use_context::<crate::notify::ui::NotifyState>();
     let item = move |c: Channel| {
         let href = format!("/c/{}", c.id);
         let icon = match c.kind {
@@ -51,7 +53,14 @@ fn ConversationNav(on_navigate: impl Fn() + Copy + Send + Sync + 'static) -> imp
             ChannelKind::Private => "🔒",
             _ => "●",
         };
-        let unread = c.has_unread || c.mention_count > 0;
+        // Muted: never bold (a mention still shows its badge), as in Slack.
+        let muted = notify.is_some_and(|n| n.muted(c.id));
+        let unread = !muted && (c.has_unread || c.mention_count > 0);
+        let class = match (unread, muted) {
+            (true, _) => "conv unread",
+            (false, true) => "conv muted-conv",
+            (false, false) => "conv",
+        };
         let label = if c.kind.is_dm() { c.display_name.clone() } else { c.name.clone().unwrap_or_default() };
         let badge = (c.mention_count > 0).then(|| {
             let n = if c.mention_count >= 100 { "99+".to_string() } else { c.mention_count.to_string() };
@@ -60,12 +69,13 @@ fn ConversationNav(on_navigate: impl Fn() + Copy + Send + Sync + 'static) -> imp
         });
         view! {
             <li>
-                <A href=href attr:class=if unread { "conv unread" } else { "conv" } on:click=move |_| on_navigate()>
+                <A href=href attr:class=class on:click=move |_| on_navigate()>
                     {match (c.kind.is_dm(), c.users.as_slice()) {
                         (true, [other]) => view! { <span class="conv-icon"><crate::realtime::ui::PresenceDot user=*other/></span> }.into_any(),
                         _ => view! { <span class="conv-icon" aria-hidden="true">{icon}</span> }.into_any(),
                     }}
                     <span class="conv-name">{label}</span>
+                    {muted.then(|| view! { <span class="conv-muted" role="img" title="Muted" aria-label="muted">"🔕"</span> })}
                     {badge}
                 </A>
             </li>

@@ -84,6 +84,7 @@ pub fn PreferencesPage() -> impl IntoView {
                     " Set yourself as away"
                 </label>
                 <p class="hint">"Others see you as away until you turn this off, even while ThreadSpace is open."</p>
+                <crate::notify::ui::NotificationSettings/>
             </div>
         </div>
     }

@@ -53,6 +53,18 @@ pub fn ThreadPane(channel: Uuid, seq: i64) -> impl IntoView {
     });
     let numbered = move || -> Vec<(usize, Message)> { msgs.get().into_iter().enumerate().collect() };
     let root_seq = move || msgs.with(|m| m.first().map(|r| r.seq));
+    // Reading the thread moves its read marker (for the Threads view), only forward.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |marked: Option<i64>| {
+        let marked = marked.unwrap_or(0);
+        let newest = msgs.with(|m| m.iter().skip(1).map(|r| r.seq).max()).unwrap_or(0);
+        if let (Some(root), true) = (root_seq(), newest > marked) {
+            leptos::task::spawn_local(async move {
+                let _ = crate::threads::api::mark(channel, root, newest).await;
+            });
+        }
+        newest.max(marked)
+    });
     // Live: new replies (deduplicated by seq), edits, deletes, reactions.
     let live = expect_context::<Live>();
     live.listen(Callback::new(move |ev: Event| {
@@ -136,6 +148,7 @@ pub fn ThreadPane(channel: Uuid, seq: i64) -> impl IntoView {
     view! {
         <div class="pane-header">
             <h2>"Thread"</h2>
+            {move || root_seq().map(|r| view! { <crate::notify::ui::FollowButton channel=channel thread_seq=r/> })}
             <button class="icon-btn" aria-label="Close thread" on:click=move |_| detail.set(None)>"×"</button>
         </div>
         <div class="pane-body thread">
