@@ -63,3 +63,53 @@
   });
   window.addEventListener("threadspace:apply-update", () => waiting?.postMessage("skip-waiting"));
 })();
+
+// Saved copies of each conversation's newest messages (IndexedDB), for an
+// app started offline (app/src/messages/ui/offline.rs):
+//   threadspaceOffline.save(key, json)   keeps a copy (at most 20, the oldest go)
+//   threadspaceOffline.load(key)         a Promise of the copy, or null
+// Opening the sign-in page (as signing out does) wipes the copies and the
+// service worker's page copies, so the next person on this device sees none.
+(() => {
+  const KEEP = 20;
+  const open = () =>
+    new Promise((ok, fail) => {
+      const r = indexedDB.open("threadspace-offline", 1);
+      r.onupgradeneeded = () => r.result.createObjectStore("feeds");
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => fail(r.error);
+    });
+  const done = (req) => new Promise((ok, fail) => { req.onsuccess = () => ok(req.result); req.onerror = () => fail(req.error); });
+  window.threadspaceOffline = {
+    async save(key, json) {
+      try {
+        const db = await open();
+        const store = db.transaction("feeds", "readwrite").objectStore("feeds");
+        await done(store.put({ json, at: Date.now() }, key));
+        const keys = await done(store.getAllKeys());
+        if (keys.length > KEEP) {
+          const all = await done(store.getAll());
+          const order = keys.map((k, i) => [all[i].at, k]).sort((a, b) => a[0] - b[0]);
+          for (const [, k] of order.slice(0, keys.length - KEEP)) store.delete(k);
+        }
+        db.close(); // the transaction still completes
+      } catch (e) {
+        console.warn("offline copy not saved", e);
+      }
+    },
+    async load(key) {
+      try {
+        const db = await open();
+        const row = await done(db.transaction("feeds").objectStore("feeds").get(key));
+        db.close();
+        return row ? row.json : null;
+      } catch (e) {
+        return null;
+      }
+    },
+  };
+  if (location.pathname === "/login") {
+    try { indexedDB.deleteDatabase("threadspace-offline"); } catch (e) {}
+    if ("caches" in window) caches.delete("threadspace-pages").catch(() => {});
+  }
+})();

@@ -94,7 +94,7 @@ pub fn App() -> impl IntoView {
     shell::toast::provide_toasts();
     // The unread count in the tab title (kept by the shell).
     let count = RwSignal::new(0i64);
-    provide_context(notify::ui::TitleCount(count));
+    provide_context(notify::state::TitleCount(count));
     view! {
         <Stylesheet id="leptos" href="/pkg/threadspace.css"/>
         <Link rel="manifest" href="/manifest.webmanifest"/>
@@ -106,7 +106,7 @@ pub fn App() -> impl IntoView {
         <Meta name="apple-mobile-web-app-status-bar-style" content="black-translucent"/>
         <Meta name="theme-color" content="#3f0e40"/>
         <Meta name="description" content="ThreadSpace: fast, simple team chat."/>
-        <Title formatter=move |t: String| notify::ui::format_title(count, t)/>
+        <Title formatter=move |t: String| notify::state::format_title(count, t)/>
         <Router>
             <Routes fallback=shell::NotFound>
                 <Route path=path!("/login") view=auth::ui::LoginPage/>

@@ -2,7 +2,7 @@
 // the service worker controls the page, and the app started offline shows
 // its shell from the last copy of the page, marked as offline.
 import { test, expect, chromium } from "@playwright/test";
-import { signUp } from "./helpers";
+import { api, signUp } from "./helpers";
 
 test("installable, controlled by the service worker, and starts offline", async ({}, testInfo) => {
   const base = process.env.E2E_BASE_URL ?? "http://127.0.0.1:3100";
@@ -44,6 +44,41 @@ test("installable, controlled by the service worker, and starts offline", async 
     await page.goto("/people");
     await expect(page.getByRole("heading", { name: "You are offline" })).toBeVisible();
     await ctx.setOffline(false);
+
+    // A conversation opened online is kept on this device (its newest
+    // messages, in IndexedDB): offline, it shows them, marked as saved.
+    const convs = await api(page.request, base, "users.conversations", {});
+    const general = convs.channels.find((c: any) => c.is_general).id;
+    await api(page.request, base, "chat.postMessage", { channel: general, text: "Notes for the train" });
+    await page.goto(`/c/${general}`);
+    const log = page.getByRole("log", { name: "Messages" });
+    await expect(log.getByText("Notes for the train")).toBeVisible();
+    const savedKeys = () =>
+      page.evaluate(
+        () =>
+          new Promise<string[]>((ok) => {
+            const r = indexedDB.open("threadspace-offline", 1);
+            r.onupgradeneeded = () => r.result.createObjectStore("feeds");
+            r.onsuccess = () => {
+              const q = r.result.transaction("feeds").objectStore("feeds").getAllKeys();
+              q.onsuccess = () => {
+                ok(q.result as string[]);
+                r.result.close();
+              };
+            };
+          }),
+      );
+    await expect.poll(async () => (await savedKeys()).some((k) => k.endsWith(`:${general}`))).toBe(true);
+    await ctx.setOffline(true);
+    await page.reload();
+    await expect(log.getByText("Notes for the train")).toBeVisible();
+    await expect(page.getByText("You are offline: these are the messages saved on this device.")).toBeVisible();
+    await ctx.setOffline(false);
+
+    // Signing out wipes the saved copies and page copies from this device.
+    await page.goto("/login");
+    await expect.poll(() => page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name))).not.toContain("threadspace-offline");
+    expect(await page.evaluate(() => caches.has("threadspace-pages"))).toBe(false);
   } finally {
     await ctx.close();
   }

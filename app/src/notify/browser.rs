@@ -13,7 +13,7 @@ use wasm_bindgen::JsCast;
 
 use super::api::ThreadRef;
 use super::rules::{self, Moment, Reason, Seen};
-use super::ui::{NotifyState, TitleCount};
+use super::state::{NotifyState, TitleCount};
 use crate::messages::ui::CurrentFeed;
 use crate::messages::Message;
 use crate::realtime::ui::Live;

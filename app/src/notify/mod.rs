@@ -17,6 +17,7 @@ pub mod api;
 #[cfg(feature = "hydrate")]
 pub mod browser;
 pub mod rules;
+pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod ui;

@@ -34,7 +34,7 @@ pub fn Shell() -> impl IntoView {
     let current = crate::messages::ui::CurrentFeed(RwSignal::new(None));
     provide_context(current);
     let live = crate::realtime::ui::Live::provide();
-    let notify = crate::notify::ui::NotifyState::provide();
+    let notify = crate::notify::state::NotifyState::provide();
     crate::messages::ui::time_fmt::provide_clock();
     // The workspace's name and rules come with "who am I": reload it when
     // an admin changes them.
@@ -71,7 +71,7 @@ pub fn Shell() -> impl IntoView {
         convs: ConvsCtx { list: convs, version },
         current,
         detail: DetailCtx(detail),
-        title: use_context::<crate::notify::ui::TitleCount>(),
+        title: use_context::<crate::notify::state::TitleCount>(),
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = notify;

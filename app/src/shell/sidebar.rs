@@ -45,7 +45,7 @@ pub fn Sidebar(me: Me, on_navigate: impl Fn() + Copy + Send + Sync + 'static) ->
 #[component]
 fn ConversationNav(on_navigate: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let convs = crate::shell::context::use_convs();
-    let notify = use_context::<crate::notify::ui::NotifyState>();
+    let notify = use_context::<crate::notify::state::NotifyState>();
     let item = move |c: Channel| {
         let href = format!("/c/{}", c.id);
         let icon = match c.kind {

@@ -80,6 +80,8 @@ pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Memo<Opti
     let detail = expect_context::<DetailCtx>().0;
     let toasts = toasts();
     let highlight = RwSignal::new(target.get_untracked());
+    // Showing the copy saved on this device (the network is down).
+    let saved = RwSignal::new(false);
     let scroller = NodeRef::<leptos::html::Div>::new();
     let last_read = channel.last_read;
     let is_member = channel.is_member;
@@ -145,6 +147,10 @@ pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Memo<Opti
             };
             match result {
                 Ok((mut msgs, has_older, has_newer)) => {
+                    saved.set(false);
+                    if target.is_none() {
+                        super::offline::save(me, id, &msgs);
+                    }
                     let found = target.is_none_or(|s| msgs.iter().any(|m| m.seq == s));
                     // Messages that arrived live while this page loaded are
                     // newer than it: keep them.
@@ -167,7 +173,15 @@ pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Memo<Opti
                     }
                     mark_read();
                 }
-                Err(e) => toasts.error(&e),
+                Err(e) => match (target, super::offline::load(me, id).await) {
+                    (None, Some(msgs)) => {
+                        feed.has_older.set(msgs.len() as i64 >= PAGE);
+                        feed.has_newer.set(false);
+                        feed.reset(msgs);
+                        saved.set(true);
+                    }
+                    _ => toasts.error(&e),
+                },
             }
             feed.loading.set(false);
         });
@@ -232,6 +246,9 @@ pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Memo<Opti
                 <For each=move || feed.pending.get() key=|p| (p.client_msg_id.clone(), p.error.clone()) let:p>
                     <PendingRow feed=feed p=p/>
                 </For>
+                <Show when=move || saved.get()>
+                    <p class="saved-copy" role="status">"You are offline: these are the messages saved on this device."</p>
+                </Show>
             </div>
         </div>
         <Show when=move || feed.has_newer.get()>

@@ -8,6 +8,7 @@
 mod composer;
 mod feed;
 mod list;
+mod offline;
 mod row;
 mod thread;
 pub mod time_fmt;
