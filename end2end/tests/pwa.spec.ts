@@ -76,7 +76,8 @@ test("installable, controlled by the service worker, and starts offline", async 
     await ctx.setOffline(false);
 
     // Signing out wipes the saved copies and page copies from this device.
-    await page.goto("/login");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login/);
     await expect.poll(() => page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name))).not.toContain("threadspace-offline");
     expect(await page.evaluate(() => caches.has("threadspace-pages"))).toBe(false);
   } finally {
