@@ -40,6 +40,10 @@ pub struct Config {
     pub ws_queue: usize,
     /// `THREADSPACE_WS_HEARTBEAT_SECS`: ping interval on idle sockets.
     pub ws_heartbeat_secs: u64,
+    /// `THREADSPACE_MISSED_MAIL_AFTER_SECS`: how long a DM or mention stays
+    /// unread, with no tab open, before it is mailed (default 900; "hourly"
+    /// waits four times as long).
+    pub missed_mail_after_secs: u64,
     /// `THREADSPACE_S3_BUCKET`: store files in this S3 bucket instead of
     /// `<data dir>/files`. With `THREADSPACE_S3_ENDPOINT` (any S3-compatible
     /// service), `THREADSPACE_S3_REGION` (default `us-east-1`) and the usual
@@ -126,6 +130,7 @@ impl Config {
             log_json: var("THREADSPACE_LOG_FORMAT").is_some_and(|v| v == "json"),
             ws_queue: parsed("THREADSPACE_WS_QUEUE", 256)?,
             ws_heartbeat_secs: parsed("THREADSPACE_WS_HEARTBEAT_SECS", 30)?,
+            missed_mail_after_secs: parsed("THREADSPACE_MISSED_MAIL_AFTER_SECS", 900)?,
             s3_bucket: var("THREADSPACE_S3_BUCKET"),
             s3_endpoint: var("THREADSPACE_S3_ENDPOINT"),
             s3_region: var("THREADSPACE_S3_REGION").unwrap_or_else(|| "us-east-1".into()),

@@ -117,6 +117,11 @@ pub async fn state(cfg: &Config, db: PgPool) -> anyhow::Result<AppState> {
     if !mail.configured() {
         tracing::info!("email: THREADSPACE_SMTP_URL is not set; mails (reset links) go to this log");
     }
+    // Missed DMs and mentions, mailed when no tab is open (notify::missed).
+    let after = Duration::from_secs(cfg.missed_mail_after_secs.max(1));
+    app::notify::missed::set_delay(after);
+    let tick = (after / 3).clamp(Duration::from_millis(300), Duration::from_secs(30));
+    app::notify::missed::Missed::new(db.clone(), rt.presence.clone(), cfg.public_url.clone(), tick).start();
     let retention = app::retention::job::Retention::new(
         app::core::ctx::Ctx::new(db.clone(), rt.hub.bus().clone()),
         files.clone(),

@@ -100,6 +100,9 @@ pub async fn send_new(ctx: &Ctx, actor: &Actor, input: SendInput) -> AppResult<(
                 crate::notify::store::follow_thread(&mut tx, input.channel, root, actor.member_id, mentioned)
                     .await?;
             }
+            let (me, dm, mentioned) = (actor.member_id, w.kind.is_dm(), &rendered.mentions);
+            let after = crate::notify::missed::delay();
+            crate::notify::missed::queue(&mut tx, input.channel, ins.seq, me, dm, mentioned, after).await?;
             let message = Message {
                 channel: input.channel,
                 seq: ins.seq,

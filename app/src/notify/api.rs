@@ -51,15 +51,17 @@ pub async fn get() -> Result<Reply<PrefsReply>, AppError> {
     Ok(Reply::new(PrefsReply { prefs, threads }))
 }
 
-/// Changes the caller's default (`level`: all, mentions or nothing) and
-/// keywords (up to 50; replaces the list). Omitted fields stay as they are.
+/// Changes the caller's default (`level`: all, mentions or nothing), keywords
+/// (up to 50; replaces the list) and when missed DMs and mentions are mailed
+/// (`missed_mail`: soon, hourly or never). Omitted fields stay as they are.
 #[server(prefix = "/api", endpoint = "users.prefs.set", input = server_fn::codec::Json)]
 pub async fn set(
     level: Option<String>,
     keywords: Option<Vec<String>>,
+    missed_mail: Option<String>,
 ) -> Result<Reply<PrefsReply>, AppError> {
     let (actor, ctx) = caller().await?;
-    let change = super::store::Change { level, keywords, ..Default::default() };
+    let change = super::store::Change { level, keywords, missed_mail, ..Default::default() };
     Ok(reply(super::store::set(&ctx, &actor, change).await?))
 }
 

@@ -16,6 +16,8 @@
 pub mod api;
 #[cfg(feature = "hydrate")]
 pub mod browser;
+#[cfg(feature = "ssr")]
+pub mod missed;
 pub mod rules;
 pub mod state;
 #[cfg(feature = "ssr")]
@@ -89,9 +91,17 @@ pub struct Prefs {
     /// The member's time zone (IANA), for the schedule.
     #[serde(default)]
     pub time_zone: String,
+    /// When to email DMs and mentions missed while no tab was open: `soon`
+    /// (after 15 minutes), `hourly` or `never`.
+    #[serde(default = "soon")]
+    pub missed_mail: String,
     /// Only conversations that differ from the default: muted, or with a level.
     #[serde(default)]
     pub channels: Vec<ChannelPref>,
+}
+
+fn soon() -> String {
+    "soon".into()
 }
 
 impl Prefs {

@@ -20,7 +20,7 @@ pub const MAX_SNOOZE_MINUTES: i64 = 7 * 24 * 60;
 
 async fn read(conn: &mut PgConnection, member: Uuid) -> AppResult<Prefs> {
     let r = sqlx::query(
-        "select notify_level, notify_keywords, dnd_until, dnd_start, dnd_end, time_zone
+        "select notify_level, notify_keywords, dnd_until, dnd_start, dnd_end, time_zone, missed_mail
            from member where member_id = $1",
     )
     .bind(member)
@@ -48,6 +48,7 @@ async fn read(conn: &mut PgConnection, member: Uuid) -> AppResult<Prefs> {
         dnd_until: r.get("dnd_until"),
         schedule: start.zip(end).map(|(s, e)| Schedule { start: s as u16, end: e as u16 }),
         time_zone: r.get("time_zone"),
+        missed_mail: r.get("missed_mail"),
         channels,
     })
 }
@@ -66,6 +67,8 @@ pub struct Change {
     pub snooze_minutes: Option<i64>,
     /// `"22:00-08:00"`, or `""` for no quiet period.
     pub schedule: Option<String>,
+    /// `soon`, `hourly` or `never`.
+    pub missed_mail: Option<String>,
 }
 
 fn bad(what: &str) -> AppError {
@@ -118,6 +121,9 @@ pub fn parse_schedule(s: &str) -> AppResult<Option<Schedule>> {
 /// Changes the caller's member-wide preferences; announces them if they changed.
 pub async fn set(ctx: &Ctx, actor: &Actor, change: Change) -> AppResult<Prefs> {
     let level = change.level.as_deref().map(level).transpose()?;
+    if change.missed_mail.as_deref().is_some_and(|m| !["soon", "hourly", "never"].contains(&m)) {
+        return Err(bad("missed_mail must be soon, hourly or never"));
+    }
     let keywords = change.keywords.as_deref().map(clean_keywords).transpose()?;
     let schedule = change.schedule.as_deref().map(parse_schedule).transpose()?;
     let until = match change.snooze_minutes {
@@ -135,7 +141,8 @@ pub async fn set(ctx: &Ctx, actor: &Actor, change: Change) -> AppResult<Prefs> {
                 notify_keywords = coalesce($3, notify_keywords),
                 dnd_until = case when $4 then $5 else dnd_until end,
                 dnd_start = case when $6 then $7 else dnd_start end,
-                dnd_end = case when $6 then $8 else dnd_end end
+                dnd_end = case when $6 then $8 else dnd_end end,
+                missed_mail = coalesce($9, missed_mail)
           where member_id = $1",
     )
     .bind(actor.member_id)
@@ -146,6 +153,7 @@ pub async fn set(ctx: &Ctx, actor: &Actor, change: Change) -> AppResult<Prefs> {
     .bind(schedule.is_some())
     .bind(schedule.flatten().map(|s| s.start as i16))
     .bind(schedule.flatten().map(|s| s.end as i16))
+    .bind(change.missed_mail.as_deref())
     .execute(&mut *tx)
     .await?;
     finish(tx, actor, before).await

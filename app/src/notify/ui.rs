@@ -116,12 +116,12 @@ pub fn NotificationSettings() -> impl IntoView {
         true
     });
     let set_level = move |l: Level| {
-        save(state, "Notifications updated", super::api::set(Some(l.as_str().into()), None));
+        save(state, "Notifications updated", super::api::set(Some(l.as_str().into()), None, None));
     };
     let save_keywords = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let words: Vec<String> = keywords.get_untracked().split(',').map(|w| w.trim().to_string()).collect();
-        save(state, "Keywords saved", super::api::set(None, Some(words)));
+        save(state, "Keywords saved", super::api::set(None, Some(words), None));
     };
     let snooze = move |ev| {
         let minutes: i64 = event_target_value(&ev).parse().unwrap_or(0);
@@ -144,6 +144,11 @@ pub fn NotificationSettings() -> impl IntoView {
             .map(|u| format!("Paused until {}", crate::messages::ui::time_fmt::short_datetime(u)))
     };
     let levels = [Level::All, Level::Mentions, Level::Nothing];
+    let missed = move || prefs().map(|p| p.missed_mail).unwrap_or_else(|| "soon".into());
+    let set_missed = move |ev| {
+        let v = event_target_value(&ev);
+        save(state, "Email preference saved", super::api::set(None, None, Some(v)));
+    };
     view! {
         <h2 class="section-title">"Notifications"</h2>
         <div class="notify-settings">
@@ -174,6 +179,15 @@ pub fn NotificationSettings() -> impl IntoView {
                     <button class="btn" type="submit">"Save keywords"</button>
                 </div>
             </form>
+            <div class="field">
+                <label for="notify-missed">"Email me about DMs and mentions I missed"</label>
+                <select id="notify-missed" prop:value=missed on:change=set_missed>
+                    <option value="soon">"After 15 minutes away"</option>
+                    <option value="hourly">"After an hour away"</option>
+                    <option value="never">"Never"</option>
+                </select>
+                <p class="hint">"Only when ThreadSpace is open nowhere, for what is still unread."</p>
+            </div>
             <div class="field">
                 <label for="notify-snooze">"Pause notifications"</label>
                 <div class="inline-form">

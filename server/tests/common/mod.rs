@@ -75,6 +75,7 @@ pub fn test_config(addr: std::net::SocketAddr) -> Config {
         log_json: false,
         ws_queue: 256,
         ws_heartbeat_secs: 30,
+        missed_mail_after_secs: 900,
         s3_bucket: None,
         s3_endpoint: None,
         s3_region: "us-east-1".into(),

@@ -1,0 +1,117 @@
+//! Missed-message email through a real SMTP server (aiosmtpd): a DM to a
+//! member with no tab open is mailed once its delay is up, with a link to the
+//! message; a mention read in time, a member who is online, one who chose
+//! "never" and a muted conversation get nothing; a snooze postpones the mail.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use app::auth::Role;
+use common::mail::smtp_sink;
+use common::ws::{connect, general, post, token};
+use common::{assert_error, member, owner, Srv};
+use serde_json::json;
+use sqlx::PgPool;
+
+async fn email_of(db: &PgPool, member: uuid::Uuid) -> String {
+    sqlx::query_scalar(
+        "select a.email from account a join member m using (account_id) where m.member_id = $1",
+    )
+    .bind(member)
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
+/// Waits until every queued row has been handled (none left due soon).
+async fn settled(db: &PgPool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left: i64 = sqlx::query_scalar(
+            "select count(*) from missed_outbox where due_at < now() + interval '10 minutes'",
+        )
+        .fetch_one(db)
+        .await
+        .unwrap();
+        if left == 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{left} missed-mail rows still waiting");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn missed_dms_and_mentions_are_mailed_only_to_who_is_away_and_wants_it(db: PgPool) {
+    let sink = smtp_sink().await;
+    let srv = Srv::start_with(db.clone(), |c| {
+        c.smtp_url = Some(sink.url.clone());
+        c.missed_mail_after_secs = 1;
+    })
+    .await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let bob = member(&db, &alice, "Bob", Role::Member).await;
+    let cat = member(&db, &alice, "Cat", Role::Member).await;
+    let dan = member(&db, &alice, "Dan", Role::Member).await;
+    let eve = member(&db, &alice, "Eve", Role::Member).await;
+    let (ta, tb, tc, td, te) = (
+        token(&db, &alice).await,
+        token(&db, &bob).await,
+        token(&db, &cat).await,
+        token(&db, &dan).await,
+        token(&db, &eve).await,
+    );
+    let gen = general(&db, &alice).await;
+    // Dan has a tab open; Eve never wants mail; Cat waits an hour ("hourly"
+    // is four delays: 4 s here) and reads in time; Bob mutes #general.
+    let _dan_tab = connect(&srv, &td, json!({})).await;
+    assert_eq!(srv.call_bearer(&te, "users.prefs.set", json!({"missed_mail": "never"})).await.0, 200);
+    assert_eq!(srv.call_bearer(&tc, "users.prefs.set", json!({"missed_mail": "hourly"})).await.0, 200);
+    assert_eq!(srv.call_bearer(&tb, "conversations.mute", json!({"channel": gen})).await.0, 200);
+    let got = srv.call_bearer(&tb, "users.prefs.set", json!({"missed_mail": "sometimes"})).await;
+    assert_error(&got, 400, "invalid_arguments");
+
+    let (_, dm) = srv.call_bearer(&ta, "conversations.open", json!({"users": [bob.member_id]})).await;
+    let dm = dm["channel"]["id"].as_str().unwrap().to_string();
+    let lunch = post(&srv, &ta, &dm, "Lunch at noon? <b>bring</b> the plan").await;
+    let mention = post(&srv, &ta, &gen, "@Cat @Dan @Eve @Bob the plan is up").await;
+    let seq = mention["seq"].as_i64().unwrap();
+    assert_eq!(srv.call_bearer(&tc, "conversations.mark", json!({"channel": gen, "seq": seq})).await.0, 200);
+    let rows: i64 = sqlx::query_scalar("select count(*) from missed_outbox").fetch_one(&db).await.unwrap();
+    assert_eq!(rows, 4, "Bob (DM and mention), Cat and Dan; not Eve, who chose never");
+
+    let bob_mail = sink.wait_for(&email_of(&db, bob.member_id).await).await;
+    assert!(bob_mail.contains("Subject: 1 unread message(s) in Acme"), "{bob_mail}");
+    assert!(bob_mail.contains("Lunch at noon? <b>bring</b> the plan"), "{bob_mail}");
+    assert!(bob_mail.contains(&format!("{}/c/{dm}/{}", srv.url, lunch["seq"])), "{bob_mail}");
+    assert!(!bob_mail.contains("the plan is up"), "#general is muted for Bob: {bob_mail}");
+    settled(&db).await;
+    let kinds: Vec<(String, String)> =
+        sqlx::query_as("select to_email, kind from mail_outbox order by mail_id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(kinds, [(email_of(&db, bob.member_id).await, "missed_messages".to_string())], "only Bob's");
+
+    // Snoozed: the mail waits for the end of the snooze.
+    assert_eq!(srv.call_bearer(&tb, "dnd.set", json!({"snooze_minutes": 30})).await.0, 200);
+    post(&srv, &ta, &dm, "are you there?").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let later: i64 = sqlx::query_scalar(
+            "select count(*) from missed_outbox where member_id = $1 and due_at > now() + interval '20 minutes'",
+        )
+        .bind(bob.member_id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        if later == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the snoozed row was not postponed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mails: i64 = sqlx::query_scalar("select count(*) from mail_outbox").fetch_one(&db).await.unwrap();
+    assert_eq!(mails, 1, "nothing mailed during the snooze");
+}
