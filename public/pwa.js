@@ -113,3 +113,55 @@
     if ("caches" in window) caches.delete("threadspace-pages").catch(() => {});
   }
 })();
+
+// Web Push (app/src/notify/push): DMs, mentions and followed replies reach
+// this device while no tab is open.
+//   threadspacePush.enable(key)  called by the app with the server's VAPID
+//     key: once notifications are allowed (now, or when the member allows
+//     them), subscribes this browser and hands the subscription to
+//     push.subscribe. The server forgets it when this session signs out.
+(() => {
+  const b64 = (s) => {
+    const raw = atob((s + "=".repeat((4 - (s.length % 4)) % 4)).replace(/-/g, "+").replace(/_/g, "/"));
+    return Uint8Array.from(raw, (c) => c.charCodeAt(0));
+  };
+  let pending = null;
+  const subscribe = async (key) => {
+    if (!("serviceWorker" in navigator) || !("PushManager" in window) || Notification.permission !== "granted") return false;
+    try {
+      const reg = await navigator.serviceWorker.ready;
+      const options = { userVisibleOnly: true, applicationServerKey: b64(key) };
+      let sub = await reg.pushManager.getSubscription();
+      if (sub && sub.options.applicationServerKey) {
+        const had = new Uint8Array(sub.options.applicationServerKey);
+        if (had.join() !== options.applicationServerKey.join()) {
+          await sub.unsubscribe(); // the server's key changed
+          sub = null;
+        }
+      }
+      if (!sub) sub = await reg.pushManager.subscribe(options);
+      const { endpoint, keys } = sub.toJSON();
+      const res = await fetch("/api/push.subscribe", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ endpoint, keys }),
+      });
+      return res.ok;
+    } catch (e) {
+      console.warn("push notifications are not available here", e);
+      return false;
+    }
+  };
+  window.threadspacePush = {
+    async enable(key) {
+      pending = key;
+      if (typeof Notification === "undefined") return false;
+      if (Notification.permission === "granted") return subscribe(key);
+      try {
+        const status = await navigator.permissions.query({ name: "notifications" });
+        status.onchange = () => { if (status.state === "granted" && pending) subscribe(pending); };
+      } catch (e) {}
+      return false;
+    },
+  };
+})();

@@ -54,6 +54,62 @@ self.addEventListener("fetch", (event) => {
   }
 });
 
+// Web Push (app/src/notify/push): the server pushes DMs, mentions and
+// followed replies while no tab of the member is open, as JSON
+// {title, body, url, tag}. A click focuses an open window on the message,
+// or opens one.
+self.addEventListener("push", (event) => {
+  let p = {};
+  try {
+    p = event.data ? event.data.json() : {};
+  } catch (e) {
+    p = { body: event.data ? event.data.text() : "" };
+  }
+  event.waitUntil(
+    self.registration.showNotification(p.title || "ThreadSpace", {
+      body: p.body || "You have a new message",
+      tag: p.tag || "threadspace",
+      icon: "/icons/icon-192.png",
+      badge: "/icons/icon-192.png",
+      data: { url: typeof p.url === "string" ? p.url : "/" },
+    }),
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  // Only a page of this app: a payload cannot send the member elsewhere.
+  const target = new URL(event.notification.data?.url || "/", self.location.origin);
+  const url = target.origin === self.location.origin ? target.href : self.location.origin + "/";
+  event.waitUntil(
+    (async () => {
+      const wins = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+      const win = wins.find((w) => new URL(w.url).origin === self.location.origin);
+      if (win) {
+        await win.focus();
+        return win.navigate(url);
+      }
+      return self.clients.openWindow(url);
+    })(),
+  );
+});
+
+// The push service replaced the subscription: hand the new one to the server.
+self.addEventListener("pushsubscriptionchange", (event) => {
+  const options = event.oldSubscription?.options;
+  if (!options) return;
+  event.waitUntil(
+    self.registration.pushManager.subscribe(options).then((sub) => {
+      const { endpoint, keys } = sub.toJSON();
+      return fetch("/api/push.subscribe", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ endpoint, keys }),
+      });
+    }),
+  );
+});
+
 async function assetFirst(req) {
   const cache = await caches.open(ASSETS);
   const hit = await cache.match(req, { ignoreSearch: true });

@@ -38,6 +38,8 @@ pub struct AppState {
     pub exports: crate::exports::job::Exporter,
     /// The retention job (its scheduler runs on every node).
     pub retention: crate::retention::job::Retention,
+    /// Web Push: the VAPID public key and the allowed endpoints.
+    pub push: Arc<crate::notify::push::PushConfig>,
     /// Postgres's word statistics, which choose a search's plan.
     pub search_stats: Arc<crate::search::postgres::plan::Stats>,
 }

@@ -84,3 +84,52 @@ test("installable, controlled by the service worker, and starts offline", async 
     await ctx.close();
   }
 });
+
+// Web Push reaches the service worker (the server side, with encryption and
+// a push service stand-in, is server/tests/web_push.rs): a push delivered
+// over CDP shows a notification with the message, which opens it on click.
+test("a push shows a notification for the message", async ({}, testInfo) => {
+  const base = process.env.E2E_BASE_URL ?? "http://127.0.0.1:3100";
+  const ctx = await chromium.launchPersistentContext(testInfo.outputPath("push-profile"), {
+    baseURL: base,
+    serviceWorkers: "allow",
+    permissions: ["notifications"],
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync", "--disable-quic"],
+  });
+  try {
+    const page = ctx.pages()[0] ?? (await ctx.newPage());
+    await signUp(page, "Pat Push", "Pushes");
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
+    expect(await page.evaluate(() => typeof (window as any).threadspacePush?.enable)).toBe("function");
+    const convs = await api(page.request, base, "users.conversations", {});
+    const general = convs.channels.find((c: any) => c.is_general).id;
+    const sent = await api(page.request, base, "chat.postMessage", { channel: general, text: "Pushed hello" });
+    const url = `/c/${general}/${sent.message.seq}`;
+
+    const cdp = await ctx.newCDPSession(page);
+    const regs: any[] = [];
+    cdp.on("ServiceWorker.workerRegistrationUpdated", (e: any) => regs.push(...e.registrations));
+    await cdp.send("ServiceWorker.enable");
+    const scope = `${base}/`;
+    await expect.poll(() => regs.some((r) => r.scopeURL === scope && !r.isDeleted)).toBe(true);
+    const registrationId = regs.find((r) => r.scopeURL === scope && !r.isDeleted).registrationId;
+    const payload = { title: "Pat in #general", body: "Pushed hello", url, tag: `${general}:${sent.message.seq}` };
+    await cdp.send("ServiceWorker.deliverPushMessage", { origin: base, registrationId, data: JSON.stringify(payload) });
+    const shown = () =>
+      page.evaluate(async () =>
+        (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({
+          title: n.title,
+          body: n.body,
+          tag: n.tag,
+          url: n.data?.url,
+        })),
+      );
+    await expect.poll(shown, { timeout: 15_000 }).toEqual([{ title: payload.title, body: payload.body, tag: payload.tag, url }]);
+    // A payload that is not JSON still shows something, never nothing.
+    await cdp.send("ServiceWorker.deliverPushMessage", { origin: base, registrationId, data: "plain text" });
+    await expect.poll(async () => (await shown()).map((n) => n.title)).toContain("ThreadSpace");
+  } finally {
+    await ctx.close();
+  }
+});

@@ -44,6 +44,10 @@ pub struct Config {
     /// unread, with no tab open, before it is mailed (default 900; "hourly"
     /// waits four times as long).
     pub missed_mail_after_secs: u64,
+    /// `THREADSPACE_PUSH_ENDPOINTS`: comma-separated URL prefixes of push
+    /// services accepted besides the browsers' own (for a self-hosted
+    /// UnifiedPush server, or a test stand-in).
+    pub push_endpoints: Vec<String>,
     /// `THREADSPACE_S3_BUCKET`: store files in this S3 bucket instead of
     /// `<data dir>/files`. With `THREADSPACE_S3_ENDPOINT` (any S3-compatible
     /// service), `THREADSPACE_S3_REGION` (default `us-east-1`) and the usual
@@ -131,6 +135,9 @@ impl Config {
             ws_queue: parsed("THREADSPACE_WS_QUEUE", 256)?,
             ws_heartbeat_secs: parsed("THREADSPACE_WS_HEARTBEAT_SECS", 30)?,
             missed_mail_after_secs: parsed("THREADSPACE_MISSED_MAIL_AFTER_SECS", 900)?,
+            push_endpoints: var("THREADSPACE_PUSH_ENDPOINTS")
+                .map(|v| v.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())
+                .unwrap_or_default(),
             s3_bucket: var("THREADSPACE_S3_BUCKET"),
             s3_endpoint: var("THREADSPACE_S3_ENDPOINT"),
             s3_region: var("THREADSPACE_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
@@ -177,6 +184,30 @@ impl Config {
             },
             None => StorageConfig::Local { root: self.data_dir.join("files") },
         }
+    }
+
+    /// The VAPID private key (a P-256 scalar) that signs Web Push requests.
+    /// Generated on first start into the data directory (mode 0600), like
+    /// the session key: browsers' subscriptions are bound to its public half,
+    /// so it must survive restarts and be shared by every node.
+    pub fn vapid_key(&self) -> anyhow::Result<Vec<u8>> {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let path = self.data_dir.join("vapid.key");
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let key = URL_SAFE_NO_PAD
+                .decode(text.trim())
+                .map_err(|_| anyhow::anyhow!("{} is corrupt", path.display()))?;
+            if key.len() == 32 {
+                return Ok(key);
+            }
+            return Err(anyhow::anyhow!("{} must hold 32 bytes", path.display()));
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", self.data_dir.display()))?;
+        let key = app::notify::push::send::new_key();
+        write_private(&path, URL_SAFE_NO_PAD.encode(&key).as_bytes())?;
+        tracing::info!(path = %path.display(), "generated a new VAPID key for Web Push");
+        Ok(key)
     }
 
     /// The 64-byte key that signs session cookies. Generated on first start

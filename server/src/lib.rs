@@ -122,6 +122,18 @@ pub async fn state(cfg: &Config, db: PgPool) -> anyhow::Result<AppState> {
     app::notify::missed::set_delay(after);
     let tick = (after / 3).clamp(Duration::from_millis(300), Duration::from_secs(30));
     app::notify::missed::Missed::new(db.clone(), rt.presence.clone(), cfg.public_url.clone(), tick).start();
+    // Web Push to members with no tab open (notify::push).
+    let vapid = cfg.vapid_key()?;
+    let pusher = app::notify::push::send::Pusher::new(
+        db.clone(),
+        rt.presence.clone(),
+        &vapid,
+        &cfg.public_url,
+        Duration::from_millis(500),
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let push = Arc::new(pusher.config(cfg.push_endpoints.clone()));
+    pusher.start();
     let retention = app::retention::job::Retention::new(
         app::core::ctx::Ctx::new(db.clone(), rt.hub.bus().clone()),
         files.clone(),
@@ -132,6 +144,7 @@ pub async fn state(cfg: &Config, db: PgPool) -> anyhow::Result<AppState> {
         files.clone(),
     );
     Ok(AppState {
+        push,
         search_db,
         exports,
         retention,

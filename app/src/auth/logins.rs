@@ -174,5 +174,9 @@ pub async fn revoke(tx: &mut PgConnection, which: Which) -> AppResult<Vec<(Uuid,
         .bind(account)
         .bind(keep),
     };
-    Ok(q.fetch_all(tx).await?)
+    let revoked: Vec<(Uuid, Uuid)> = q.fetch_all(&mut *tx).await?;
+    let sessions: Vec<Uuid> = revoked.iter().map(|(_, s)| *s).collect();
+    // A signed-out device is told nothing more.
+    crate::notify::push::store::forget_sessions(tx, &sessions).await?;
+    Ok(revoked)
 }

@@ -83,6 +83,8 @@ pub const SILENT: &[(&str, &str)] = &[
     ("admin.conversations.setDefault", "admin-only setting, read on demand"),
     ("admin.export.start", "builds a zip for admins; nothing any client shows changes"),
     ("admin.retention.set", "admin-only setting, read by the retention job"),
+    ("push.subscribe", "the caller's own device row, read only by the pusher"),
+    ("push.unsubscribe", "the caller's own device row, read only by the pusher"),
     ("threads.mark", "a thread's read marker, read by the Threads view when it loads"),
 ];
 

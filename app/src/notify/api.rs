@@ -20,6 +20,10 @@ pub struct PrefsReply {
     /// most recent), whose replies notify at the mentions level.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub threads: Vec<ThreadRef>,
+    /// From `users.prefs.get` only: the VAPID public key a browser passes
+    /// to `pushManager.subscribe` before `push.subscribe`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub push_key: String,
 }
 
 /// A thread: its channel and its root's seq.
@@ -31,7 +35,7 @@ pub struct ThreadRef {
 
 #[cfg(feature = "ssr")]
 fn reply(prefs: Prefs) -> Reply<PrefsReply> {
-    Reply::new(PrefsReply { prefs, threads: vec![] })
+    Reply::new(PrefsReply { prefs, threads: vec![], push_key: String::new() })
 }
 
 #[cfg(feature = "ssr")]
@@ -48,7 +52,8 @@ pub async fn get() -> Result<Reply<PrefsReply>, AppError> {
     let threads = super::store::followed_threads(&ctx, &actor).await?;
     let threads =
         threads.into_iter().map(|(channel, thread_seq)| ThreadRef { channel, thread_seq }).collect();
-    Ok(Reply::new(PrefsReply { prefs, threads }))
+    let push_key = crate::state::state()?.push.public_key.clone();
+    Ok(Reply::new(PrefsReply { prefs, threads, push_key }))
 }
 
 /// Changes the caller's default (`level`: all, mentions or nothing), keywords

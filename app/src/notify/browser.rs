@@ -85,24 +85,6 @@ fn viewing(current: CurrentFeed, detail: DetailCtx, m: &Message) -> bool {
     focused && ((open_channel && in_channel) || open_thread)
 }
 
-fn title_for(reason: Reason, m: &Message, conv: &str) -> String {
-    match reason {
-        Reason::Dm => m.user_name.clone(),
-        Reason::Reply => format!("{} replied in a thread in {conv}", m.user_name),
-        _ => format!("{} in {conv}", m.user_name),
-    }
-}
-
-fn body_of(m: &Message) -> String {
-    let text: String = m.text.chars().take(180).collect();
-    match (text.is_empty(), m.files.len()) {
-        (false, _) => text,
-        (true, 0) => "New message".into(),
-        (true, 1) => format!("Shared a file: {}", m.files[0].name),
-        (true, n) => format!("Shared {n} files"),
-    }
-}
-
 /// Shows the notification; a click focuses the window on the message.
 fn show(title: &str, body: &str, tag: &str, href: String, nav: impl Fn(&str) + 'static) {
     let opts = web_sys::NotificationOptions::new();
@@ -116,6 +98,21 @@ fn show(title: &str, body: &str, tag: &str, href: String, nav: impl Fn(&str) + '
     });
     n.set_onclick(Some(click.as_ref().unchecked_ref()));
     click.forget();
+}
+
+/// Hands the server's VAPID key to `threadspacePush.enable` (public/pwa.js),
+/// which subscribes this browser for Web Push as soon as notifications are
+/// allowed, and tells the server (`push.subscribe`).
+fn enable_push(key: &str) {
+    if key.is_empty() {
+        return;
+    }
+    let Ok(push) = js_sys::Reflect::get(&window(), &"threadspacePush".into()) else { return };
+    if let Ok(f) =
+        js_sys::Reflect::get(&push, &"enable".into()).and_then(|f| f.dyn_into::<js_sys::Function>())
+    {
+        let _ = f.call1(&push, &key.into());
+    }
 }
 
 /// `navigator.setAppBadge(n)` / `clearAppBadge()` where the browser has them.
@@ -145,6 +142,7 @@ pub fn start(ctx: Ctx) {
     let Ctx { state, live, convs, title, .. } = ctx;
     leptos::task::spawn_local(async move {
         if let Ok(r) = super::api::get().await {
+            enable_push(&r.data.push_key);
             state.threads.set(r.data.threads.into_iter().collect());
             state.prefs.set(Some(r.data.prefs));
         }
@@ -213,9 +211,9 @@ fn on_message(ctx: Ctx, m: &Message, navigate: impl Fn(&str, NavigateOptions) + 
         viewing: viewing(ctx.current, ctx.detail, m),
     };
     let Some(reason) = rules::decide(&prefs, seen, at) else { return };
-    let href = format!("/c/{}/{}", m.channel, m.thread_seq.unwrap_or(m.seq));
+    let href = rules::href(m);
     let tag = format!("{}:{}", m.channel, m.seq);
-    show(&title_for(reason, m, &conv.1), &body_of(m), &tag, href, move |h| {
+    show(&rules::title(reason, m, &conv.1), &rules::body(m), &tag, href, move |h| {
         navigate(h, NavigateOptions::default())
     });
 }

@@ -18,6 +18,7 @@ pub mod api;
 pub mod browser;
 #[cfg(feature = "ssr")]
 pub mod missed;
+pub mod push;
 pub mod rules;
 pub mod state;
 #[cfg(feature = "ssr")]

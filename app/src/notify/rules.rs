@@ -102,6 +102,31 @@ pub fn decide(prefs: &Prefs, seen: Seen<'_>, at: Moment) -> Option<Reason> {
     }
 }
 
+/// The notification's title; `conv` names the conversation ("#general").
+pub fn title(reason: Reason, m: &Message, conv: &str) -> String {
+    match reason {
+        Reason::Dm => m.user_name.clone(),
+        Reason::Reply => format!("{} replied in a thread in {conv}", m.user_name),
+        _ => format!("{} in {conv}", m.user_name),
+    }
+}
+
+/// The notification's text: the message's start, or what it shared.
+pub fn body(m: &Message) -> String {
+    let text: String = m.text.chars().take(180).collect();
+    match (text.is_empty(), m.files.len()) {
+        (false, _) => text,
+        (true, 0) => "New message".into(),
+        (true, 1) => format!("Shared a file: {}", m.files[0].name),
+        (true, n) => format!("Shared {n} files"),
+    }
+}
+
+/// Where a click on the notification leads: the message, or its thread.
+pub fn href(m: &Message) -> String {
+    format!("/c/{}/{}", m.channel, m.thread_seq.unwrap_or(m.seq))
+}
+
 #[cfg(test)]
 #[path = "rules_tests.rs"]
 mod tests;

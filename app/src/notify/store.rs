@@ -18,7 +18,7 @@ use crate::realtime::Event;
 /// Longest snooze: a week.
 pub const MAX_SNOOZE_MINUTES: i64 = 7 * 24 * 60;
 
-async fn read(conn: &mut PgConnection, member: Uuid) -> AppResult<Prefs> {
+pub(crate) async fn read(conn: &mut PgConnection, member: Uuid) -> AppResult<Prefs> {
     let r = sqlx::query(
         "select notify_level, notify_keywords, dnd_until, dnd_start, dnd_end, time_zone, missed_mail
            from member where member_id = $1",

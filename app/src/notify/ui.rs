@@ -154,7 +154,11 @@ pub fn NotificationSettings() -> impl IntoView {
         <div class="notify-settings">
             <p class="notify-permission">
                 {move || match permission.get().as_str() {
-                    "granted" => view! { <span>"Desktop notifications are on in this browser."</span> }.into_any(),
+                    "granted" => view! {
+                        <span>"Desktop notifications are on in this browser."</span>
+                        " "
+                        <span class="muted">"When no ThreadSpace tab is open, DMs and mentions are pushed to this device where the browser supports it."</span>
+                    }.into_any(),
                     "denied" => view! { <span>"This browser blocks notifications from ThreadSpace: allow them in the site settings."</span> }.into_any(),
                     "unsupported" => view! { <span>"This browser cannot show notifications."</span> }.into_any(),
                     _ => view! { <button class="btn primary" on:click=ask>"Enable desktop notifications"</button> }.into_any(),

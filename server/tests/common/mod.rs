@@ -14,6 +14,7 @@ pub mod file_cases;
 pub mod files;
 pub mod mail;
 pub mod meili;
+pub mod push;
 pub mod ws;
 use sqlx::PgPool;
 
@@ -76,6 +77,7 @@ pub fn test_config(addr: std::net::SocketAddr) -> Config {
         ws_queue: 256,
         ws_heartbeat_secs: 30,
         missed_mail_after_secs: 900,
+        push_endpoints: Vec::new(),
         s3_bucket: None,
         s3_endpoint: None,
         s3_region: "us-east-1".into(),
