@@ -115,3 +115,54 @@ async fn missed_dms_and_mentions_are_mailed_only_to_who_is_away_and_wants_it(db:
     let mails: i64 = sqlx::query_scalar("select count(*) from mail_outbox").fetch_one(&db).await.unwrap();
     assert_eq!(mails, 1, "nothing mailed during the snooze");
 }
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_daily_quiet_period_postpones_the_mail_to_its_end(db: PgPool) {
+    let sink = smtp_sink().await;
+    let srv = Srv::start_with(db.clone(), |c| {
+        c.smtp_url = Some(sink.url.clone());
+        c.missed_mail_after_secs = 1;
+    })
+    .await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let fay = member(&db, &alice, "Fay", Role::Member).await;
+    let (ta, tf) = (token(&db, &alice).await, token(&db, &fay).await);
+    // Fay's quiet period runs from an hour ago to an hour from now, in her time zone.
+    sqlx::query("update member set time_zone = 'Asia/Tokyo' where member_id = $1")
+        .bind(fay.member_id)
+        .execute(&db)
+        .await
+        .unwrap();
+    let minute: i32 = sqlx::query_scalar(
+        "select (extract(hour from now() at time zone 'Asia/Tokyo') * 60
+                 + extract(minute from now() at time zone 'Asia/Tokyo'))::int",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    let hm = |m: i32| format!("{:02}:{:02}", m.rem_euclid(1440) / 60, m.rem_euclid(1440) % 60);
+    let schedule = format!("{}-{}", hm(minute - 60), hm(minute + 60));
+    assert_eq!(srv.call_bearer(&tf, "dnd.set", json!({"schedule": schedule})).await.0, 200);
+
+    let (_, dm) = srv.call_bearer(&ta, "conversations.open", json!({"users": [fay.member_id]})).await;
+    let dm = dm["channel"]["id"].as_str().unwrap().to_string();
+    post(&srv, &ta, &dm, "while you are away").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let later: i64 = sqlx::query_scalar(
+            "select count(*) from missed_outbox where member_id = $1
+                and due_at between now() + interval '58 minutes' and now() + interval '61 minutes'",
+        )
+        .bind(fay.member_id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        if later == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the row was not postponed to the end of the quiet period");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mails: i64 = sqlx::query_scalar("select count(*) from mail_outbox").fetch_one(&db).await.unwrap();
+    assert_eq!(mails, 0, "nothing mailed during the quiet period");
+}

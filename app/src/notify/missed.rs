@@ -8,7 +8,7 @@
 //! update skip locked` (so nodes share the work and none mails twice), drops
 //! what was read meanwhile, is muted, is set to "nothing", or belongs to a
 //! member who is online or idle (their tab notifies them), postpones what
-//! falls in a snooze, and queues one mail per member through the mail outbox,
+//! falls in do-not-disturb (a snooze or the daily quiet period), and queues one mail per member through the mail outbox,
 //! in the same transaction as the rows' removal. A tick handles at most 200
 //! rows; the rest waits for the next tick.
 
@@ -130,7 +130,7 @@ impl Missed {
             if info.presence != Presence::Offline {
                 continue; // an open tab notifies them
             }
-            if self.postpone_if_snoozed(&mut tx, info.user, &due).await? {
+            if self.postpone_if_quiet(&mut tx, info.user, &due).await? {
                 continue;
             }
             mails += usize::from(self.mail(&mut tx, info.user, &due).await?);
@@ -139,27 +139,41 @@ impl Missed {
         Ok(mails)
     }
 
-    /// Puts the rows back, due when the member's snooze ends, if they are snoozed.
-    async fn postpone_if_snoozed(
+    /// Puts the rows back, due when the member's do-not-disturb ends, if
+    /// they are in it now: a snooze, or their daily quiet period (read in
+    /// their time zone).
+    async fn postpone_if_quiet(
         &self,
         tx: &mut PgConnection,
         member: Uuid,
         due: &[(Uuid, i64)],
     ) -> AppResult<bool> {
+        let prefs = super::store::read(&mut *tx, member).await?;
+        let now = time::OffsetDateTime::now_utc();
+        let until = match (prefs.dnd_until.filter(|u| *u > now), prefs.schedule) {
+            (Some(u), _) => Some(u),
+            (None, Some(s)) => {
+                let minute = super::store::local_minute(&mut *tx, &prefs.time_zone, now).await?;
+                s.contains(minute).then(|| {
+                    now + time::Duration::minutes((i64::from(s.end) - i64::from(minute)).rem_euclid(24 * 60))
+                })
+            }
+            (None, None) => None,
+        };
+        let Some(until) = until else { return Ok(false) };
         let (channels, seqs): (Vec<Uuid>, Vec<i64>) = due.iter().copied().unzip();
-        let n = sqlx::query(
+        sqlx::query(
             "insert into missed_outbox (member_id, channel_id, seq, due_at)
-             select $1, c, s, m.dnd_until from unnest($2::uuid[], $3::bigint[]) as u(c, s), member m
-              where m.member_id = $1 and m.dnd_until > now()
+             select $1, c, s, $4 from unnest($2::uuid[], $3::bigint[]) as u(c, s)
              on conflict do nothing",
         )
         .bind(member)
         .bind(&channels)
         .bind(&seqs)
+        .bind(until)
         .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        Ok(n > 0)
+        .await?;
+        Ok(true)
     }
 
     /// Queues one mail with the member's messages that are still unread and

@@ -53,6 +53,22 @@ pub(crate) async fn read(conn: &mut PgConnection, member: Uuid) -> AppResult<Pre
     })
 }
 
+/// Minutes after midnight at `now` in the time zone `tz`, which Postgres
+/// knows (an unknown or empty one counts as UTC). Asked by the server-side
+/// notifiers (push, missed mail) for members with a daily quiet period.
+pub async fn local_minute(conn: &mut PgConnection, tz: &str, now: OffsetDateTime) -> AppResult<u16> {
+    let local: Option<i32> = sqlx::query_scalar(
+        "select (extract(hour from $2::timestamptz at time zone name) * 60
+                 + extract(minute from $2::timestamptz at time zone name))::int
+           from pg_timezone_names where name = $1",
+    )
+    .bind(tz)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(local.unwrap_or(i32::from(now.hour()) * 60 + i32::from(now.minute())) as u16)
+}
+
 /// The caller's preferences.
 pub async fn get(db: &PgPool, actor: &Actor) -> AppResult<Prefs> {
     read(&mut *db.acquire().await?, actor.member_id).await

@@ -145,7 +145,10 @@ impl Pusher {
         for r in readers.iter().filter(|r| away.contains(&r.member)) {
             let prefs = crate::notify::store::read(&mut *self.db.acquire().await?, r.member).await?;
             let local_minute = match prefs.schedule {
-                Some(_) => self.local_minute(&prefs.time_zone, now).await?,
+                Some(_) => {
+                    let mut conn = self.db.acquire().await?;
+                    crate::notify::store::local_minute(&mut conn, &prefs.time_zone, now).await?
+                }
                 None => 0,
             };
             let seen = Seen { me: r.member, is_dm: r.is_dm, follows_thread: r.follows, message: &message };
@@ -211,21 +214,6 @@ impl Pusher {
                 }
             })
             .collect())
-    }
-
-    /// Minutes after midnight in the time zone `tz`, which Postgres knows
-    /// (an unknown or empty one counts as UTC). Asked only for members with
-    /// a daily quiet period.
-    async fn local_minute(&self, tz: &str, now: OffsetDateTime) -> AppResult<u16> {
-        let local: Option<i32> = sqlx::query_scalar(
-            "select (extract(hour from now() at time zone name) * 60
-                     + extract(minute from now() at time zone name))::int
-               from pg_timezone_names where name = $1",
-        )
-        .bind(tz)
-        .fetch_optional(&self.db)
-        .await?;
-        Ok(local.unwrap_or(now.hour() as i32 * 60 + now.minute() as i32) as u16)
     }
 
     /// Posts the payload to each live device of the member.
