@@ -148,6 +148,15 @@ async fn dms_and_mentions_are_pushed_encrypted_only_to_members_with_no_tab_open(
         assert_eq!(p.payload["body"], "back to push");
     }
 
+    // A plain channel message is pushed only to readers who want every message.
+    assert_eq!(srv.call_with(&bob, "users.prefs.set", json!({"level": "all"})).await.0, 200);
+    say(&srv, &general, "standup in 5").await;
+    let (seventh, eighth) = (push.wait_for(7).await, push.wait_for(8).await);
+    for p in [&seventh, &eighth] {
+        assert!(p.device.starts_with("bob-"), "{p:?}");
+        assert_eq!((&p.payload["title"], &p.payload["body"]), (&json!("alice in #general"), &json!("standup in 5")));
+    }
+
     // Signing out forgets that session's device; the other session's stays.
     assert_eq!(srv.call_with(&bob, "auth.logout", json!({})).await.0, 200);
     let left: Vec<String> = sqlx::query_scalar("select endpoint from push_subscription order by endpoint")
@@ -156,5 +165,5 @@ async fn dms_and_mentions_are_pushed_encrypted_only_to_members_with_no_tab_open(
         .unwrap();
     assert_eq!(left, [phone.endpoint.clone(), cat_phone.endpoint.clone()]);
     assert!(push.refused().is_empty(), "{:?}", push.refused());
-    assert_eq!(push.received().len(), 6, "nothing else was pushed: {:?}", push.received());
+    assert_eq!(push.received().len(), 8, "nothing else was pushed: {:?}", push.received());
 }

@@ -103,7 +103,9 @@ pub async fn send_new(ctx: &Ctx, actor: &Actor, input: SendInput) -> AppResult<(
             let (me, dm, mentioned) = (actor.member_id, w.kind.is_dm(), &rendered.mentions);
             let after = crate::notify::missed::delay();
             crate::notify::missed::queue(&mut tx, input.channel, ins.seq, me, dm, mentioned, after).await?;
-            crate::notify::push::store::queue(&mut tx, input.channel, ins.seq, me).await?;
+            let pointed = dm || !mentioned.is_empty() || rendered.mentions_all || root.is_some();
+            let kind = crate::notify::push::store::Kind { pointed };
+            crate::notify::push::store::queue(&mut tx, input.channel, ins.seq, me, kind).await?;
             let message = Message {
                 channel: input.channel,
                 seq: ins.seq,

@@ -75,25 +75,41 @@ pub async fn forget_sessions(conn: &mut PgConnection, sessions: &[Uuid]) -> Resu
     Ok(())
 }
 
-/// Queues a new message for the pusher, in the send's transaction, when
-/// anyone else in the conversation has a device subscribed. The check stops
-/// at the first such reader.
+/// What a new message is, as far as deciding whether to queue it goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Kind {
+    /// A DM, a mention of anyone or of everyone, or a thread reply: it may
+    /// concern any subscribed reader.
+    pub pointed: bool,
+}
+
+/// Queues a new message for the pusher, in the send's transaction, when it
+/// may concern someone else in the conversation with a device subscribed:
+/// anyone for a DM, a mention or a reply; for a plain channel message only
+/// readers set to everything or with keywords. So a busy channel's plain
+/// messages cost the pusher nothing. The check stops at the first such reader.
 pub async fn queue(
     conn: &mut PgConnection,
     channel: Uuid,
     seq: i64,
     sender: Uuid,
+    kind: Kind,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "insert into push_outbox (channel_id, seq)
          select $1, $2 where exists (
-           select 1 from channel_member cm join push_subscription p using (member_id)
-            where cm.channel_id = $1 and cm.member_id <> $3 and not cm.muted)
+           select 1 from channel_member cm
+             join push_subscription p on p.member_id = cm.member_id
+             join member m on m.member_id = cm.member_id
+            where cm.channel_id = $1 and cm.member_id <> $3 and not cm.muted
+              and ($4 or coalesce(cm.notify_level, m.notify_level) = 'all'
+                   or cardinality(m.notify_keywords) > 0))
          on conflict do nothing",
     )
     .bind(channel)
     .bind(seq)
     .bind(sender)
+    .bind(kind.pointed)
     .execute(conn)
     .await?;
     Ok(())
