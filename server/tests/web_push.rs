@@ -154,7 +154,10 @@ async fn dms_and_mentions_are_pushed_encrypted_only_to_members_with_no_tab_open(
     let (seventh, eighth) = (push.wait_for(7).await, push.wait_for(8).await);
     for p in [&seventh, &eighth] {
         assert!(p.device.starts_with("bob-"), "{p:?}");
-        assert_eq!((&p.payload["title"], &p.payload["body"]), (&json!("alice in #general"), &json!("standup in 5")));
+        assert_eq!(
+            (&p.payload["title"], &p.payload["body"]),
+            (&json!("alice in #general"), &json!("standup in 5"))
+        );
     }
 
     // Signing out forgets that session's device; the other session's stays.
