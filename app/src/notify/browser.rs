@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::api::ThreadRef;
-use super::rules::{self, Moment, Reason, Seen};
+use super::rules::{self, Moment, Seen};
 use super::state::{NotifyState, TitleCount};
 use crate::messages::ui::CurrentFeed;
 use crate::messages::Message;
