@@ -141,26 +141,32 @@ impl Pusher {
             .filter(|p| p.presence == Presence::Offline)
             .map(|p| p.user)
             .collect();
+        // Decide with one connection, then post with none held: a slow push
+        // service must not keep a database connection.
         let now = OffsetDateTime::now_utc();
+        let mut told = Vec::new();
+        let mut conn = self.db.acquire().await?;
         for r in readers.iter().filter(|r| away.contains(&r.member)) {
-            let prefs = crate::notify::store::read(&mut *self.db.acquire().await?, r.member).await?;
+            let prefs = crate::notify::store::read(&mut conn, r.member).await?;
             let local_minute = match prefs.schedule {
-                Some(_) => {
-                    let mut conn = self.db.acquire().await?;
-                    crate::notify::store::local_minute(&mut conn, &prefs.time_zone, now).await?
-                }
+                Some(_) => crate::notify::store::local_minute(&mut conn, &prefs.time_zone, now).await?,
                 None => 0,
             };
             let seen = Seen { me: r.member, is_dm: r.is_dm, follows_thread: r.follows, message: &message };
             let at = Moment { now, local_minute, active: false, viewing: false };
-            let Some(reason) = rules::decide(&prefs, seen, at) else { continue };
+            if let Some(reason) = rules::decide(&prefs, seen, at) {
+                told.push((r.member, rules::title(reason, &message, &r.conv)));
+            }
+        }
+        drop(conn);
+        for (member, title) in told {
             let payload = Payload {
-                title: rules::title(reason, &message, &r.conv),
+                title,
                 body: rules::body(&message),
                 url: rules::href(&message),
                 tag: format!("{}:{}", message.channel, message.seq),
             };
-            self.push_to(r.member, &payload, tick).await?;
+            self.push_to(member, &payload, tick).await?;
         }
         Ok(())
     }
