@@ -2,6 +2,7 @@
 //! member with no tab open is mailed once its delay is up, with a link to the
 //! message; a mention read in time, a member who is online, one who chose
 //! "never" and a muted conversation get nothing; a snooze postpones the mail.
+//! `@channel` mails everyone away who wants it; `@here` mails nobody.
 
 mod common;
 
@@ -79,7 +80,7 @@ async fn missed_dms_and_mentions_are_mailed_only_to_who_is_away_and_wants_it(db:
     let seq = mention["seq"].as_i64().unwrap();
     assert_eq!(srv.call_bearer(&tc, "conversations.mark", json!({"channel": gen, "seq": seq})).await.0, 200);
     let rows: i64 = sqlx::query_scalar("select count(*) from missed_outbox").fetch_one(&db).await.unwrap();
-    assert_eq!(rows, 4, "Bob (DM and mention), Cat and Dan; not Eve, who chose never");
+    assert_eq!(rows, 3, "Bob (the DM; he muted #general), Cat and Dan; not Eve, who chose never");
 
     let bob_mail = sink.wait_for(&email_of(&db, bob.member_id).await).await;
     assert!(bob_mail.contains("Subject: 1 unread message(s) in Acme"), "{bob_mail}");
@@ -165,4 +166,46 @@ async fn a_daily_quiet_period_postpones_the_mail_to_its_end(db: PgPool) {
     }
     let mails: i64 = sqlx::query_scalar("select count(*) from mail_outbox").fetch_one(&db).await.unwrap();
     assert_eq!(mails, 0, "nothing mailed during the quiet period");
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn at_channel_is_mailed_to_everyone_away_and_at_here_to_nobody(db: PgPool) {
+    let sink = smtp_sink().await;
+    let srv = Srv::start_with(db.clone(), |c| {
+        c.smtp_url = Some(sink.url.clone());
+        c.missed_mail_after_secs = 1;
+    })
+    .await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let gus = member(&db, &alice, "Gus", Role::Member).await;
+    let hal = member(&db, &alice, "Hal", Role::Member).await;
+    let ivy = member(&db, &alice, "Ivy", Role::Member).await;
+    let (ta, th, ti) = (token(&db, &alice).await, token(&db, &hal).await, token(&db, &ivy).await);
+    let gen = general(&db, &alice).await;
+    // Hal wants nothing from #general; Ivy has a tab open.
+    let set = json!({"channel": gen, "level": "nothing"});
+    assert_eq!(srv.call_bearer(&th, "conversations.setNotificationPref", set).await.0, 200);
+    let _ivy_tab = connect(&srv, &ti, json!({})).await;
+
+    post(&srv, &ta, &gen, "@here standup in 5").await;
+    let rows: i64 = sqlx::query_scalar("select count(*) from missed_outbox").fetch_one(&db).await.unwrap();
+    assert_eq!(rows, 0, "@here names those online now: nobody to mail");
+
+    post(&srv, &ta, &gen, "@channel the release is at 5").await;
+    let queued: Vec<uuid::Uuid> =
+        sqlx::query_scalar("select member_id from missed_outbox order by member_id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    let mut want = vec![gus.member_id, ivy.member_id];
+    want.sort();
+    assert_eq!(queued, want, "everyone but the sender and Hal, who set #general to nothing");
+
+    let gus_mail = sink.wait_for(&email_of(&db, gus.member_id).await).await;
+    assert!(gus_mail.contains("the release is at 5") && gus_mail.contains("in #general"), "{gus_mail}");
+    assert!(!gus_mail.contains("standup"), "{gus_mail}");
+    settled(&db).await;
+    let to: Vec<String> =
+        sqlx::query_scalar("select to_email from mail_outbox").fetch_all(&db).await.unwrap();
+    assert_eq!(to, [email_of(&db, gus.member_id).await], "Ivy's tab told her; only Gus is mailed");
 }

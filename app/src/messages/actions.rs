@@ -101,8 +101,10 @@ pub async fn send_new(ctx: &Ctx, actor: &Actor, input: SendInput) -> AppResult<(
                     .await?;
             }
             let (me, dm, mentioned) = (actor.member_id, w.kind.is_dm(), &rendered.mentions);
+            let everyone = rendered.mentions_all && crate::notify::rules::reaches_everyone(&rendered.html);
+            let reach = crate::notify::missed::Reach { is_dm: dm, mentioned, everyone };
             let after = crate::notify::missed::delay();
-            crate::notify::missed::queue(&mut tx, input.channel, ins.seq, me, dm, mentioned, after).await?;
+            crate::notify::missed::queue(&mut tx, input.channel, ins.seq, me, reach, after).await?;
             let pointed = dm || !mentioned.is_empty() || rendered.mentions_all || root.is_some();
             let kind = crate::notify::push::store::Kind { pointed };
             crate::notify::push::store::queue(&mut tx, input.channel, ins.seq, me, kind).await?;

@@ -42,19 +42,31 @@ pub fn delay() -> Duration {
 const BATCH: i64 = 200;
 const PER_MAIL: usize = 10;
 
-/// Queues the readers of a new message: everyone else in a DM, the people an
-/// @mention names elsewhere (`@channel`/`@here` are not mailed). `after` is
-/// the "soon" delay; "hourly" waits four times as long.
+/// Who a new message may concern by mail.
+#[derive(Clone, Copy, Debug)]
+pub struct Reach<'a> {
+    /// A 1:1 or group DM: everyone else in it.
+    pub is_dm: bool,
+    /// The people an @mention names.
+    pub mentioned: &'a [Uuid],
+    /// `@channel` or `@everyone`: every member. (`@here` names those online
+    /// now, and an online member is never mailed, so it queues nobody.)
+    pub everyone: bool,
+}
+
+/// Queues the readers of a new message that `reach` names. `after` is the
+/// "soon" delay; "hourly" waits four times as long. An `@channel` in a big
+/// channel queues a row per member; such posts take from the announcement
+/// budget, and the tick still takes 200 rows at a time.
 pub async fn queue(
     conn: &mut PgConnection,
     channel: Uuid,
     seq: i64,
     sender: Uuid,
-    is_dm: bool,
-    mentioned: &[Uuid],
+    reach: Reach<'_>,
     after: Duration,
 ) -> Result<(), sqlx::Error> {
-    if !is_dm && mentioned.is_empty() {
+    if !reach.is_dm && !reach.everyone && reach.mentioned.is_empty() {
         return Ok(());
     }
     let secs = after.as_secs_f64();
@@ -65,13 +77,14 @@ pub async fn queue(
            from channel_member cm join member m using (member_id)
           where cm.channel_id = $1 and m.member_id <> $3 and m.deactivated_at is null
             and m.missed_mail <> 'never' and ($4 or m.member_id = any($5))
+            and not cm.muted and coalesce(cm.notify_level, m.notify_level) <> 'nothing'
          on conflict do nothing",
     )
     .bind(channel)
     .bind(seq)
     .bind(sender)
-    .bind(is_dm)
-    .bind(mentioned)
+    .bind(reach.is_dm || reach.everyone)
+    .bind(reach.mentioned)
     .bind(secs)
     .execute(conn)
     .await?;

@@ -68,6 +68,12 @@ pub fn has_keyword(text: &str, keyword: &str) -> bool {
         .any(|(i, _)| !word(text[..i].chars().next_back()) && !word(text[i + keyword.len()..].chars().next()))
 }
 
+/// Whether a message's rendered `html` names `@channel` or `@everyone`
+/// (everyone in the conversation), not only `@here` (those online now).
+pub fn reaches_everyone(html: &str) -> bool {
+    html.contains(">@channel<") || html.contains(">@everyone<")
+}
+
 /// Why `seen.message` notifies under `prefs`, or `None` when it must not.
 pub fn decide(prefs: &Prefs, seen: Seen<'_>, at: Moment) -> Option<Reason> {
     let m = seen.message;
@@ -78,9 +84,7 @@ pub fn decide(prefs: &Prefs, seen: Seen<'_>, at: Moment) -> Option<Reason> {
         return None;
     }
     let level = prefs.channel(m.channel).and_then(|c| c.level).unwrap_or(prefs.level);
-    // `@here` reaches those who are here; `@channel` and `@everyone` everyone.
-    let here_only =
-        m.html.contains(">@here<") && !m.html.contains(">@channel<") && !m.html.contains(">@everyone<");
+    let here_only = !reaches_everyone(&m.html);
     let reason = if seen.is_dm {
         Reason::Dm
     } else if m.mentions.contains(&seen.me) || (m.mentions_all && (at.active || !here_only)) {
