@@ -50,6 +50,12 @@ async fn a_misspelt_word_is_corrected_from_the_workspaces_own_words(db: PgPool) 
     let b = search(&srv, &tb, "kubernetis").await;
     assert_eq!(b["corrected"], "kubernetes");
     assert_eq!(search(&srv, &tb, "deplyoment").await["messages"]["total"], 0);
+    // Several words: each unknown one is corrected, known ones stay.
+    let b = search(&srv, &ta, "deplyoment reviw").await;
+    assert_eq!(b["corrected"], "deployment review", "{b}");
+    assert_eq!(b["messages"]["total"], 1, "{b}");
+    let b = search(&srv, &ta, "deployment zzzzqqq").await;
+    assert_eq!((b["messages"]["total"].as_i64(), b.get("corrected")), (Some(0), None), "{b}");
     // Words arrive with each message (the trigger), edits included.
     let seq = send(&db, &alice, SendInput { channel: ca, text: "hello".into(), ..Default::default() })
         .await

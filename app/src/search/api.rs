@@ -125,6 +125,18 @@ pub async fn messages(
                     }
                 }
             }
+            if page.total == 0 {
+                if let Some(words) =
+                    super::postgres::typo::corrected_words(&db, actor.workspace_id, &q).await?
+                {
+                    let mut fixed = q.clone();
+                    fixed.words = words.clone();
+                    let p = run(fixed).await?;
+                    if p.total > 0 {
+                        (page, corrected) = (p, Some(words.join(" ")));
+                    }
+                }
+            }
             (page.total, page.total_capped, page.matches, "postgres")
         }
     };

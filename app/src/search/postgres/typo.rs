@@ -1,7 +1,9 @@
 //! Typo tolerance on Postgres: a single word that matches nothing is
 //! compared (pg_trgm similarity) with the words of the caller's workspace
 //! (`search_term`, filled by a trigger on `message`), and the closest ones
-//! are tried instead, so `deplyoment` still finds "deployment".
+//! are tried instead, so `deplyoment` still finds "deployment". A query of
+//! several words that matches nothing has each unknown word replaced by its
+//! closest known one (`deplyoment reviw` → "deployment review"), tried once.
 //!
 //! Only the caller's workspace's words are candidates, and a candidate is
 //! shown only through matches the caller can read, so nothing about other
@@ -21,8 +23,7 @@ pub const MAX_CANDIDATES: i64 = 3;
 pub fn correctable(q: &Query) -> Option<String> {
     let [word] = q.words.as_slice() else { return None };
     let w = word.to_lowercase();
-    let n = w.chars().count();
-    (q.phrases.is_empty() && (4..=32).contains(&n) && w.chars().all(char::is_alphanumeric)).then_some(w)
+    (q.phrases.is_empty() && shaped(&w)).then_some(w)
 }
 
 /// Words of `workspace` similar to the query's one word (similarity at
@@ -41,6 +42,45 @@ pub async fn candidates(db: &PgPool, workspace: Uuid, q: &Query) -> AppResult<Ve
     .bind(MAX_CANDIDATES)
     .fetch_all(db)
     .await?)
+}
+
+/// Most words of one query that are corrected together.
+pub const MAX_WORDS: usize = 6;
+
+/// Whether `word` has the shape of a word worth correcting.
+fn shaped(word: &str) -> bool {
+    (4..=32).contains(&word.chars().count()) && word.chars().all(char::is_alphanumeric)
+}
+
+/// For a query of 2 to [`MAX_WORDS`] plain words (no phrase), its words with
+/// each unknown one replaced by the most similar word of `workspace` (as
+/// [`candidates`] ranks them; a known word stays, being its own closest);
+/// `None` when no word changed. One statement, one trigram probe per word.
+pub async fn corrected_words(db: &PgPool, workspace: Uuid, q: &Query) -> AppResult<Option<Vec<String>>> {
+    if !(2..=MAX_WORDS).contains(&q.words.len()) || !q.phrases.is_empty() {
+        return Ok(None);
+    }
+    let lower: Vec<String> = q.words.iter().map(|w| w.to_lowercase()).collect();
+    let asked: Vec<String> = lower.iter().filter(|w| shaped(w)).cloned().collect();
+    if asked.is_empty() {
+        return Ok(None);
+    }
+    let best: Vec<(String, Option<String>)> = sqlx::query_as(
+        "select u.w, (select t.term from search_term t
+                       where t.workspace_id = $1 and t.term % u.w
+                         and abs(char_length(t.term) - char_length(u.w)) <= 2
+                       order by similarity(t.term, u.w) desc, t.term limit 1)
+           from unnest($2::text[]) as u(w)",
+    )
+    .bind(workspace)
+    .bind(&asked)
+    .fetch_all(db)
+    .await?;
+    let fixed: Vec<String> = lower
+        .iter()
+        .map(|w| best.iter().find(|(a, _)| a == w).and_then(|(_, b)| b.clone()).unwrap_or_else(|| w.clone()))
+        .collect();
+    Ok((fixed != lower).then_some(fixed))
 }
 
 #[cfg(test)]
