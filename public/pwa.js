@@ -110,8 +110,71 @@
   };
   if (location.pathname === "/login") {
     try { indexedDB.deleteDatabase("threadspace-offline"); } catch (e) {}
+    try { indexedDB.deleteDatabase("threadspace-outbox"); } catch (e) {}
     if ("caches" in window) caches.delete("threadspace-pages").catch(() => {});
   }
+})();
+
+// The offline outbox (app/src/messages/ui/outbox.rs): channel messages sent
+// but not yet acknowledged, kept across restarts until the server has them.
+//   threadspaceOutbox.put(id, json)  keeps one under its client_msg_id
+//   threadspaceOutbox.remove(id)     forgets it
+//   threadspaceOutbox.all()          a Promise of a JSON array, oldest first
+// At most 500 are kept (the oldest go). Signing out wipes it (above).
+(() => {
+  const KEEP = 500;
+  const open = () =>
+    new Promise((ok, fail) => {
+      const r = indexedDB.open("threadspace-outbox", 1);
+      r.onupgradeneeded = () => r.result.createObjectStore("outbox");
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => fail(r.error);
+    });
+  const done = (req) => new Promise((ok, fail) => { req.onsuccess = () => ok(req.result); req.onerror = () => fail(req.error); });
+  const finished = (tx) => new Promise((ok, fail) => { tx.oncomplete = () => ok(); tx.onerror = () => fail(tx.error); tx.onabort = () => fail(tx.error); });
+  window.threadspaceOutbox = {
+    async put(id, json) {
+      try {
+        const db = await open();
+        const tx = db.transaction("outbox", "readwrite");
+        const store = tx.objectStore("outbox");
+        const old = await done(store.get(id));
+        store.put({ json, at: old ? old.at : Date.now() }, id);
+        const keys = await done(store.getAllKeys());
+        if (keys.length > KEEP) {
+          const all = await done(store.getAll());
+          const order = keys.map((k, i) => [all[i].at, k]).sort((a, b) => a[0] - b[0]);
+          for (const [, k] of order.slice(0, keys.length - KEEP)) store.delete(k);
+        }
+        await finished(tx);
+        db.close();
+      } catch (e) {
+        console.warn("outbox: not kept", e);
+      }
+    },
+    async remove(id) {
+      try {
+        const db = await open();
+        const tx = db.transaction("outbox", "readwrite");
+        tx.objectStore("outbox").delete(id);
+        await finished(tx);
+        db.close();
+      } catch (e) {
+        console.warn("outbox: not removed", e);
+      }
+    },
+    async all() {
+      try {
+        const db = await open();
+        const rows = await done(db.transaction("outbox").objectStore("outbox").getAll());
+        db.close();
+        rows.sort((a, b) => a.at - b.at);
+        return "[" + rows.map((r) => r.json).join(",") + "]";
+      } catch (e) {
+        return "[]";
+      }
+    },
+  };
 })();
 
 // Web Push (app/src/notify/push): DMs, mentions and followed replies reach

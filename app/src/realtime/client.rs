@@ -216,10 +216,12 @@ fn on_frame(frame: ServerFrame) {
             ctx.live.status.set(Status::Online);
             ctx.live.was_online.set(true);
             ctx.live.connected_epoch.update(|e| *e += 1);
+            // Also on the first connect: messages kept on the device from
+            // before the app was closed go out now.
+            flush_outbox(ctx);
             if again {
                 ctx.live.refetch_presence();
                 ctx.convs.refresh();
-                flush_outbox(ctx);
                 refresh_open_channel(ctx);
             }
         }
@@ -236,9 +238,14 @@ fn on_frame(frame: ServerFrame) {
 }
 
 /// Messages that failed while offline go out again, with the same
-/// `client_msg_id`, so the server stores each once.
+/// `client_msg_id`, so the server stores each once: the open conversation's
+/// pending ones, and those kept on the device for other conversations.
 fn flush_outbox(ctx: Ctx) {
-    let Some(feed) = ctx.current.0.get_untracked() else { return };
+    let on_screen = ctx.current.0.get_untracked();
+    if let Some(me) = STATE.with(|s| s.borrow().me) {
+        crate::messages::ui::send_others(me, on_screen.map(|f| f.channel), ctx.toasts);
+    }
+    let Some(feed) = on_screen else { return };
     let failed: Vec<_> =
         feed.pending.with_untracked(|v| v.iter().filter(|p| p.error.is_some()).cloned().collect());
     for mut p in failed {

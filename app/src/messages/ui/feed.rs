@@ -4,12 +4,15 @@
 //! messages being sent. A pending message is keyed by its `client_msg_id`;
 //! when the server answers, the confirmed message replaces it. A failed send
 //! stays visible with "Retry", which reuses the same `client_msg_id`, so a
-//! retry after a lost answer can never post twice.
+//! retry after a lost answer can never post twice. Until the server has it, a
+//! pending message is also kept on the device (see [`super::outbox`]), so it
+//! survives closing the app while offline.
 
 use leptos::prelude::*;
 use uuid::Uuid;
 
 use super::composer::Composer;
+use super::outbox::{self, Kept};
 use crate::files::tray::{Tray, UploadForm};
 use crate::messages::Message;
 use crate::realtime::ui::{Live, Status, TypingLine};
@@ -40,6 +43,8 @@ pub struct Pending {
 #[derive(Clone, Copy)]
 pub struct Feed {
     pub channel: Uuid,
+    /// The member viewing it (whose outbox its pending messages go to).
+    pub me: Uuid,
     pub items: RwSignal<Vec<Item>>,
     pub pending: RwSignal<Vec<Pending>>,
     pub has_older: RwSignal<bool>,
@@ -54,9 +59,10 @@ pub struct Feed {
 pub struct CurrentFeed(pub RwSignal<Option<Feed>>);
 
 impl Feed {
-    pub fn new(channel: Uuid) -> Feed {
+    pub fn new(channel: Uuid, me: Uuid) -> Feed {
         Feed {
             channel,
+            me,
             items: RwSignal::new(Vec::new()),
             pending: RwSignal::new(Vec::new()),
             has_older: RwSignal::new(false),
@@ -174,11 +180,19 @@ pub const WAITING: &str = "waiting for the connection; it will be sent when you 
 /// sidebar come from the caller (event handlers run without context).
 pub fn send_pending(feed: Feed, p: Pending, toasts: ToastList, live: Live) {
     live.sent();
+    let kept = Kept {
+        me: feed.me,
+        channel: feed.channel,
+        client_msg_id: p.client_msg_id.clone(),
+        text: p.text.clone(),
+    };
+    outbox::keep(&kept);
     leptos::task::spawn_local(async move {
         let id = p.client_msg_id.clone();
         match post(feed.channel, p.text.clone(), id.clone(), None, false).await {
             Ok(m) => {
                 let seq = m.seq;
+                outbox::forget(&id);
                 feed.pending.try_update(|v| v.retain(|x| x.client_msg_id != id));
                 feed.upsert(vec![m]);
                 crate::realtime::sync::mark_read(feed.channel, seq);
@@ -190,12 +204,55 @@ pub fn send_pending(feed: Feed, p: Pending, toasts: ToastList, live: Live) {
                 if !offline {
                     toasts.error(&e);
                 }
+                if outbox::refused(&e) {
+                    outbox::forget(&id);
+                }
                 let why = if offline { WAITING.to_string() } else { e.detail() };
                 feed.pending.try_update(|v| {
                     if let Some(x) = v.iter_mut().find(|x| x.client_msg_id == id) {
                         x.error = Some(why);
                     }
                 });
+            }
+        }
+    });
+}
+
+/// Puts this conversation's messages kept on the device (written before the
+/// app was last closed, or in another tab) back among the pending ones, and
+/// sends them if the socket is up; otherwise the reconnect sends them
+/// ([`crate::realtime`]'s outbox flush). The status is read after the device
+/// answered, so a connect that happened meanwhile is not missed.
+pub async fn resume_kept(feed: Feed, toasts: ToastList, live: Live) {
+    let kept = outbox::all(feed.me).await;
+    let online = live.status.get_untracked() == Status::Online;
+    for k in kept.into_iter().filter(|k| k.channel == feed.channel) {
+        if feed.pending.with_untracked(|v| v.iter().any(|p| p.client_msg_id == k.client_msg_id)) {
+            continue;
+        }
+        let error = (!online).then(|| WAITING.to_string());
+        let p = Pending { client_msg_id: k.client_msg_id, text: k.text, error };
+        feed.pending.try_update(|v| v.push(p.clone()));
+        if online {
+            send_pending(feed, p, toasts, live);
+        }
+    }
+}
+
+/// Sends the kept messages of conversations other than `except` (the one on
+/// screen sends its own, see the message list) in the background: each is
+/// forgotten once the server has it or refuses it (with a toast). Called when the socket
+/// (re)connects.
+pub fn send_others(me: Uuid, except: Option<Uuid>, toasts: ToastList) {
+    leptos::task::spawn_local(async move {
+        for k in outbox::all(me).await.into_iter().filter(|k| Some(k.channel) != except) {
+            match post(k.channel, k.text.clone(), k.client_msg_id.clone(), None, false).await {
+                Ok(_) => outbox::forget(&k.client_msg_id),
+                Err(e) if outbox::refused(&e) => {
+                    outbox::forget(&k.client_msg_id);
+                    toasts.error(&e);
+                }
+                Err(_) => {} // still offline or busy: next time
             }
         }
     });

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
-use super::feed::{send_pending, CurrentFeed, Feed, Item};
+use super::feed::{resume_kept, send_pending, CurrentFeed, Feed, Item};
 use super::row::MessageRow;
 use super::time_fmt::{day_label, local};
 use crate::channels::Channel;
@@ -75,10 +75,11 @@ async fn page(
 #[component]
 pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Memo<Option<i64>>) -> impl IntoView {
     let id = channel.id;
-    let feed = Feed::new(id);
+    let feed = Feed::new(id, me);
     let current = expect_context::<CurrentFeed>().0;
     let detail = expect_context::<DetailCtx>().0;
     let toasts = toasts();
+    let live = expect_context::<crate::realtime::ui::Live>();
     let highlight = RwSignal::new(target.get_untracked());
     // Showing the copy saved on this device (the network is down).
     let saved = RwSignal::new(false);
@@ -184,6 +185,7 @@ pub fn MessageList(channel: Channel, me: Uuid, is_admin: bool, target: Memo<Opti
                 },
             }
             feed.loading.set(false);
+            resume_kept(feed, toasts, live).await;
         });
     };
 
@@ -284,6 +286,7 @@ fn PendingRow(feed: Feed, p: super::feed::Pending) -> impl IntoView {
                         }>"Retry"</button>
                         <button class="btn subtle small" on:click=move |_| {
                             let id = id.clone();
+                            super::outbox::forget(&id);
                             feed.pending.update(|v| v.retain(|x| x.client_msg_id != id));
                         }>"Discard"</button>
                     }.into_any(),

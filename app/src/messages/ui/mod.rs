@@ -9,12 +9,13 @@ mod composer;
 mod feed;
 mod list;
 mod offline;
+mod outbox;
 mod row;
 mod thread;
 pub mod time_fmt;
 
 pub use composer::Composer;
-pub use feed::{new_client_msg_id, send_pending, CurrentFeed, Feed, Pending};
+pub use feed::{new_client_msg_id, send_others, send_pending, CurrentFeed, Feed, Pending};
 pub use thread::ThreadPane;
 
 use leptos::prelude::*;

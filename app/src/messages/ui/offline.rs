@@ -9,10 +9,12 @@ use uuid::Uuid;
 
 use crate::messages::Message;
 
+/// The method `name` of the helper object `object` that `public/pwa.js`
+/// puts on `window`, if the script has loaded.
 #[cfg(feature = "hydrate")]
-fn helper(name: &str) -> Option<(wasm_bindgen::JsValue, js_sys::Function)> {
+pub(super) fn helper(object: &str, name: &str) -> Option<(wasm_bindgen::JsValue, js_sys::Function)> {
     use wasm_bindgen::JsCast;
-    let o = js_sys::Reflect::get(&leptos::prelude::window(), &"threadspaceOffline".into()).ok()?;
+    let o = js_sys::Reflect::get(&leptos::prelude::window(), &object.into()).ok()?;
     let f = js_sys::Reflect::get(&o, &name.into()).ok()?.dyn_into::<js_sys::Function>().ok()?;
     Some((o, f))
 }
@@ -24,7 +26,7 @@ fn key(me: Uuid, channel: Uuid) -> String {
 /// Keeps `msgs` (the conversation's newest page) as the saved copy.
 pub fn save(me: Uuid, channel: Uuid, msgs: &[Message]) {
     #[cfg(feature = "hydrate")]
-    if let (Some((o, f)), Ok(json)) = (helper("save"), serde_json::to_string(msgs)) {
+    if let (Some((o, f)), Ok(json)) = (helper("threadspaceOffline", "save"), serde_json::to_string(msgs)) {
         let _ = f.call2(&o, &key(me, channel).into(), &json.into());
     }
     #[cfg(not(feature = "hydrate"))]
@@ -35,7 +37,7 @@ pub fn save(me: Uuid, channel: Uuid, msgs: &[Message]) {
 pub async fn load(me: Uuid, channel: Uuid) -> Option<Vec<Message>> {
     #[cfg(feature = "hydrate")]
     {
-        let (o, f) = helper("load")?;
+        let (o, f) = helper("threadspaceOffline", "load")?;
         let promise: js_sys::Promise =
             wasm_bindgen::JsCast::dyn_into(f.call1(&o, &key(me, channel).into()).ok()?).ok()?;
         let json = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?.as_string()?;
