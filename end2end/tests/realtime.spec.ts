@@ -57,18 +57,35 @@ test("two people see each other live, and an offline message arrives once", asyn
   await api(ctx.request, base, "users.setPresence", { presence: "auto" });
   await expect(dot).toHaveAttribute("aria-label", "Online");
 
-  // Olive loses the network, writes anyway, and gets it back.
+  // Olive loses the network, writes anyway (a message and a thread reply),
+  // and gets it back: each is sent once.
+  const hello = oliveLog.locator(".msg").filter({ hasText: "Hello Bruno" });
+  await hello.hover();
+  await hello.getByRole("button", { name: "Reply in thread" }).click();
+  const pane = page.getByRole("complementary", { name: "Details" });
+  await expect(pane.getByRole("heading", { name: "Thread" })).toBeVisible();
   const oliveCtx = page.context();
   await oliveCtx.setOffline(true);
   await expect(page.getByRole("status").filter({ hasText: "Reconnecting…" })).toBeVisible();
   await page.getByLabel("Message #general").fill("Sent while offline");
   await page.getByLabel("Message #general").press("Enter");
   await expect(oliveLog.locator(".msg.pending").filter({ hasText: "Sent while offline" })).toBeVisible();
+  await pane.getByLabel("Reply…").fill("Replied while offline");
+  await pane.getByLabel("Reply…").press("Enter");
+  await expect(pane.locator(".msg.pending").filter({ hasText: "Replied while offline" })).toContainText(
+    "waiting for the connection",
+  );
+  await page.screenshot({ path: "test-results/realtime-offline-thread.png" });
   await oliveCtx.setOffline(false);
   await expect(page.getByRole("status").filter({ hasText: "Reconnecting…" })).toHaveCount(0, { timeout: 15_000 });
   const sent = oliveLog.locator(".msg:not(.pending)").filter({ hasText: "Sent while offline" });
   await expect(sent).toHaveCount(1);
   await expect(oliveLog.locator(".msg.pending")).toHaveCount(0);
+  await expect(pane.locator(".msg:not(.pending)").filter({ hasText: "Replied while offline" })).toHaveCount(1);
+  await expect(pane.locator(".msg.pending")).toHaveCount(0);
+  const root = Number((await hello.getAttribute("id"))!.replace("msg-", ""));
+  const replies = await api(page.request, base, "conversations.replies", { channel: general, thread_seq: root });
+  expect(replies.messages.filter((m: any) => m.text === "Replied while offline")).toHaveLength(1);
   await expect(brunoLog.locator(".msg").filter({ hasText: "Sent while offline" })).toHaveCount(1);
   const hist = await api(page.request, base, "conversations.history", { channel: general, limit: 50 });
   expect(hist.messages.filter((m: any) => m.text === "Sent while offline")).toHaveLength(1);

@@ -185,6 +185,8 @@ pub fn send_pending(feed: Feed, p: Pending, toasts: ToastList, live: Live) {
         channel: feed.channel,
         client_msg_id: p.client_msg_id.clone(),
         text: p.text.clone(),
+        thread_seq: None,
+        also: false,
     };
     outbox::keep(&kept);
     leptos::task::spawn_local(async move {
@@ -226,7 +228,7 @@ pub fn send_pending(feed: Feed, p: Pending, toasts: ToastList, live: Live) {
 pub async fn resume_kept(feed: Feed, toasts: ToastList, live: Live) {
     let kept = outbox::all(feed.me).await;
     let online = live.status.get_untracked() == Status::Online;
-    for k in kept.into_iter().filter(|k| k.channel == feed.channel) {
+    for k in kept.into_iter().filter(|k| k.channel == feed.channel && k.thread_seq.is_none()) {
         if feed.pending.with_untracked(|v| v.iter().any(|p| p.client_msg_id == k.client_msg_id)) {
             continue;
         }
@@ -239,14 +241,17 @@ pub async fn resume_kept(feed: Feed, toasts: ToastList, live: Live) {
     }
 }
 
-/// Sends the kept messages of conversations other than `except` (the one on
-/// screen sends its own, see the message list) in the background: each is
+/// Sends the kept messages, except the channel messages of `except` (the
+/// conversation on screen sends its own, see the message list), in the
+/// background; thread replies too (a thread pane showing one as waiting drops
+/// it when its live event arrives): each is
 /// forgotten once the server has it or refuses it (with a toast). Called when the socket
 /// (re)connects.
 pub fn send_others(me: Uuid, except: Option<Uuid>, toasts: ToastList) {
     leptos::task::spawn_local(async move {
-        for k in outbox::all(me).await.into_iter().filter(|k| Some(k.channel) != except) {
-            match post(k.channel, k.text.clone(), k.client_msg_id.clone(), None, false).await {
+        let theirs = |k: &Kept| k.thread_seq.is_none() && Some(k.channel) == except;
+        for k in outbox::all(me).await.into_iter().filter(|k| !theirs(k)) {
+            match post(k.channel, k.text.clone(), k.client_msg_id.clone(), k.thread_seq, k.also).await {
                 Ok(_) => outbox::forget(&k.client_msg_id),
                 Err(e) if outbox::refused(&e) => {
                     outbox::forget(&k.client_msg_id);

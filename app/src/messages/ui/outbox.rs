@@ -1,4 +1,4 @@
-//! The offline outbox across restarts. A channel message is kept in this
+//! The offline outbox across restarts. A message (or thread reply) is kept in this
 //! browser (IndexedDB, `window.threadspaceOutbox` in `public/pwa.js`) from the
 //! moment it is sent until the server has it, so a message written offline is
 //! still sent, once, when the app is next online, even if every tab was closed
@@ -20,6 +20,11 @@ pub struct Kept {
     pub channel: Uuid,
     pub client_msg_id: String,
     pub text: String,
+    /// A thread reply: its root, and whether it also goes to the channel.
+    #[serde(default)]
+    pub thread_seq: Option<i64>,
+    #[serde(default)]
+    pub also: bool,
 }
 
 /// Keeps `k` until [`forget`] (the same key again replaces it).
@@ -91,8 +96,19 @@ mod tests {
         assert!(!refused(&AppError::Internal), "a network failure arrives as internal");
         assert!(!refused(&AppError::Unavailable { retry_after_secs: 1 }));
         assert!(!refused(&AppError::RateLimited { retry_after_secs: 1 }));
-        let k = Kept { me: Uuid::nil(), channel: Uuid::nil(), client_msg_id: "c1".into(), text: "hi".into() };
+        let k = Kept {
+            me: Uuid::nil(),
+            channel: Uuid::nil(),
+            client_msg_id: "c1".into(),
+            text: "hi".into(),
+            thread_seq: Some(3),
+            also: true,
+        };
         let back: Kept = serde_json::from_str(&serde_json::to_string(&k).unwrap()).unwrap();
         assert_eq!(back, k);
+        // Kept by an older version of the app: a channel message.
+        let old = r#"{"me":"00000000-0000-0000-0000-000000000000","channel":"00000000-0000-0000-0000-000000000000","client_msg_id":"c2","text":"x"}"#;
+        let old: Kept = serde_json::from_str(old).unwrap();
+        assert_eq!((old.thread_seq, old.also), (None, false));
     }
 }

@@ -1,6 +1,7 @@
 //! The thread pane on the right: the root message, its replies, and a
 //! composer with "Also send to channel". Replies update the root's reply
-//! count in the open channel's list.
+//! count in the open channel's list. A reply written offline is kept on the
+//! device like a channel message (see [`super::outbox`]) and shown as waiting.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -8,10 +9,11 @@ use uuid::Uuid;
 
 use super::composer::Composer;
 use super::feed::CurrentFeed;
-use super::feed::{post, Pending};
+use super::feed::{post, Pending, WAITING};
+use super::outbox::{self, Kept};
 use super::row::MessageRow;
 use crate::messages::Message;
-use crate::realtime::ui::{Live, TypingLine};
+use crate::realtime::ui::{Live, Status, TypingLine};
 use crate::realtime::Event;
 use crate::shell::context::{use_me, DetailCtx};
 use crate::shell::toast::toasts;
@@ -114,10 +116,23 @@ pub fn ThreadPane(channel: Uuid, seq: i64) -> impl IntoView {
         let Some(root) = root_seq() else { return };
         let p = Pending { client_msg_id: super::feed::new_client_msg_id(), text: text.clone(), error: None };
         pending.update(|v| v.push(p.clone()));
+        let me = me.get_untracked().and_then(|r| r.ok()).map(|r| r.data.user_id);
+        let kept = me.map(|me| Kept {
+            me,
+            channel,
+            client_msg_id: p.client_msg_id.clone(),
+            text: text.clone(),
+            thread_seq: Some(root),
+            also,
+        });
+        if let Some(k) = &kept {
+            outbox::keep(k);
+        }
         spawn_local(async move {
             let id = p.client_msg_id.clone();
             match post(channel, text, id.clone(), Some(root), also).await {
                 Ok(reply) => {
+                    outbox::forget(&id);
                     pending.update(|v| v.retain(|x| x.client_msg_id != id));
                     let mut root_msg = None;
                     msgs.update(|v| {
@@ -137,7 +152,17 @@ pub fn ThreadPane(channel: Uuid, seq: i64) -> impl IntoView {
                     }
                     sync_feed(&reply);
                 }
+                // Offline: it stays kept on the device and waits here; the
+                // reconnect sends it, and its live event replaces this row.
+                Err(_) if kept.is_some() && live.status.get_untracked() != Status::Online => {
+                    pending.update(|v| {
+                        if let Some(x) = v.iter_mut().find(|x| x.client_msg_id == id) {
+                            x.error = Some(WAITING.to_string());
+                        }
+                    });
+                }
                 Err(e) => {
+                    outbox::forget(&id);
                     toasts.error(&e);
                     pending.update(|v| v.retain(|x| x.client_msg_id != id));
                 }
@@ -171,9 +196,14 @@ pub fn ThreadPane(channel: Uuid, seq: i64) -> impl IntoView {
                     </For>
                 }
             })}
-            <For each=move || pending.get() key=|p| p.client_msg_id.clone() let:p>
+            <For each=move || pending.get() key=|p| (p.client_msg_id.clone(), p.error.clone()) let:p>
                 <div class="msg pending"><div class="msg-gutter"></div>
-                    <div class="msg-body"><div class="msg-text plain">{p.text}</div><span class="muted small">"Sending…"</span></div>
+                    <div class="msg-body"><div class="msg-text plain">{p.text}</div>
+                        {match p.error {
+                            None => view! { <span class="muted small">"Sending…"</span> }.into_any(),
+                            Some(why) => view! { <span class="muted small" role="status">"Not sent yet: "{why}</span> }.into_any(),
+                        }}
+                    </div>
                 </div>
             </For>
         </div>
