@@ -70,16 +70,22 @@
 //   threadspaceOffline.load(key)         a Promise of the copy, or null
 // Opening the sign-in page (as signing out does) wipes the copies and the
 // service worker's page copies, so the next person on this device sees none.
-(() => {
-  const KEEP = 20;
-  const open = () =>
+// IndexedDB in promises, for the two stores below: a database of one object
+// store, opened per call; a request's result.
+const tsIdb = {
+  open: (name, store) =>
     new Promise((ok, fail) => {
-      const r = indexedDB.open("threadspace-offline", 1);
-      r.onupgradeneeded = () => r.result.createObjectStore("feeds");
+      const r = indexedDB.open(name, 1);
+      r.onupgradeneeded = () => r.result.createObjectStore(store);
       r.onsuccess = () => ok(r.result);
       r.onerror = () => fail(r.error);
-    });
-  const done = (req) => new Promise((ok, fail) => { req.onsuccess = () => ok(req.result); req.onerror = () => fail(req.error); });
+    }),
+  done: (req) => new Promise((ok, fail) => { req.onsuccess = () => ok(req.result); req.onerror = () => fail(req.error); }),
+};
+(() => {
+  const KEEP = 20;
+  const open = () => tsIdb.open("threadspace-offline", "feeds");
+  const done = tsIdb.done;
   window.threadspaceOffline = {
     async save(key, json) {
       try {
@@ -123,14 +129,8 @@
 // At most 500 are kept (the oldest go). Signing out wipes it (above).
 (() => {
   const KEEP = 500;
-  const open = () =>
-    new Promise((ok, fail) => {
-      const r = indexedDB.open("threadspace-outbox", 1);
-      r.onupgradeneeded = () => r.result.createObjectStore("outbox");
-      r.onsuccess = () => ok(r.result);
-      r.onerror = () => fail(r.error);
-    });
-  const done = (req) => new Promise((ok, fail) => { req.onsuccess = () => ok(req.result); req.onerror = () => fail(req.error); });
+  const open = () => tsIdb.open("threadspace-outbox", "outbox");
+  const done = tsIdb.done;
   const finished = (tx) => new Promise((ok, fail) => { tx.oncomplete = () => ok(); tx.onerror = () => fail(tx.error); tx.onabort = () => fail(tx.error); });
   window.threadspaceOutbox = {
     async put(id, json) {

@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use app::auth::Role;
-use common::mail::smtp_sink;
+use common::mail::{smtp_sink, Sink};
 use common::ws::{connect, general, post, token};
 use common::{assert_error, member, owner, Srv};
 use serde_json::json;
@@ -23,6 +23,18 @@ async fn email_of(db: &PgPool, member: uuid::Uuid) -> String {
     .fetch_one(db)
     .await
     .unwrap()
+}
+
+/// A server that mails through a fresh SMTP sink, missed messages after 1 s.
+async fn mailing(db: &PgPool) -> (Sink, Srv) {
+    let sink = smtp_sink().await;
+    let url = sink.url.clone();
+    let srv = Srv::start_with(db.clone(), move |c| {
+        c.smtp_url = Some(url);
+        c.missed_mail_after_secs = 1;
+    })
+    .await;
+    (sink, srv)
 }
 
 /// Waits until every queued row has been handled (none left due soon).
@@ -45,12 +57,7 @@ async fn settled(db: &PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn missed_dms_and_mentions_are_mailed_only_to_who_is_away_and_wants_it(db: PgPool) {
-    let sink = smtp_sink().await;
-    let srv = Srv::start_with(db.clone(), |c| {
-        c.smtp_url = Some(sink.url.clone());
-        c.missed_mail_after_secs = 1;
-    })
-    .await;
+    let (sink, srv) = mailing(&db).await;
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let bob = member(&db, &alice, "Bob", Role::Member).await;
     let cat = member(&db, &alice, "Cat", Role::Member).await;
@@ -119,12 +126,7 @@ async fn missed_dms_and_mentions_are_mailed_only_to_who_is_away_and_wants_it(db:
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn a_daily_quiet_period_postpones_the_mail_to_its_end(db: PgPool) {
-    let sink = smtp_sink().await;
-    let srv = Srv::start_with(db.clone(), |c| {
-        c.smtp_url = Some(sink.url.clone());
-        c.missed_mail_after_secs = 1;
-    })
-    .await;
+    let (sink, srv) = mailing(&db).await;
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let fay = member(&db, &alice, "Fay", Role::Member).await;
     let (ta, tf) = (token(&db, &alice).await, token(&db, &fay).await);
@@ -170,12 +172,7 @@ async fn a_daily_quiet_period_postpones_the_mail_to_its_end(db: PgPool) {
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn at_channel_is_mailed_to_everyone_away_and_at_here_to_nobody(db: PgPool) {
-    let sink = smtp_sink().await;
-    let srv = Srv::start_with(db.clone(), |c| {
-        c.smtp_url = Some(sink.url.clone());
-        c.missed_mail_after_secs = 1;
-    })
-    .await;
+    let (sink, srv) = mailing(&db).await;
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let gus = member(&db, &alice, "Gus", Role::Member).await;
     let hal = member(&db, &alice, "Hal", Role::Member).await;

@@ -55,9 +55,10 @@ pub struct Reach<'a> {
 }
 
 /// Queues the readers of a new message that `reach` names. `after` is the
-/// "soon" delay; "hourly" waits four times as long. An `@channel` in a big
-/// channel queues a row per member; such posts take from the announcement
-/// budget, and the tick still takes 200 rows at a time.
+/// "soon" delay; "hourly" waits four times as long. An `@channel` queues a
+/// row per member who wants mail: bounded by the channel's size, the sender's
+/// write budget and the workspace's rule on who may `@channel` a big channel;
+/// the mailer still takes 200 rows a tick.
 pub async fn queue(
     conn: &mut PgConnection,
     channel: Uuid,

@@ -26,20 +26,36 @@ pub fn correctable(q: &Query) -> Option<String> {
     (q.phrases.is_empty() && shaped(&w)).then_some(w)
 }
 
-/// Words of `workspace` similar to the query's one word (similarity at
-/// least pg_trgm's default 0.3, and at most two letters longer or shorter:
-/// a typo, not a prefix of a longer word), most similar first.
+/// Words of `workspace` other than the query's one word and similar to it,
+/// most similar first (see [`similar`]).
 pub async fn candidates(db: &PgPool, workspace: Uuid, q: &Query) -> AppResult<Vec<String>> {
     let Some(word) = correctable(q) else { return Ok(Vec::new()) };
-    Ok(sqlx::query_scalar(
-        "select term from search_term
-         where workspace_id = $1 and term % $2 and term <> $2
-           and abs(char_length(term) - char_length($2)) <= 2
-         order by similarity(term, $2) desc, term limit $3",
+    let found = similar(db, workspace, std::slice::from_ref(&word), MAX_CANDIDATES + 1).await?;
+    Ok(found.into_iter().map(|(_, t)| t).filter(|t| *t != word).take(MAX_CANDIDATES as usize).collect())
+}
+
+/// For each of `words`, up to `per_word` words of `workspace` similar to it
+/// (similarity at least pg_trgm's default 0.3, and at most two letters longer
+/// or shorter: a typo, not a prefix of a longer word), as (word, similar),
+/// in the order of `words`, most similar first. A known word is its own
+/// closest. One statement, one trigram probe per word.
+async fn similar(
+    db: &PgPool,
+    workspace: Uuid,
+    words: &[String],
+    per_word: i64,
+) -> AppResult<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "select u.w, t.term from unnest($2::text[]) with ordinality as u(w, i)
+           cross join lateral (
+             select term, similarity(term, u.w) as sim from search_term
+              where workspace_id = $1 and term % u.w and abs(char_length(term) - char_length(u.w)) <= 2
+              order by sim desc, term limit $3) t
+          order by u.i, t.sim desc, t.term",
     )
     .bind(workspace)
-    .bind(word)
-    .bind(MAX_CANDIDATES)
+    .bind(words)
+    .bind(per_word)
     .fetch_all(db)
     .await?)
 }
@@ -53,9 +69,8 @@ fn shaped(word: &str) -> bool {
 }
 
 /// For a query of 2 to [`MAX_WORDS`] plain words (no phrase), its words with
-/// each unknown one replaced by the most similar word of `workspace` (as
-/// [`candidates`] ranks them; a known word stays, being its own closest);
-/// `None` when no word changed. One statement, one trigram probe per word.
+/// each unknown one replaced by the most similar word of `workspace` (a
+/// known word stays, being its own closest); `None` when no word changed.
 pub async fn corrected_words(db: &PgPool, workspace: Uuid, q: &Query) -> AppResult<Option<Vec<String>>> {
     if !(2..=MAX_WORDS).contains(&q.words.len()) || !q.phrases.is_empty() {
         return Ok(None);
@@ -65,20 +80,10 @@ pub async fn corrected_words(db: &PgPool, workspace: Uuid, q: &Query) -> AppResu
     if asked.is_empty() {
         return Ok(None);
     }
-    let best: Vec<(String, Option<String>)> = sqlx::query_as(
-        "select u.w, (select t.term from search_term t
-                       where t.workspace_id = $1 and t.term % u.w
-                         and abs(char_length(t.term) - char_length(u.w)) <= 2
-                       order by similarity(t.term, u.w) desc, t.term limit 1)
-           from unnest($2::text[]) as u(w)",
-    )
-    .bind(workspace)
-    .bind(&asked)
-    .fetch_all(db)
-    .await?;
+    let best = similar(db, workspace, &asked, 1).await?;
     let fixed: Vec<String> = lower
         .iter()
-        .map(|w| best.iter().find(|(a, _)| a == w).and_then(|(_, b)| b.clone()).unwrap_or_else(|| w.clone()))
+        .map(|w| best.iter().find(|(a, _)| a == w).map_or_else(|| w.clone(), |(_, b)| b.clone()))
         .collect();
     Ok((fixed != lower).then_some(fixed))
 }
