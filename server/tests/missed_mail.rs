@@ -126,7 +126,7 @@ async fn missed_dms_and_mentions_are_mailed_only_to_who_is_away_and_wants_it(db:
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn a_daily_quiet_period_postpones_the_mail_to_its_end(db: PgPool) {
-    let (sink, srv) = mailing(&db).await;
+    let (_sink, srv) = mailing(&db).await;
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let fay = member(&db, &alice, "Fay", Role::Member).await;
     let (ta, tf) = (token(&db, &alice).await, token(&db, &fay).await);
