@@ -21,6 +21,7 @@ pub mod exports;
 pub mod files;
 #[cfg(feature = "ssr")]
 pub mod fuzzing;
+pub mod imports;
 pub mod invites;
 #[cfg(feature = "ssr")]
 pub mod mail;
@@ -131,6 +132,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/settings") view=admin::ui::SettingsPage/>
                     <Route path=path!("admin/retention") view=retention::ui::RetentionPage/>
                     <Route path=path!("admin/export") view=exports::ui::ExportPage/>
+                    <Route path=path!("admin/import") view=imports::ui::ImportPage/>
                     <Route path=path!("admin/invites") view=invites::ui::InvitesPage/>
                     <Route path=path!("settings/account") view=auth::account_ui::AccountPage/>
                     <Route path=path!("settings/profile") view=users::settings_ui::ProfileSettingsPage/>

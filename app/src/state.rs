@@ -36,6 +36,8 @@ pub struct AppState {
     pub mail: Arc<crate::mail::worker::Mailer>,
     /// Workspace exports.
     pub exports: crate::exports::job::Exporter,
+    /// Slack imports.
+    pub imports: crate::imports::job::Importer,
     /// The retention job (its scheduler runs on every node).
     pub retention: crate::retention::job::Retention,
     /// Web Push: the VAPID public key and the allowed endpoints.

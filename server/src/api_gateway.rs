@@ -26,7 +26,7 @@ pub const API_BODY_LIMIT: usize = 1024 * 1024;
 
 /// The API methods that are plain routes (multipart, streamed).
 pub const PLAIN_METHODS: &[&str] =
-    &["/api/files.upload", "/api/users.setPhoto", "/api/admin.settings.setIcon"];
+    &["/api/files.upload", "/api/users.setPhoto", "/api/admin.settings.setIcon", "/api/admin.import.upload"];
 
 /// The registered server-function paths, e.g. `/api/auth.test`.
 fn known_paths() -> &'static HashSet<&'static str> {

@@ -14,6 +14,7 @@ pub mod exports;
 pub mod files;
 pub mod forms;
 pub mod guard;
+pub mod imports;
 pub mod observability;
 pub mod pictures;
 pub mod pwa;
@@ -143,7 +144,13 @@ pub async fn state(cfg: &Config, db: PgPool) -> anyhow::Result<AppState> {
         app::core::ctx::Ctx::new(db.clone(), rt.hub.bus().clone()),
         files.clone(),
     );
+    let imports = app::imports::job::Importer::new(
+        app::core::ctx::Ctx::new(db.clone(), rt.hub.bus().clone()),
+        files.clone(),
+    );
+    imports.clone().start_resumer();
     Ok(AppState {
+        imports,
         push,
         search_db,
         exports,
@@ -261,6 +268,8 @@ pub async fn router(cfg: &Config, state: AppState) -> anyhow::Result<Router> {
         .route("/files/{id}/{name}", get(files::download))
         .route("/files/{id}/thumb/{size}", get(files::thumbnail))
         .route("/exports/{id}/{name}", get(exports::download))
+        .route("/api/admin.import.upload", post(imports::upload).layer(imports::body_limit()))
+        .route("/imports/{id}/report.json", get(imports::report))
         .route("/api/users.setPhoto", post(pictures::set_photo).layer(pictures::body_limit()))
         .route("/api/admin.settings.setIcon", post(pictures::set_icon).layer(pictures::body_limit()))
         .route("/avatars/{member}/{size}", get(pictures::avatar))

@@ -124,12 +124,29 @@ async fn run() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        "sample-slack-export" => {
+            // threadspace sample-slack-export OUT.zip [messages] [conversations] [people]
+            let arg = |i: usize| std::env::args().nth(i);
+            let out = arg(2).ok_or_else(|| anyhow::anyhow!("usage: threadspace sample-slack-export OUT.zip [messages] [conversations] [people]"))?;
+            let num = |i: usize, d: usize| arg(i).map(|s| s.parse::<usize>()).transpose().map(|v| v.unwrap_or(d));
+            let spec = app::imports::sample::Spec {
+                messages: num(3, 600)?,
+                conversations: num(4, 8)?,
+                people: num(5, 40)?,
+                days: 30,
+                messy: false,
+            };
+            let started = std::time::Instant::now();
+            let n = app::imports::sample::write(std::path::Path::new(&out), &spec)?;
+            println!("wrote {out}: {n} messages in {} conversations in {:.1} s", spec.conversations, started.elapsed().as_secs_f64());
+            Ok(())
+        }
         "bench-limits" => {
             let seconds = std::env::args().nth(2).map(|s| s.parse()).transpose()?.unwrap_or(10);
             server::bench_limits::run(cfg.redis_url.as_deref(), seconds).await
         }
         other => Err(anyhow::anyhow!(
-            "unknown command `{other}` (expected serve, migrate, seed-demo, reindex, search-outbox or bench-limits)"
+            "unknown command `{other}` (expected serve, migrate, seed-demo, reindex, search-outbox, sample-slack-export or bench-limits)"
         )),
     }
 }

@@ -75,6 +75,9 @@ async fn call(srv: &Srv, w: &World, row: &Row, caller: &str) -> (String, String)
             "files.upload" => client
                 .post(url)
                 .multipart(form(&[("channel", &args)], vec![("probe.txt", b"probe".to_vec())])),
+            "admin.import.upload" => client.post(url).multipart(
+                Form::new().part("file", Part::bytes(common::authz::tiny_export()).file_name("slack.zip")),
+            ),
             "users.setPhoto" | "admin.settings.setIcon" => client
                 .post(url)
                 .multipart(Form::new().part("image", Part::bytes(png(64, 64)).file_name("p.png"))),

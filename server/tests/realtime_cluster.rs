@@ -84,6 +84,7 @@ async fn presence_is_shared_and_a_killed_node_takes_its_members_offline(db: PgPo
         rt: a.rt.clone(),
         files: a.files.clone(),
         search_stats: a.search_stats.clone(),
+        imports: a.imports.clone(),
     };
     let on_c = connect(&c, &tb, json!({})).await;
     let p = presence_of(&mut watcher, &bob_id).await;

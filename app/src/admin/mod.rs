@@ -147,6 +147,10 @@ pub const AUDIT_KINDS: &[(&str, &str)] = &[
     ("retention.channel_changed", "Channel retention changed"),
     ("retention.run", "Retention run"),
     ("export.started", "Export started"),
+    ("import.uploaded", "Slack export uploaded"),
+    ("import.started", "Slack import started"),
+    ("import.cancelled", "Slack import cancelled"),
+    ("import.finished", "Slack import finished"),
 ];
 
 /// The label of an audit action (the action itself when it has none).

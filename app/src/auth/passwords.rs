@@ -31,9 +31,17 @@ pub async fn hash_password(password: String) -> AppResult<String> {
 pub async fn verify_password(password: String, hash: String) -> AppResult<bool> {
     let _permit = HASHING.acquire().await.map_err(|_| AppError::Internal)?;
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-            .unwrap_or(false)
+        match PasswordHash::new(&hash) {
+            Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+            // An account with no password (imported, not claimed yet) takes
+            // as long to refuse as any other, so timing tells nothing.
+            Err(_) => {
+                if let Ok(dummy) = PasswordHash::new(DUMMY_HASH) {
+                    let _ = Argon2::default().verify_password(password.as_bytes(), &dummy);
+                }
+                false
+            }
+        }
     })
     .await
     .map_err(|_| AppError::Internal)

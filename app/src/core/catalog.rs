@@ -66,6 +66,9 @@ pub const EMITTING: &[&str] = &[
     "conversations.setNotificationPref",
     "conversations.mute",
     "conversations.unmute",
+    // `channel_created` and `member_joined` per imported conversation once
+    // it is complete (from the job it starts); never one per message.
+    "admin.import.start",
     // `thread_follow` to the member's own sockets.
     "threads.follow",
     "threads.unfollow",
@@ -82,6 +85,9 @@ pub const SILENT: &[(&str, &str)] = &[
     ("auth.password.resetRequest", "queues a mail; nothing any client shows changes"),
     ("admin.conversations.setDefault", "admin-only setting, read on demand"),
     ("admin.export.start", "builds a zip for admins; nothing any client shows changes"),
+    ("admin.import.upload", "stores a zip for admins; nothing any client shows changes"),
+    ("admin.import.dryRun", "reads the zip and stores its report; nothing any client shows changes"),
+    ("admin.import.cancel", "stops the job; what it imported was announced as it went"),
     ("admin.retention.set", "admin-only setting, read by the retention job"),
     ("push.subscribe", "the caller's own device row, read only by the pusher"),
     ("push.unsubscribe", "the caller's own device row, read only by the pusher"),
@@ -96,6 +102,8 @@ pub const READS: &[&str] = &[
     "admin.audit.list",
     "admin.conversations.list",
     "admin.export.status",
+    "admin.import.report",
+    "admin.import.status",
     "admin.overview",
     "admin.retention.get",
     "admin.settings.get",

@@ -52,6 +52,7 @@ codes! {
         File => "file_not_found", "No such file, or you can't see it.";
         Session => "session_not_found", "No such session: it may have ended already.";
         Export => "export_not_found", "No such export.";
+        Import => "import_not_found", "No such import.";
     }
 }
 
@@ -63,6 +64,8 @@ codes! {
         NameTaken => "name_taken", "A channel with that name already exists.";
         AlreadyReacted => "already_reacted", "You already reacted with that emoji.";
         ExportRunning => "export_running", "An export is already being built: wait for it to finish.";
+        ImportRunning => "import_running", "An import or its dry run is already running in this workspace: wait for it, or cancel it.";
+        ImportState => "import_state", "This import can't do that now: check its status (the dry run comes first, and a running job must finish or be cancelled).";
         RetentionRunning => "retention_running", "A retention run is already under way: wait for it to finish.";
     }
 }
@@ -107,6 +110,7 @@ codes! {
         InvalidMultipart => "invalid_multipart", "The upload is not a valid multipart/form-data body.";
         FileTypeBlocked => "file_type_blocked", "Your workspace doesn't allow files of this type.";
         NotAnImage => "not_an_image", "That is not a PNG, JPEG, GIF or WebP image we can read.";
+        NotSlackExport => "not_a_slack_export", "That file is not a Slack export: upload the .zip file Slack made.";
         InvalidResetLink => "invalid_reset_link", "This reset link has expired or was already used. Ask for a new one.";
     }
 }

@@ -123,7 +123,12 @@ pub struct File {
 
 /// Where a file's bytes are inside the zip.
 pub fn file_path(id: Uuid, name: &str) -> String {
-    format!("__uploads/{id}/{}", safe_name(name))
+    file_path_str(&id.to_string(), name)
+}
+
+/// [`file_path`] for any file id (the importer reads Slack's ids too).
+pub fn file_path_str(id: &str, name: &str) -> String {
+    format!("__uploads/{}/{}", safe_name(id), safe_name(name))
 }
 
 /// A name usable as one path segment in a zip.

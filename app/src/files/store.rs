@@ -103,6 +103,12 @@ impl Storage {
         }
     }
 
+    /// Where an object lies on this node's disk, for a local store (an
+    /// import reads its zip in place); none for S3.
+    pub fn local_path(&self, key: &str) -> Option<PathBuf> {
+        self.local_root.as_ref().map(|r| r.join(key))
+    }
+
     /// Moves a finished temporary file into the store under `key`. The
     /// temporary file is gone afterwards, whatever happened.
     pub async fn ingest(&self, tmp: &Path, key: &str) -> AppResult<()> {

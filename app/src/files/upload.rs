@@ -273,6 +273,34 @@ impl FileService {
         Ok(staged)
     }
 
+    /// Stores content the server already holds (a file from an import's
+    /// zip) as an upload would: sniffed, image metadata stripped, and
+    /// deduplicated within the workspace. Returns the blob.
+    pub async fn store_bytes(
+        &self,
+        db: &PgPool,
+        workspace: Uuid,
+        name: &str,
+        bytes: &[u8],
+    ) -> AppResult<Uuid> {
+        if bytes.is_empty() {
+            return Err(AppError::Invalid(Rule::FileEmpty));
+        }
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(AppError::FileTooLarge);
+        }
+        let tmp = TempFile(self.tmp_dir.join(format!("{}.part", Uuid::new_v4())));
+        tokio::fs::write(&tmp.0, bytes).await.map_err(|e| io_failed("write", e))?;
+        let mimetype = sniff(&bytes[..bytes.len().min(SNIFF_BYTES)]);
+        let sha256 = Sha256::digest(bytes).to_vec();
+        let mut staged =
+            Staged { tmp, name: clean_name(name), sha256, mimetype, size: bytes.len() as u64, dims: None };
+        if is_inline_image(&staged.mimetype) {
+            self.clean_image(&mut staged).await?;
+        }
+        Ok(self.store(db, workspace, staged).await?.0)
+    }
+
     /// Strips image metadata in place and reads the dimensions.
     async fn clean_image(&self, s: &mut Staged) -> AppResult<()> {
         let _permit = self.thumbs.acquire().await.map_err(|_| AppError::Internal)?;

@@ -29,7 +29,7 @@ const ANNOUNCE: &[&str] = &[
     "admin.ownership.transfer",
 ];
 
-const UPLOAD: &[&str] = &["files.upload", "users.setPhoto", "admin.settings.setIcon"];
+const UPLOAD: &[&str] = &["files.upload", "users.setPhoto", "admin.settings.setIcon", "admin.import.upload"];
 
 const SEARCH: &[&str] = &["search.messages"];
 

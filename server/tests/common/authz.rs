@@ -100,6 +100,9 @@ pub async fn world(srv: &Srv, n: usize) -> World {
     .unwrap();
     let export = ok(srv, &t_owen, "admin.export.start", json!({"include_private": false})).await;
     let export_id = export["export"]["id"].as_str().unwrap().to_string();
+    let (s, up) = super::slack::upload(srv, &t_owen, "slack.zip", tiny_export()).await;
+    assert_eq!(s, 200, "{up}");
+    let import_id = up["import"]["id"].as_str().unwrap().to_string();
     // Mia's browser session, and a spare token of hers that others try to revoke.
     let browser = super::client();
     let (s, b) =
@@ -156,6 +159,7 @@ pub async fn world(srv: &Srv, n: usize) -> World {
         ("invite_id", invite_id),
         ("session_id", session_id),
         ("export_id", export_id),
+        ("import_id", import_id),
         ("n", n.to_string()),
     ]);
     let tokens = HashMap::from([
@@ -215,4 +219,16 @@ pub async fn snapshot(db: &sqlx::PgPool, skip: &[&str]) -> HashMap<String, Strin
         .collect::<Vec<_>>()
         .join(" union all ");
     sqlx::query_as::<_, (String, String)>(&sql).fetch_all(db).await.unwrap().into_iter().collect()
+}
+
+/// The smallest Slack export: one channel, one message.
+pub fn tiny_export() -> Vec<u8> {
+    super::slack::zip_of(&[
+        ("users.json", br#"[{"id": "U1", "name": "probe"}]"#.to_vec()),
+        ("channels.json", br#"[{"id": "C1", "name": "probe", "members": ["U1"]}]"#.to_vec()),
+        (
+            "probe/2024-01-01.json",
+            br#"[{"type": "message", "user": "U1", "ts": "1704067200.000001", "text": "hi"}]"#.to_vec(),
+        ),
+    ])
 }

@@ -15,6 +15,7 @@ pub mod files;
 pub mod mail;
 pub mod meili;
 pub mod push;
+pub mod slack;
 pub mod ws;
 use sqlx::PgPool;
 
@@ -57,6 +58,8 @@ pub struct Srv {
     pub files: std::sync::Arc<app::files::upload::FileService>,
     /// The word statistics that choose search plans.
     pub search_stats: std::sync::Arc<app::search::postgres::plan::Stats>,
+    /// The Slack importer (tests run its jobs directly too).
+    pub imports: app::imports::job::Importer,
 }
 
 /// A configuration for tests: a throwaway data directory, generous IP limit.
@@ -131,9 +134,10 @@ impl Srv {
         let rt = state.rt.clone();
         let files = state.files.clone();
         let search_stats = state.search_stats.clone();
+        let imports = state.imports.clone();
         let app = server::router(&cfg, state).await.unwrap();
         tokio::spawn(server::serve(listener, app, rt.clone()));
-        Srv { url: format!("http://{addr}"), db, client: client(), cfg, rt, files, search_stats }
+        Srv { url: format!("http://{addr}"), db, client: client(), cfg, rt, files, search_stats, imports }
     }
 
     /// Calls an API method as a browser would (same-origin, with cookies).

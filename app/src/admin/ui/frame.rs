@@ -63,6 +63,7 @@ pub fn AdminNav() -> impl IntoView {
             <A href="/admin/settings">"Settings"</A>
             <A href="/admin/retention">"Retention"</A>
             <A href="/admin/export">"Export"</A>
+            <A href="/admin/import">"Import"</A>
             <A href="/admin/audit-log">"Audit log"</A>
         </nav>
     }

@@ -1,0 +1,425 @@
+//! Slack import (`admin.import.*`): the dry run's counts are what the import
+//! stores; importing twice stores nothing more; a crash halfway and a
+//! resume give what one clean run gives; what Slack says comes out right
+//! (people, threads, reactions, edits, bots, files, system lines, markup);
+//! search finds imported messages; history pages are in `ts` order; and
+//! only admins of the workspace reach any of it.
+
+mod common;
+
+use app::auth::Role;
+use app::imports::sample::Spec;
+use common::slack::{checked, imported, sample, settle, upload, zip_of};
+use common::ws::token;
+use common::{assert_error, member, owner, Srv};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+async fn n(db: &PgPool, sql: &str, ws: Uuid) -> i64 {
+    sqlx::query_scalar(sql).bind(ws).fetch_one(db).await.unwrap()
+}
+
+/// What a workspace holds from imports, in comparable form: every imported
+/// message (channel, seq, key, author, thread, text, html, reply count,
+/// edited, deleted), reactions and files, and each channel's members.
+async fn digest(db: &PgPool, ws: Uuid) -> Vec<String> {
+    sqlx::query_scalar(
+        "select concat_ws('|', coalesce(c.name, c.kind), g.seq, g.client_msg_id, m.display_name, g.thread_seq,
+                          g.also_in_channel, g.body,
+                          regexp_replace(g.html, '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', 'ID', 'g'),
+                          g.reply_count, g.edited_at, g.deleted_at, g.created_at,
+                          (select string_agg(r.emoji || ':' || rm.display_name, ',' order by r.emoji, rm.display_name)
+                             from reaction r join member rm using (member_id) where r.channel_id = g.channel_id and r.seq = g.seq),
+                          (select string_agg(f.name, ',' order by f.position) from file f
+                            where f.channel_id = g.channel_id and f.seq = g.seq),
+                          (select count(*) from channel_member cm where cm.channel_id = c.channel_id))
+           from message g join channel c using (channel_id) join member m on m.member_id = g.member_id
+          where c.workspace_id = $1 and g.client_msg_id like 'slack%'
+          order by coalesce(c.name, c.kind), c.created_at, g.seq",
+    )
+    .bind(ws)
+    .fetch_all(db)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn the_dry_run_counts_what_the_import_stores_and_twice_stores_nothing_more(db: PgPool) {
+    let srv = Srv::start(db.clone()).await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let tok = token(&db, &alice).await;
+    let ws = alice.workspace_id;
+    let spec = Spec { people: 30, conversations: 12, messages: 900, days: 4, messy: true };
+    let (id, report) = checked(&srv, &tok, sample(&spec), false).await;
+    // The dry run wrote nothing but its report.
+    assert_eq!(n(&db, "select count(*) from import_person where workspace_id = $1", ws).await, 0);
+    assert_eq!(n(&db, "select count(*) from channel where workspace_id = $1", ws).await, 1);
+    let t = &report["totals"];
+    assert_eq!(t["conversations"], 12, "{t}");
+    assert!(t["threads"].as_u64().unwrap() > 10 && t["reactions"].as_u64().unwrap() > 50, "{t}");
+    assert!(t["files"].as_u64().unwrap() >= 1 && t["files_missing"].as_u64().unwrap() >= 1, "{t}");
+    assert_eq!(report["people"]["listed"], 30);
+    assert_eq!(report["people"]["missing"], 2, "U99999 and USLACKBOT: {}", report["people"]);
+    assert_eq!(report["people"]["bots"], 1);
+    let problems: Vec<String> = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| format!("{} {} {}", p["file"], p["line"], p["message"]))
+        .collect();
+    assert!(problems.iter().any(|p| p.contains("2023-12-31.json") && p.contains(" 3 ")), "{problems:?}");
+    assert!(problems.iter().any(|p| p.contains("weird_subtype")), "{problems:?}");
+    assert!(problems.iter().any(|p| p.contains(":partyparrot:")), "{problems:?}");
+
+    let done = imported(&srv, &tok, &id).await;
+    assert_eq!(done["messages_done"], t["messages"], "{done}");
+    let stored = |sql: String| {
+        let db = db.clone();
+        async move { n(&db, &sql, ws).await }
+    };
+    let rows = |extra: &str| {
+        format!(
+            "select count(*) from message g join channel c using (channel_id)
+              where c.workspace_id = $1 and g.client_msg_id like 'slack%' {extra}"
+        )
+    };
+    assert_eq!(stored(rows("")).await, t["messages"].as_i64().unwrap());
+    assert_eq!(stored(rows("and g.thread_seq is not null")).await, t["replies"].as_i64().unwrap());
+    assert_eq!(stored(rows("and g.reply_count > 0")).await, t["threads"].as_i64().unwrap());
+    assert_eq!(
+        stored(
+            "select count(*) from reaction r join channel c using (channel_id) where c.workspace_id = $1"
+                .into()
+        )
+        .await,
+        t["reactions"].as_i64().unwrap()
+    );
+    assert_eq!(
+        stored("select count(*) from file where workspace_id = $1".into()).await,
+        t["files"].as_i64().unwrap()
+    );
+    assert_eq!(
+        stored("select count(*) from import_conversation where workspace_id = $1 and done".into()).await,
+        12
+    );
+    let channels = stored("select count(*) from channel where workspace_id = $1".into()).await;
+    // Owner, 30 listed, 2 referenced but not listed, 1 bot.
+    assert_eq!(stored("select count(*) from member where workspace_id = $1".into()).await, 1 + 30 + 2 + 1);
+    // Imported people are deactivated and cannot sign in.
+    assert_eq!(
+        stored("select count(*) from member where workspace_id = $1 and deactivated_at is null".into()).await,
+        1
+    );
+
+    // History pages are in ts order: seq order is created_at order in every channel.
+    let out_of_order = stored(
+        "select count(*) from (select g.created_at < lag(g.created_at) over (partition by g.channel_id order by g.seq) as bad
+           from message g join channel c using (channel_id) where c.workspace_id = $1) x where bad"
+            .into(),
+    )
+    .await;
+    assert_eq!(out_of_order, 0);
+    let general: Uuid = sqlx::query_scalar(
+        "select channel_id from channel where workspace_id = $1 and name = 'general-slack'",
+    )
+    .bind(ws)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    let (s, h) =
+        srv.call_bearer(&tok, "conversations.history", json!({"channel": general, "limit": 50})).await;
+    assert_eq!(s, 200, "{h}");
+    let times: Vec<String> = h["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["created_at"].as_str().unwrap().to_string())
+        .collect();
+    assert!(times.len() == 50 && times.windows(2).all(|w| w[0] >= w[1]), "newest first: {times:?}");
+    // Search finds imported messages.
+    let (s, r) = srv.call_bearer(&tok, "search.messages", json!({"query": "dashboard latency"})).await;
+    assert_eq!(s, 200, "{r}");
+    assert!(r["messages"]["total"].as_i64().unwrap() > 0, "{r}");
+
+    // Importing the same export again (dry run, then import) adds nothing.
+    let before = digest(&db, ws).await;
+    let (id2, again) = checked(&srv, &tok, sample(&spec), false).await;
+    assert!(again["conversations"].as_array().unwrap().iter().all(|c| c["action"] == "again"), "{again}");
+    imported(&srv, &tok, &id2).await;
+    assert_eq!(digest(&db, ws).await, before);
+    assert_eq!(stored("select count(*) from member where workspace_id = $1".into()).await, 34);
+    assert_eq!(stored("select count(*) from channel where workspace_id = $1".into()).await, channels);
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_crash_halfway_and_a_resume_give_what_one_clean_run_gives(db: PgPool) {
+    let mut srv = Srv::start(db.clone()).await;
+    srv.imports.batch = 40;
+    let spec = Spec { people: 12, conversations: 6, messages: 700, days: 3, messy: true };
+    let mut digests = Vec::new();
+    for (i, crash) in [false, true].into_iter().enumerate() {
+        let admin = owner(&db, &format!("owner{i}@x.io"), "Acme").await;
+        let tok = token(&db, &admin).await;
+        let (id, report) = checked(&srv, &tok, sample(&spec), false).await;
+        let (s, v) = srv.call_bearer(&tok, "admin.import.cancel", json!({"import": id})).await;
+        assert_eq!(s, 200, "{v}");
+        let uuid = Uuid::parse_str(&id).unwrap();
+        // Mark it importing without a running job, then run it by hand.
+        sqlx::query("update import_job set status = 'importing' where import_id = $1")
+            .bind(uuid)
+            .execute(&db)
+            .await
+            .unwrap();
+        if crash {
+            // Stops after 5 batches as a killed node would: no end recorded.
+            let r = srv.imports.run(uuid, Some(5)).await;
+            assert!(r.is_err(), "{r:?}");
+            let (status, done): (String, i64) =
+                sqlx::query_as("select status, messages_done from import_job where import_id = $1")
+                    .bind(uuid)
+                    .fetch_one(&db)
+                    .await
+                    .unwrap();
+            assert_eq!((status.as_str(), done), ("importing", 200));
+            let partial: i64 = n(&db, "select count(*) from message g join channel c using (channel_id) where c.workspace_id = $1 and g.client_msg_id like 'slack%'", admin.workspace_id).await;
+            assert_eq!(partial, 200);
+        }
+        assert_eq!(srv.imports.run(uuid, None).await.unwrap(), "done");
+        let i = settle(&srv, &tok, &id).await;
+        assert_eq!(i["status"], "done");
+        assert_eq!(i["messages_done"], report["totals"]["messages"]);
+        digests.push(digest(&db, admin.workspace_id).await);
+    }
+    assert!(digests[0].len() > 700);
+    assert_eq!(digests[0].len(), digests[1].len());
+    for (clean, resumed) in digests[0].iter().zip(&digests[1]) {
+        assert_eq!(clean, resumed);
+    }
+}
+
+fn json_bytes(v: Value) -> Vec<u8> {
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn what_slack_says_comes_out_right(db: PgPool) {
+    let srv = Srv::start(db.clone()).await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let tok = token(&db, &alice).await;
+    let ws = alice.workspace_id;
+    let (s, c) = srv.call_bearer(&tok, "conversations.create", json!({"name": "random"})).await;
+    assert_eq!(s, 200, "{c}");
+    let users = json!([
+        {"id": "UALICE", "name": "alice", "profile": {"display_name": "Alice Here", "email": "ALICE@x.io"}},
+        {"id": "UBOB", "name": "bob", "real_name": "Bob Builder", "tz": "America/New_York", "is_admin": true,
+         "profile": {"display_name": "", "real_name": "Bob Builder", "title": "Builder", "email": "bob@y.io"}},
+        {"id": "UGUS", "name": "gus", "is_restricted": true, "profile": {"display_name": "Gus", "email": "gus@y.io"}},
+    ]);
+    let channels = json!([
+        {"id": "CRAND", "name": "random", "created": 1700000000, "members": ["UALICE", "UBOB"],
+         "topic": {"value": "Anything <goes>"}, "purpose": {"value": "Chat"}},
+        {"id": "COLD", "name": "old-stuff", "is_archived": true, "members": ["UBOB"]},
+    ]);
+    let groups = json!([{"id": "GSEC", "name": "secret", "members": ["UBOB", "UGUS"]}]);
+    let dms = json!([{"id": "DAB", "members": ["UALICE", "UBOB"]}]);
+    let day = json!([
+        {"type": "message", "user": "UBOB", "ts": "1700000100.000100", "text": "*Launch* plan for <#COLD|old-stuff> &amp; <@UALICE>: <https://e.com/x|the doc> &lt;script&gt;",
+         "thread_ts": "1700000100.000100", "reply_count": 2,
+         "reactions": [{"name": "+1", "users": ["UALICE", "UGUS"], "count": 2}, {"name": "tada::skin-tone-2", "users": ["UBOB"], "count": 1}],
+         "edited": {"user": "UBOB", "ts": "1700000200.000000"}},
+        {"type": "message", "user": "UALICE", "ts": "1700000150.000001", "thread_ts": "1700000100.000100", "text": "On it"},
+        {"type": "message", "subtype": "thread_broadcast", "user": "UGHOST", "ts": "1700000160.000001",
+         "thread_ts": "1700000100.000100", "text": "Also to the channel"},
+        {"type": "message", "subtype": "channel_join", "user": "UGUS", "ts": "1700000050.000000", "text": "<@UGUS> has joined the channel"},
+        {"type": "message", "subtype": "bot_message", "bot_id": "B1", "username": "ci-bot", "ts": "1700000300.000000",
+         "text": "", "attachments": [{"title": "Build 7", "text": "passed", "fallback": "Build 7 passed"}]},
+        {"type": "message", "subtype": "file_share", "user": "UBOB", "ts": "1700000400.000000", "text": "two files",
+         "files": [{"id": "F1", "name": "notes.txt", "size": 11, "url_private": "__uploads/F1/notes.txt"},
+                   {"id": "F2", "name": "deck.pdf", "size": 2048, "url_private": "https://files.slack.com/files-pri/T-F2/deck.pdf"}]},
+        {"type": "message", "subtype": "me_message", "user": "UALICE", "ts": "1700000500.000000", "text": "waves"},
+    ]);
+    let zip = zip_of(&[
+        ("users.json", json_bytes(users)),
+        ("channels.json", json_bytes(channels)),
+        ("groups.json", json_bytes(groups)),
+        ("dms.json", json_bytes(dms)),
+        ("random/2023-11-14.json", json_bytes(day)),
+        (
+            "random/2023-11-15.json",
+            b"[{\"type\": \"message\",\n \"ts\": \"1700090000.0\", \"text\": 5}\n]".to_vec(),
+        ),
+        (
+            "old-stuff/2023-11-14.json",
+            json_bytes(
+                json!([{"type": "message", "user": "UBOB", "ts": "1700000000.000001", "text": "old"}]),
+            ),
+        ),
+        (
+            "secret/2023-11-14.json",
+            json_bytes(
+                json!([{"type": "message", "user": "UGUS", "ts": "1700000001.000001", "text": "psst"}]),
+            ),
+        ),
+        (
+            "DAB/2023-11-14.json",
+            json_bytes(
+                json!([{"type": "message", "user": "UALICE", "ts": "1700000002.000001", "text": "hi bob"}]),
+            ),
+        ),
+        ("__uploads/F1/notes.txt", b"hello notes".to_vec()),
+    ]);
+    // Merge: "random" exists here, so it is merged into.
+    let (id, report) = checked(&srv, &tok, zip, true).await;
+    assert_eq!(report["people"]["matched"], 1, "{}", report["people"]);
+    assert_eq!(report["people"]["missing"], 1, "UGHOST: {}", report["people"]);
+    let random = report["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["slack_id"] == "CRAND")
+        .unwrap()
+        .clone();
+    assert_eq!((random["action"].as_str(), random["target"].as_str()), (Some("merge"), Some("random")));
+    assert_eq!(random["counts"]["messages"], 7, "{random}");
+    assert_eq!(random["counts"]["replies"], 2);
+    assert_eq!(random["counts"]["reactions"], 3);
+    assert_eq!(
+        (random["counts"]["files"].as_u64(), random["counts"]["files_missing"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let line = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["file"] == "random/2023-11-15.json")
+        .unwrap()
+        .clone();
+    assert_eq!(line["line"], 2, "{line}");
+    imported(&srv, &tok, &id).await;
+
+    let q = |sql: &str, seq: i64| {
+        let db = db.clone();
+        let sql = sql.to_string();
+        async move {
+            sqlx::query_as::<_, (String, String, String, Option<i64>, bool, i32, bool, bool)>(&sql)
+                .bind(ws)
+                .bind(seq)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let sel = "select m.display_name, g.body, g.html, g.thread_seq, g.also_in_channel, g.reply_count,
+                      g.edited_at is not null, g.client_msg_id like 'slack!%'
+                 from message g join channel c using (channel_id) join member m on m.member_id = g.member_id
+                where c.workspace_id = $1 and c.name = 'random' and g.seq = $2";
+    // Seqs follow ts: the join (…050) is 1, the root (…100) 2, replies 3 and 4.
+    let join = q(sel, 1).await;
+    assert_eq!((join.0.as_str(), join.7), ("Gus", true), "{join:?}");
+    let root = q(sel, 2).await;
+    assert_eq!(root.0, "Bob Builder");
+    assert!(root.2.contains("<strong>Launch</strong>"), "{}", root.2);
+    assert!(root.2.contains("class=\"mention\"") && root.2.contains("@alice<"), "{}", root.2);
+    assert!(root.2.contains("href=\"https://e.com/x\"") && root.2.contains("&lt;script&gt;"), "{}", root.2);
+    assert!(root.2.contains(">#old-stuff</a>") && !root.2.contains("<script"), "{}", root.2);
+    assert_eq!((root.3, root.5, root.6), (None, 2, true));
+    let reply = q(sel, 3).await;
+    assert_eq!((reply.0.as_str(), reply.3, reply.4), ("alice", Some(2), false));
+    let broadcast = q(sel, 4).await;
+    assert_eq!((broadcast.0.as_str(), broadcast.3, broadcast.4), ("Unknown (UGHOST)", Some(2), true));
+    let bot = q(sel, 5).await;
+    assert_eq!(bot.0, "ci-bot");
+    assert!(bot.1.contains("Build 7") && bot.1.contains("passed"), "{}", bot.1);
+    let files = q(sel, 6).await;
+    assert!(files.1.contains("deck.pdf") && files.1.contains("not in the export"), "{}", files.1);
+    let me = q(sel, 7).await;
+    assert!(me.2.contains("<em>waves</em>"), "{}", me.2);
+    let reactions: Vec<(String, String)> = sqlx::query_as(
+        "select r.emoji, m.display_name from reaction r join member m using (member_id)
+          join channel c using (channel_id) where c.workspace_id = $1 and c.name = 'random' order by 1, 2",
+    )
+    .bind(ws)
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        reactions,
+        vec![("🎉".into(), "Bob Builder".into()), ("👍".into(), "Gus".into()), ("👍".into(), "alice".into())]
+    );
+    let (file, bytes): (String, i64) = sqlx::query_as(
+        "select f.name, b.size from file f join blob b using (blob_id) where f.workspace_id = $1",
+    )
+    .bind(ws)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!((file.as_str(), bytes), ("notes.txt", 11));
+    // People: Alice matched (her name here kept), Bob new, deactivated, with his profile.
+    let bob: (String, String, String, String, bool) = sqlx::query_as(
+        "select m.role, m.title, m.time_zone, a.password_hash, m.deactivated_at is not null
+           from member m join account a using (account_id) where a.email = 'bob@y.io' and m.workspace_id = $1",
+    )
+    .bind(ws)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(bob, ("admin".into(), "Builder".into(), "America/New_York".into(), "!imported".into(), true));
+    assert_eq!(
+        n(&db, "select count(*) from member where workspace_id = $1 and deactivated_at is null", ws).await,
+        1,
+        "only Alice is active"
+    );
+    // Conversations: the private channel with its members, the archived
+    // one archived, the DM between Alice and Bob, the topic kept.
+    let chans: Vec<(String, Option<String>, bool, i32, String)> = sqlx::query_as(
+        "select kind, name, archived_at is not null, member_count, topic from channel where workspace_id = $1 order by kind, name",
+    )
+    .bind(ws)
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert!(chans.contains(&("private".into(), Some("secret".into()), false, 2, "".into())), "{chans:?}");
+    assert!(chans.contains(&("public".into(), Some("old-stuff".into()), true, 1, "".into())), "{chans:?}");
+    assert!(chans.iter().any(|c| c.0 == "dm" && c.3 == 2), "{chans:?}");
+    // Alice sees the DM and its message, as read (not unread).
+    let (s, list) = srv.call_bearer(&tok, "conversations.list", json!({"types": "im"})).await;
+    assert_eq!(s, 200, "{list}");
+    let audit =
+        n(&db, "select count(*) from audit_log where workspace_id = $1 and action like 'import.%'", ws).await;
+    assert_eq!(audit, 3, "uploaded, started, finished");
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn only_admins_of_the_workspace_reach_an_import(db: PgPool) {
+    let srv = Srv::start(db.clone()).await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let bob = member(&db, &alice, "Bob", Role::Member).await;
+    let olga = owner(&db, "olga@o.io", "Other").await;
+    let (ta, tb, to) = (token(&db, &alice).await, token(&db, &bob).await, token(&db, &olga).await);
+    let zip = sample(&Spec { messages: 30, conversations: 4, people: 5, days: 1, messy: false });
+    assert_error(&upload(&srv, &tb, "x.zip", zip.clone()).await, 404, "unknown_method");
+    assert_error(&upload(&srv, &ta, "x.zip", b"not a zip at all".to_vec()).await, 400, "not_a_slack_export");
+    assert_eq!(common::count(&db, "import_job").await, 0);
+    let (s, v) = upload(&srv, &ta, "x.zip", zip).await;
+    assert_eq!(s, 200, "{v}");
+    let id = v["import"]["id"].as_str().unwrap().to_string();
+    for m in ["admin.import.dryRun", "admin.import.start", "admin.import.cancel", "admin.import.report"] {
+        assert_error(&srv.call_bearer(&tb, m, json!({"import": id})).await, 404, "unknown_method");
+        assert_error(&srv.call_bearer(&to, m, json!({"import": id})).await, 404, "import_not_found");
+    }
+    // The import comes after the dry run, never before.
+    assert_error(
+        &srv.call_bearer(&ta, "admin.import.start", json!({"import": id})).await,
+        409,
+        "import_state",
+    );
+    let res = srv
+        .client
+        .get(format!("{}/imports/{id}/report.json", srv.url))
+        .bearer_auth(&to)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}
