@@ -49,7 +49,7 @@ for (const scheme of ["light", "dark"] as const) {
     await api(page.request, baseURL!, "reactions.add", { channel, seq: root.message.seq, emoji: "thumbsup" });
 
     const pages = ["/", "/people", "/channels", "/dms/new", "/admin", "/admin/members", `/admin/members/${userId}`,
-      "/admin/channels", "/admin/invites", "/admin/settings", "/admin/retention", "/admin/export", "/admin/audit-log", "/forgot", "/reset/tsr_notreal", "/settings/profile", "/settings/preferences", "/settings/account", "/settings/tokens", "/search?q=release"];
+      "/admin/channels", "/admin/invites", "/admin/settings", "/admin/retention", "/admin/export", "/admin/import", "/admin/audit-log", "/forgot", "/reset/tsr_notreal", "/settings/profile", "/settings/preferences", "/settings/account", "/settings/tokens", "/search?q=release"];
     for (const path of pages) {
       await page.goto(path);
       await hydrated(page);

@@ -181,9 +181,15 @@ async fn a_crash_halfway_and_a_resume_give_what_one_clean_run_gives(db: PgPool) 
                     .fetch_one(&db)
                     .await
                     .unwrap();
-            assert_eq!((status.as_str(), done), ("importing", 200));
-            let partial: i64 = n(&db, "select count(*) from message g join channel c using (channel_id) where c.workspace_id = $1 and g.client_msg_id like 'slack%'", admin.workspace_id).await;
-            assert_eq!(partial, 200);
+            let partial: i64 = n(
+                &db,
+                "select count(*) from message g join channel c using (channel_id)
+                  where c.workspace_id = $1 and g.client_msg_id like 'slack%'",
+                admin.workspace_id,
+            )
+            .await;
+            assert_eq!(status, "importing");
+            assert!(done == partial && partial > 0 && partial <= 200, "{done} {partial}");
         }
         assert_eq!(srv.imports.run(uuid, None).await.unwrap(), "done");
         let i = settle(&srv, &tok, &id).await;
@@ -422,4 +428,75 @@ async fn only_admins_of_the_workspace_reach_an_import(db: PgPool) {
         .await
         .unwrap();
     assert_eq!(res.status(), 404);
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn an_imported_person_claims_their_account_only_through_an_invite_to_their_address(db: PgPool) {
+    let sink = common::mail::smtp_sink().await;
+    let srv = Srv::start_with(db.clone(), |c| c.smtp_url = Some(sink.url.clone())).await;
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let tok = token(&db, &alice).await;
+    let zip = zip_of(&[
+        (
+            "users.json",
+            json_bytes(json!([{"id": "UBOB", "name": "bob", "profile": {"email": "bob@y.io"}},
+                              {"id": "UGUS", "name": "gus", "profile": {"email": "gus@y.io"}}])),
+        ),
+        ("channels.json", json_bytes(json!([{"id": "C1", "name": "team", "members": ["UBOB", "UGUS"]}]))),
+        (
+            "team/2024-01-01.json",
+            json_bytes(
+                json!([{"type": "message", "user": "UBOB", "ts": "1704067200.000001", "text": "from Slack"}]),
+            ),
+        ),
+    ]);
+    let (id, _) = checked(&srv, &tok, zip, false).await;
+    imported(&srv, &tok, &id).await;
+    let bob: Uuid = sqlx::query_scalar("select member_id from import_person where slack_id = 'UBOB'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    // Nobody signs in to an imported account.
+    let login = json!({"email": "bob@y.io", "password": common::PASSWORD});
+    assert_error(
+        &srv.call_with(&common::client(), "auth.login", login.clone()).await,
+        401,
+        "invalid_credentials",
+    );
+    // A link invite (not sent to Gus's address) does not let anyone claim Gus.
+    let (s, link) = srv
+        .call_bearer(&tok, "invites.create", json!({"role": "member", "expires_in_hours": 24, "max_uses": 5}))
+        .await;
+    assert_eq!(s, 200, "{link}");
+    let link_token = link["url"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let as_gus = json!({"token": link_token, "email": "gus@y.io", "password": common::PASSWORD, "display_name": "Gus"});
+    assert_error(
+        &srv.call_with(&common::client(), "invites.accept", as_gus).await,
+        401,
+        "invalid_credentials",
+    );
+    // An invite sent to Bob's address lets him set a password and become the imported Bob.
+    let send = json!({"role": "member", "expires_in_hours": 24, "max_uses": 1, "email": "bob@y.io"});
+    let (s, b) = srv.call_bearer(&tok, "invites.create", send).await;
+    assert_eq!(s, 200, "{b}");
+    let mail = sink.wait_for("bob@y.io").await;
+    let at = mail.find("/invite/tsi_").expect("an invite link") + "/invite/".len();
+    let invite: String =
+        mail[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+    let accept =
+        json!({"token": invite, "email": "bob@y.io", "password": common::PASSWORD, "display_name": "Bob B"});
+    let (s, b) = srv.call_with(&common::client(), "invites.accept", accept).await;
+    assert_eq!(s, 200, "{b}");
+    let (active, name, authored): (bool, String, i64) = sqlx::query_as(
+        "select m.deactivated_at is null, m.display_name, (select count(*) from message where member_id = m.member_id)
+           from member m where m.member_id = $1",
+    )
+    .bind(bob)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!((active, name.as_str(), authored), (true, "Bob B", 1));
+    assert_eq!(n(&db, "select count(*) from member where workspace_id = $1", alice.workspace_id).await, 3);
+    let (s, me) = srv.call_with(&common::client(), "auth.login", login).await;
+    assert_eq!(s, 200, "{me}");
 }

@@ -100,6 +100,23 @@ impl AccountPlan {
                 insert_account(tx, account_id, email, &password_hash).await?;
                 Ok(account_id)
             }
+            AccountPlan::Claim { account_id, password_hash } => {
+                let claimed = sqlx::query(
+                    "update account set password_hash = $2 where account_id = $1 and password_hash = $3",
+                )
+                .bind(account_id)
+                .bind(&password_hash)
+                .bind(super::passwords::UNCLAIMED)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if claimed == 1 {
+                    Ok(account_id)
+                } else {
+                    // Claimed by someone else a moment ago.
+                    Err(AppError::InvalidCredentials)
+                }
+            }
         }
     }
 }

@@ -47,6 +47,11 @@ pub async fn verify_password(password: String, hash: String) -> AppResult<bool> 
     .map_err(|_| AppError::Internal)
 }
 
+/// The password hash of an account created by a Slack import: no password
+/// verifies against it, and an invite sent to its email address may set
+/// one (the person claims the account; see `invites::actions::accept`).
+pub const UNCLAIMED: &str = "!imported";
+
 /// A hash of a well-formed password that nobody knows, verified when the email
 /// is unknown so that both failure paths take the same time.
 pub(super) const DUMMY_HASH: &str =

@@ -13,7 +13,16 @@ use crate::error::{AppError, AppResult};
 /// or a new one whose hash is ready to insert.
 pub enum AccountPlan {
     Existing(Uuid),
-    New { account_id: Uuid, password_hash: String },
+    New {
+        account_id: Uuid,
+        password_hash: String,
+    },
+    /// An imported account with no password yet: claimed by setting one
+    /// (only through an invite sent to its address).
+    Claim {
+        account_id: Uuid,
+        password_hash: String,
+    },
 }
 
 /// Looks up `email`. An existing account must match `password` (else
@@ -29,6 +38,13 @@ pub async fn find_or_plan_account(
         .fetch_optional(db)
         .await?;
     match existing {
+        Some(a) if a.password_hash == super::passwords::UNCLAIMED => {
+            validate_password(password)?;
+            Ok(AccountPlan::Claim {
+                account_id: a.account_id,
+                password_hash: hash_password(password.to_string()).await?,
+            })
+        }
         Some(a) => {
             if verify_password(password.to_string(), a.password_hash).await? {
                 Ok(AccountPlan::Existing(a.account_id))

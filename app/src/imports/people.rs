@@ -15,10 +15,6 @@ use super::{People, Report};
 use crate::auth::Role;
 use crate::error::AppResult;
 
-/// The password hash of an imported account: no password verifies against
-/// it, and an email invite to its address may set one (see `invites`).
-pub const UNCLAIMED: &str = "!imported";
-
 /// Someone to create or match.
 #[derive(Debug, Clone)]
 pub struct Person {
@@ -179,7 +175,7 @@ pub async fn ensure(
                 sqlx::query("insert into account (account_id, email, password_hash) values ($1, $2, $3)")
                     .bind(id)
                     .bind(&email)
-                    .bind(UNCLAIMED)
+                    .bind(crate::auth::passwords::UNCLAIMED)
                     .execute(&mut *tx)
                     .await?;
                 id

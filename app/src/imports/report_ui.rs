@@ -25,7 +25,8 @@ pub fn ReportView(id: Uuid) -> impl IntoView {
     }
 }
 
-fn plural(n: u64, what: &str) -> String {
+/// "1 message", "3 messages".
+pub(super) fn plural(n: u64, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 

@@ -2,14 +2,15 @@
 //! stores its report without writing anything else, and the import, which
 //! writes what the report announced.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use uuid::Uuid;
 
-use super::model::{self, Source};
+use super::model::{self, Conv, Source};
 use super::mrkdwn::Names;
-use super::write::{self, Outcome, Writer};
+use super::write::{self, Outcome, Target, Writer};
 use super::{people, ConversationReport, Counts, Report};
 use crate::core::ctx::Ctx;
 use crate::db::audit;
@@ -133,12 +134,13 @@ pub async fn import(
     workspace: Uuid,
     path: &Path,
     merge: bool,
-    mut budget: Option<usize>,
+    budget: Option<usize>,
 ) -> AppResult<String> {
     let report = super::queries::report(ctx, workspace, id).await?.ok_or(AppError::Internal)?;
-    let mut src = Source::open(path).map_err(failed)?;
+    let src = Source::open(path).map_err(failed)?;
     let persons = people::persons(&src.users, &report);
     let mut tx = ctx.begin().await?;
+    write::bulk(&mut tx).await?;
     let people = people::ensure(&mut tx, workspace, &persons).await?;
     let members: Vec<Uuid> = people.values().copied().collect::<HashSet<_>>().into_iter().collect();
     let names: HashMap<Uuid, String> =
@@ -148,7 +150,7 @@ pub async fn import(
             .await?
             .into_iter()
             .collect();
-    let mut targets = write::channels(&mut tx, workspace, &src.convs, merge, &people).await?;
+    let targets = write::channels(&mut tx, workspace, &src.convs, merge, &people).await?;
     sqlx::query("update import_job set conversations_total = $2, heartbeat_at = now() where import_id = $1")
         .bind(id)
         .bind(src.convs.len() as i32)
@@ -166,19 +168,22 @@ pub async fn import(
         dir.channels.insert(slack.clone(), (format!("/c/{}", t.channel), name));
     }
     let writer = Writer { ctx, files, workspace, import: id, people: &people, names: &names, batch };
-    for conv in src.convs.clone() {
-        let Some(mut target) = targets.remove(&conv.info.id) else { continue };
-        if target.done {
-            continue;
-        }
-        if !still(ctx, id, "importing").await? {
-            return Ok("stopped".into());
-        }
-        let msgs = model::messages(&mut src, &conv, &dir);
-        match writer.messages(&mut src, &conv.info.id, &mut target, &msgs, &mut budget).await? {
-            Outcome::Stopped => return Ok("stopped".into()),
-            Outcome::Complete => writer.finish(&conv, &mut target).await?,
-        }
+    // Two workers, each with its own reader and connection: Postgres does
+    // most of the work, one core per connection. Conversations that land
+    // in the same channel go to the same worker, so their seqs keep `ts`
+    // order.
+    let budget = Cell::new(budget);
+    let shares = share(&src.convs, &targets, &report, WORKERS);
+    let workers = shares.into_iter().map(|convs| {
+        let mine: HashMap<String, Target> = convs
+            .iter()
+            .filter_map(|c| targets.get(&c.info.id).map(|t| (c.info.id.clone(), t.clone())))
+            .collect();
+        worker(&writer, path, &dir, convs, mine, &budget)
+    });
+    let ends = futures_util::future::try_join_all(workers).await?;
+    if ends.contains(&Outcome::Stopped) {
+        return Ok("stopped".into());
     }
     let mut tx = ctx.begin().await?;
     let done = sqlx::query(
@@ -200,4 +205,59 @@ pub async fn import(
     }
     tx.commit().await?;
     Ok("done".into())
+}
+
+/// How many conversations are written at once.
+const WORKERS: usize = 2;
+
+/// Splits the conversations into `n` shares of about the same number of
+/// messages (the dry run counted them), keeping conversations that go to
+/// the same channel together.
+fn share(convs: &[Conv], targets: &HashMap<String, Target>, report: &Report, n: usize) -> Vec<Vec<Conv>> {
+    let size: HashMap<&str, u64> =
+        report.conversations.iter().map(|c| (c.slack_id.as_str(), c.counts.messages)).collect();
+    let mut groups: HashMap<Uuid, (u64, Vec<Conv>)> = HashMap::new();
+    for c in convs {
+        let Some(t) = targets.get(&c.info.id) else { continue };
+        let g = groups.entry(t.channel).or_default();
+        g.0 += size.get(c.info.id.as_str()).copied().unwrap_or(0);
+        g.1.push(c.clone());
+    }
+    let mut groups: Vec<(u64, Vec<Conv>)> = groups.into_values().collect();
+    groups.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1[0].info.id.cmp(&b.1[0].info.id)));
+    let mut shares: Vec<(u64, Vec<Conv>)> = (0..n.max(1)).map(|_| (0, Vec::new())).collect();
+    for (weight, convs) in groups {
+        if let Some(s) = shares.iter_mut().min_by_key(|s| s.0) {
+            s.0 += weight;
+            s.1.extend(convs);
+        }
+    }
+    shares.into_iter().map(|s| s.1).collect()
+}
+
+/// Writes a share of the conversations with a reader of its own.
+async fn worker(
+    writer: &Writer<'_>,
+    path: &Path,
+    dir: &Directory,
+    convs: Vec<Conv>,
+    mut targets: HashMap<String, Target>,
+    budget: &Cell<Option<usize>>,
+) -> AppResult<Outcome> {
+    let mut src = Source::open(path).map_err(failed)?;
+    for conv in convs {
+        let Some(mut target) = targets.remove(&conv.info.id) else { continue };
+        if target.done {
+            continue;
+        }
+        if !still(writer.ctx, writer.import, "importing").await? {
+            return Ok(Outcome::Stopped);
+        }
+        let msgs = model::messages(&mut src, &conv, dir);
+        match writer.messages(&mut src, &conv.info.id, &mut target, &msgs, budget).await? {
+            Outcome::Stopped => return Ok(Outcome::Stopped),
+            Outcome::Complete => writer.finish(&conv, &mut target).await?,
+        }
+    }
+    Ok(Outcome::Complete)
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use super::report_ui::plural;
 use super::Import;
 use crate::admin::format_bytes;
 use crate::admin::ui::frame::{when, AdminPage};
@@ -178,13 +179,13 @@ fn Row(i: Import, act: Action<(&'static str, uuid::Uuid), Result<&'static str, A
             <progress max="100" value=pct aria-label="Dry run progress">{format!("{pct}%")}</progress>
             " "<span>{format!("Dry run: {} of {} conversations read", i.conversations_done, i.conversations_total)}</span>
         }.into_any(),
-        "checked" => view! { <span>{format!("Checked: {} messages in {} conversations", i.messages_total, i.conversations_total)}</span> }.into_any(),
+        "checked" => view! { <span>{format!("Checked: {} in {}", plural(i.messages_total as u64, "message"), plural(i.conversations_total as u64, "conversation"))}</span> }.into_any(),
         "importing" => view! {
             <progress max="100" value=pct aria-label="Import progress">{format!("{pct}%")}</progress>
             " "<span>{format!("Importing: {} of {} conversations · {} of {} messages · {} files",
                 i.conversations_done, i.conversations_total, i.messages_done, i.messages_total, i.files_done)}</span>
         }.into_any(),
-        "done" => view! { <span>{format!("Imported {}: {} messages, {} files", when(i.finished_at), i.messages_done, i.files_done)}</span> }.into_any(),
+        "done" => view! { <span>{format!("Imported {}: {}, {}", when(i.finished_at), plural(i.messages_done as u64, "message"), plural(i.files_done as u64, "file"))}</span> }.into_any(),
         "cancelled" => view! { <span>"Cancelled: import again to go on where it stopped"</span> }.into_any(),
         _ => view! { <span>{format!("Failed: {}", i.error.clone().unwrap_or_default())}</span> }.into_any(),
     };

@@ -24,6 +24,16 @@ use crate::files::upload::FileService;
 use crate::realtime::bus::Topic;
 use crate::realtime::{ChannelSummary, Event};
 
+/// Marks a transaction as an import's: the per-row search triggers step
+/// aside (the batch fills the search tables itself), and statements get a
+/// timeout fit for batches of thousands of rows instead of the API's.
+pub async fn bulk(tx: &mut PgConnection) -> AppResult<()> {
+    sqlx::query("select set_config('threadspace.bulk_import', 'on', true), set_config('statement_timeout', '300s', true)")
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
 /// Where a conversation goes.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -235,7 +245,7 @@ impl Writer<'_> {
         conv: &str,
         target: &mut Target,
         msgs: &Messages,
-        budget: &mut Option<usize>,
+        budget: &std::cell::Cell<Option<usize>>,
     ) -> AppResult<Outcome> {
         let start = match &target.last_ts {
             Some(t) => msgs.list.iter().position(|m| &m.ts == t).map_or(0, |i| i + 1),
@@ -243,11 +253,10 @@ impl Writer<'_> {
         };
         let mut seqs = self.known_seqs(target).await?;
         for batch in msgs.list[start..].chunks(self.batch.max(1)) {
-            if let Some(b) = budget {
-                if *b == 0 {
-                    return Err(AppError::Unavailable { retry_after_secs: 0 });
-                }
-                *b -= 1;
+            match budget.get() {
+                Some(0) => return Err(AppError::Unavailable { retry_after_secs: 0 }),
+                Some(b) => budget.set(Some(b - 1)),
+                None => {}
             }
             if !self.batch_tx(src, conv, target, msgs, batch, &mut seqs).await? {
                 return Ok(Outcome::Stopped);
@@ -307,7 +316,7 @@ impl Writer<'_> {
     ) -> AppResult<bool> {
         let files = self.store_files(src, batch).await?;
         let mut tx = self.ctx.begin().await?;
-        sqlx::query("select set_config('threadspace.bulk_import', 'on', true)").execute(&mut *tx).await?;
+        bulk(&mut tx).await?;
         let n = batch.len() as i64;
         let last_at = at(batch.last().map_or(0, |m| m.micros));
         let top: i64 = sqlx::query_scalar(

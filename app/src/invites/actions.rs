@@ -226,10 +226,35 @@ pub async fn accept(
         }
         _ => {}
     }
+    // An imported account (no password yet) is claimed only through an
+    // invite sent to its own address: that proves the mailbox is theirs.
+    let claim = matches!(account, crate::auth::queries::AccountPlan::Claim { .. });
+    if claim && !invited.as_deref().is_some_and(|to| to.eq_ignore_ascii_case(&email)) {
+        return Err(AppError::InvalidCredentials);
+    }
     let account_id = account.ensure(&mut tx, &email).await?;
     let role = Role::parse(&inv.role)?;
-    let member_id =
-        workspaces::add_member(&mut tx, inv.workspace_id, account_id, role, &display_name).await?;
+    // Someone an import created here (deactivated, with their history) is
+    // that member again, whether they claimed the account or had one.
+    let imported = imported_member(&mut tx, inv.workspace_id, account_id).await?;
+    let member_id = match imported {
+        Some(id) => {
+            // The imported person (deactivated, with their history) comes alive.
+            sqlx::query(
+                "update member set deactivated_at = null, role = $2, display_name = $3 where member_id = $1",
+            )
+            .bind(id)
+            .bind(role.as_str())
+            .bind(&display_name)
+            .execute(&mut *tx)
+            .await?;
+            crate::channels::actions::join_general(&mut tx, inv.workspace_id, id, role).await?;
+            let ev = crate::realtime::Event::MemberUpdated { user: id, role, deactivated: false };
+            tx.emit(crate::realtime::bus::Topic::Workspace(inv.workspace_id), ev);
+            id
+        }
+        None => workspaces::add_member(&mut tx, inv.workspace_id, account_id, role, &display_name).await?,
+    };
     sqlx::query!("update invite set uses = uses + 1 where invite_id = $1", inv.invite_id)
         .execute(&mut *tx)
         .await?;
@@ -250,4 +275,20 @@ pub async fn accept(
         via: AuthVia::Session,
         credential: None,
     })
+}
+
+/// The deactivated member an import made for `account` in the workspace.
+async fn imported_member(
+    tx: &mut sqlx::PgConnection,
+    workspace: uuid::Uuid,
+    account: uuid::Uuid,
+) -> AppResult<Option<uuid::Uuid>> {
+    Ok(sqlx::query_scalar(
+        "select m.member_id from member m join import_person i using (member_id)
+          where m.workspace_id = $1 and m.account_id = $2 and m.deactivated_at is not null limit 1",
+    )
+    .bind(workspace)
+    .bind(account)
+    .fetch_optional(tx)
+    .await?)
 }
