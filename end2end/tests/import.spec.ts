@@ -41,11 +41,11 @@ test("an admin imports a Slack export after reading the dry run", async ({ page 
   await expect(page.getByRole("heading", { name: "Dry run report: slack-export.zip" })).toBeVisible({ timeout: 15_000 });
   await expect(row).toContainText("Checked: 3 messages in 1 conversation");
   const report = page.locator(".import-report");
-  await expect(report).toContainText("1 matched to members here by email");
+  await expect(report).toContainText("1 matched to members here by email, 2 new");
   await expect(report).toContainText("3 messages · 1 thread · 1 reply · 2 reactions");
   await expect(report.getByRole("row").filter({ hasText: name })).toContainText(`new: #${name}`);
-  await expect(report.getByText(`${name}/2024-01-02.json:2`)).toBeVisible();
-  await page.screenshot({ path: "test-results/import-report.png", fullPage: true });
+  await expect(report.getByText(`${name}/2024-01-02.json:3`)).toBeVisible();
+  await report.screenshot({ path: "test-results/import-report.png" });
 
   await row.getByRole("button", { name: "Import" }).click();
   await expect(row).toContainText(/Imported .*: 3 messages/, { timeout: 15_000 });
@@ -55,7 +55,7 @@ test("an admin imports a Slack export after reading the dry run", async ({ page 
   await link.click();
   const log = page.getByRole("log", { name: "Messages" });
   const root = log.locator(".msg").filter({ hasText: "Launch plan is ready" });
-  await expect(root.locator("strong")).toHaveText("Launch");
+  await expect(root.locator(".msg-text strong")).toHaveText("Launch");
   await expect(root.getByRole("button", { name: /reacted with/ })).toHaveText(/👍\s*2/);
   await expect(log.locator(".msg").filter({ hasText: "ci-bot" })).toContainText("Build 7 passed");
   await root.getByRole("button", { name: /1 reply/ }).click();

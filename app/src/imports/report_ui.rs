@@ -48,9 +48,16 @@ fn counts_line(c: &Counts) -> String {
 fn Details(id: Uuid, file: String, rep: Report) -> impl IntoView {
     let p = rep.people.clone();
     let people = format!(
-        "{} listed ({} matched to members here by email, {} new and deactivated until they accept an invite), \
-         {} deleted in Slack, {} admins, {} guests, {} bots, {} referenced but not listed",
-        p.listed, p.matched, p.new, p.deleted, p.admins, p.guests, p.bots, p.missing
+        "{} listed in users.json, {} referenced but not listed, {}; {} matched to members here by email, \
+         {} new (deactivated until an invite to their address is accepted); {} deleted in Slack, {}, {}",
+        p.listed,
+        p.missing,
+        plural(p.bots, "bot"),
+        p.matched,
+        p.new,
+        p.deleted,
+        plural(p.admins, "admin"),
+        plural(p.guests, "guest"),
     );
     let totals =
         format!("{} · {}", plural(rep.totals.conversations, "conversation"), counts_line(&rep.totals));
