@@ -9,6 +9,7 @@ test("an admin imports a Slack export after reading the dry run", async ({ page 
   const id = await signUp(page, "Ivy Importer", "Imports");
   const me = `ivy-${id}@example.com`;
   const day = [
+    { type: "message", subtype: "channel_join", user: "UMAX", ts: "1704067100.000100", text: "<@UMAX> has joined the channel" },
     { type: "message", user: "UIVY", ts: "1704067200.000100", text: "*Launch* plan is ready",
       thread_ts: "1704067200.000100", reply_count: 1,
       reactions: [{ name: "+1", users: ["UIVY", "UMAX"], count: 2 }] },
@@ -39,16 +40,16 @@ test("an admin imports a Slack export after reading the dry run", async ({ page 
 
   await row.getByRole("button", { name: "Dry run" }).click();
   await expect(page.getByRole("heading", { name: "Dry run report: slack-export.zip" })).toBeVisible({ timeout: 15_000 });
-  await expect(row).toContainText("Checked: 3 messages in 1 conversation");
+  await expect(row).toContainText("Checked: 4 messages in 1 conversation");
   const report = page.locator(".import-report");
   await expect(report).toContainText("1 matched to members here by email, 2 new");
-  await expect(report).toContainText("3 messages · 1 thread · 1 reply · 2 reactions");
+  await expect(report).toContainText("4 messages · 1 thread · 1 reply · 2 reactions");
   await expect(report.getByRole("row").filter({ hasText: name })).toContainText(`new: #${name}`);
   await expect(report.getByText(`${name}/2024-01-02.json:3`)).toBeVisible();
   await report.screenshot({ path: "test-results/import-report.png" });
 
   await row.getByRole("button", { name: "Import" }).click();
-  await expect(row).toContainText(/Imported .*: 3 messages/, { timeout: 15_000 });
+  await expect(row).toContainText(/Imported .*: 4 messages/, { timeout: 15_000 });
   // The new channel appears in the sidebar without a reload.
   const link = page.getByRole("navigation", { name: "Channels" }).getByRole("link", { name });
   await expect(link).toBeVisible();
@@ -58,6 +59,8 @@ test("an admin imports a Slack export after reading the dry run", async ({ page 
   await expect(root.locator(".msg-text strong")).toHaveText("Launch");
   await expect(root.getByRole("button", { name: /reacted with/ })).toHaveText(/👍\s*2/);
   await expect(log.locator(".msg").filter({ hasText: "ci-bot" })).toContainText("Build 7 passed");
+  // The join is kept as a small system line.
+  await expect(log.locator(".msg.system")).toContainText("@Max Mover has joined the channel");
   await root.getByRole("button", { name: /1 reply/ }).click();
   const pane = page.getByRole("complementary", { name: "Details" });
   await expect(pane.locator(".msg").filter({ hasText: "Ship it" })).toContainText("@Ivy Importer");

@@ -191,7 +191,20 @@ async fn a_crash_halfway_and_a_resume_give_what_one_clean_run_gives(db: PgPool) 
             assert_eq!(status, "importing");
             assert!(done == partial && partial > 0 && partial <= 200, "{done} {partial}");
         }
-        assert_eq!(srv.imports.run(uuid, None).await.unwrap(), "done");
+        if crash {
+            // Its node is gone: another node sees the stale heartbeat and takes it over.
+            assert_eq!(srv.imports.take_over(60).await.unwrap(), None, "a fresh heartbeat is left alone");
+            sqlx::query(
+                "update import_job set heartbeat_at = now() - interval '5 minutes' where import_id = $1",
+            )
+            .bind(uuid)
+            .execute(&db)
+            .await
+            .unwrap();
+            assert_eq!(srv.imports.take_over(60).await.unwrap(), Some(uuid));
+        } else {
+            assert_eq!(srv.imports.run(uuid, None).await.unwrap(), "done");
+        }
         let i = settle(&srv, &tok, &id).await;
         assert_eq!(i["status"], "done");
         assert_eq!(i["messages_done"], report["totals"]["messages"]);
@@ -274,10 +287,12 @@ async fn what_slack_says_comes_out_right(db: PgPool) {
             ),
         ),
         ("__uploads/F1/notes.txt", b"hello notes".to_vec()),
+        ("__avatars/UBOB.png", common::files::png(64, 64)),
     ]);
     // Merge: "random" exists here, so it is merged into.
     let (id, report) = checked(&srv, &tok, zip, true).await;
     assert_eq!(report["people"]["matched"], 1, "{}", report["people"]);
+    assert_eq!(report["people"]["avatars"], 1, "{}", report["people"]);
     assert_eq!(report["people"]["missing"], 1, "UGHOST: {}", report["people"]);
     let random = report["conversations"]
         .as_array()
@@ -371,6 +386,13 @@ async fn what_slack_says_comes_out_right(db: PgPool) {
     .await
     .unwrap();
     assert_eq!(bob, ("admin".into(), "Builder".into(), "America/New_York".into(), "!imported".into(), true));
+    let photo: Option<String> = sqlx::query_scalar(
+        "select m.avatar_key from member m join account a using (account_id) where a.email = 'bob@y.io'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert!(photo.is_some_and(|k| k.starts_with(&format!("avatars/{ws}/"))), "Bob's photo came from the zip");
     assert_eq!(
         n(&db, "select count(*) from member where workspace_id = $1 and deactivated_at is null", ws).await,
         1,

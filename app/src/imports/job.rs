@@ -287,23 +287,32 @@ impl Importer {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(HEARTBEAT).await;
-                let claimed: Option<Uuid> = sqlx::query_scalar(&format!(
-                    "update import_job set heartbeat_at = now()
-                      where import_id = (select import_id from import_job
-                                          where status in ('checking', 'importing')
-                                            and heartbeat_at < now() - interval '{STALE_SECS} seconds'
-                                          order by heartbeat_at limit 1 for update skip locked)
-                     returning import_id"
-                ))
-                .fetch_optional(&*self.ctx)
-                .await
-                .unwrap_or(None);
-                if let Some(id) = claimed {
-                    tracing::info!(%id, "import: taking over a job whose node stopped");
-                    self.spawn(id);
+                if let Err(e) = self.take_over(STALE_SECS).await {
+                    tracing::warn!(error = ?e, "import: cannot look for stopped jobs");
                 }
             }
         });
+    }
+
+    /// Claims one job whose heartbeat is older than `stale_secs` (its node
+    /// stopped) and runs it here; returns it.
+    pub async fn take_over(&self, stale_secs: i64) -> AppResult<Option<Uuid>> {
+        let claimed: Option<Uuid> = sqlx::query_scalar(
+            "update import_job set heartbeat_at = now()
+              where import_id = (select import_id from import_job
+                                  where status in ('checking', 'importing')
+                                    and heartbeat_at < now() - make_interval(secs => $1)
+                                  order by heartbeat_at limit 1 for update skip locked)
+             returning import_id",
+        )
+        .bind(stale_secs as f64)
+        .fetch_optional(&*self.ctx)
+        .await?;
+        if let Some(id) = claimed {
+            tracing::info!(%id, "import: taking over a job whose node stopped");
+            self.spawn(id);
+        }
+        Ok(claimed)
     }
 }
 

@@ -22,6 +22,8 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod avatars;
+#[cfg(feature = "ssr")]
 pub mod job;
 #[cfg(feature = "ssr")]
 pub mod model;
@@ -149,6 +151,9 @@ pub struct People {
     pub bots: u64,
     /// Referenced but not listed.
     pub missing: u64,
+    /// With a profile picture in the zip.
+    #[serde(default)]
+    pub avatars: u64,
 }
 
 /// What a conversation brings, or all of them together.

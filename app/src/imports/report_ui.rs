@@ -49,7 +49,8 @@ fn Details(id: Uuid, file: String, rep: Report) -> impl IntoView {
     let p = rep.people.clone();
     let people = format!(
         "{} listed in users.json, {} referenced but not listed, {}; {} matched to members here by email, \
-         {} new (deactivated until an invite to their address is accepted); {} deleted in Slack, {}, {}",
+         {} new (deactivated until an invite to their address is accepted); {} deleted in Slack, {}, {}; \
+         {} with a photo in the export",
         p.listed,
         p.missing,
         plural(p.bots, "bot"),
@@ -58,6 +59,7 @@ fn Details(id: Uuid, file: String, rep: Report) -> impl IntoView {
         p.deleted,
         plural(p.admins, "admin"),
         plural(p.guests, "guest"),
+        p.avatars,
     );
     let totals =
         format!("{} · {}", plural(rep.totals.conversations, "conversation"), counts_line(&rep.totals));

@@ -112,6 +112,8 @@ pub async fn dry_run(ctx: &Ctx, id: Uuid, workspace: Uuid, path: &Path, merge: b
     let persons = people::persons(&src.users, &report);
     let mut conn = ctx.acquire().await?;
     report.people = people::preview(&mut conn, workspace, &persons).await?;
+    report.people.avatars =
+        src.users.iter().filter(|u| super::avatars::entry(&src, u).is_some()).count() as u64;
     drop(conn);
     sqlx::query(
         "update import_job set status = 'checked', report = $2, finished_at = now() where import_id = $1 and status = 'checking'",
@@ -137,7 +139,7 @@ pub async fn import(
     budget: Option<usize>,
 ) -> AppResult<String> {
     let report = super::queries::report(ctx, workspace, id).await?.ok_or(AppError::Internal)?;
-    let src = Source::open(path).map_err(failed)?;
+    let mut src = Source::open(path).map_err(failed)?;
     let persons = people::persons(&src.users, &report);
     let mut tx = ctx.begin().await?;
     write::bulk(&mut tx).await?;
@@ -157,6 +159,7 @@ pub async fn import(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    super::avatars::attach(ctx, files, &mut src, workspace, &people).await?;
     let mut dir = Directory::default();
     for (key, member) in &people {
         if let Some(n) = names.get(member) {

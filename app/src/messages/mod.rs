@@ -73,6 +73,12 @@ impl Message {
         self.user != me && (self.mentions_all || self.mentions.contains(&me))
     }
 
+    /// A line the Slack import kept for a join, a leave, a topic change and
+    /// the like (its key is `slack!<ts>`): shown small, as a system line.
+    pub fn is_system(&self) -> bool {
+        self.client_msg_id.as_deref().is_some_and(|k| k.starts_with("slack!"))
+    }
+
     /// Turns the message into its tombstone, as the server stores it.
     pub fn tombstone(&mut self) {
         self.is_deleted = true;

@@ -107,7 +107,7 @@ pub fn MessageRow(
     let show_thread = !in_thread && msg.thread_seq.is_none() && msg.reply_count > 0;
     view! {
         <div class="msg" id=format!("msg-{seq}") class:grouped=grouped class:mentioned=mentioned
-            class:highlight=move || highlight.get() == Some(seq) class:deleted=msg.is_deleted>
+            class:highlight=move || highlight.get() == Some(seq) class:deleted=msg.is_deleted class:system=msg.is_system()>
             <div class="msg-gutter">
                 {if grouped {
                     view! { <a class="msg-time-hover small muted" href=permalink.clone()>{clock_pref(lt)}</a> }.into_any()
