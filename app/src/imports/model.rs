@@ -80,8 +80,8 @@ pub struct Sink {
     pub missing: BTreeSet<String>,
     /// Bot keys and names.
     pub bots: BTreeMap<String, String>,
-    /// Repeated problems, counted once each: (what, example file) → count.
-    repeated: BTreeMap<String, (String, u64)>,
+    /// Repeated problems, counted once each: what → (first file, its line, count).
+    repeated: BTreeMap<String, (String, Option<u64>, u64)>,
     /// The ids `users.json` lists.
     listed: BTreeSet<String>,
 }
@@ -101,14 +101,15 @@ impl Sink {
     }
 
     /// A problem that may recur thousands of times: reported once, counted.
-    fn repeat(&mut self, what: String, file: &str) {
-        self.repeated.entry(what).or_insert_with(|| (file.to_string(), 0)).1 += 1;
+    fn repeat(&mut self, what: String, file: &str, line: Option<u64>) {
+        self.repeated.entry(what).or_insert_with(|| (file.to_string(), line, 0)).2 += 1;
     }
 
     /// Turns the counted problems into report lines.
     pub fn finish(&mut self) {
-        for (what, (file, n)) in std::mem::take(&mut self.repeated) {
-            self.push(Problem::new(&file, None, format!("{what} ({n} times; the first in this file)")));
+        for (what, (file, line, n)) in std::mem::take(&mut self.repeated) {
+            let msg = if n == 1 { what } else { format!("{what} ({n} times; the first here)") };
+            self.push(Problem::new(&file, line, msg));
         }
     }
 
@@ -285,10 +286,10 @@ pub fn messages(src: &mut Source, conv: &Conv, names: &dyn Names) -> Messages {
             }
         };
         let mut ps = Vec::new();
-        let raw: Vec<read::Message> = read::elements(&day, &bytes, &mut ps);
+        let raw: Vec<(u64, read::Message)> = read::elements_at(&day, &bytes, &mut ps);
         src.sink.extend(ps);
-        for m in raw {
-            if let Some(msg) = message(src, &day, m, names) {
+        for (line, m) in raw {
+            if let Some(msg) = message(src, (&day, line), m, names) {
                 list.push(msg);
             }
         }
@@ -297,7 +298,7 @@ pub fn messages(src: &mut Source, conv: &Conv, names: &dyn Names) -> Messages {
     let before = list.len();
     list.dedup_by(|b, a| a.ts == b.ts);
     for _ in list.len()..before {
-        src.sink.repeat("a message listed twice (same ts) was imported once".into(), &folder);
+        src.sink.repeat("a message listed twice (same ts) was imported once".into(), &folder, None);
     }
     // Replies whose root is not in the export stand alone.
     let roots: HashMap<&str, ()> = list.iter().map(|m| (m.ts.as_str(), ())).collect();
@@ -316,6 +317,7 @@ pub fn messages(src: &mut Source, conv: &Conv, names: &dyn Names) -> Messages {
             src.sink.repeat(
                 "a thread reply whose root is not in the export was imported as a message".into(),
                 &folder,
+                None,
             );
         }
     }
@@ -331,9 +333,9 @@ pub fn messages(src: &mut Source, conv: &Conv, names: &dyn Names) -> Messages {
 }
 
 /// One Slack message as stored, or none for what is not history.
-fn message(src: &mut Source, file: &str, m: read::Message, names: &dyn Names) -> Option<Msg> {
+fn message(src: &mut Source, (file, line): (&str, u64), m: read::Message, names: &dyn Names) -> Option<Msg> {
     let Some((ts, micros)) = m.ts.as_deref().and_then(|t| Some((t.to_string(), read::ts_micros(t)?))) else {
-        src.sink.repeat("a message without a valid ts was skipped".into(), file);
+        src.sink.repeat("a message without a valid ts was skipped".into(), file, Some(line));
         return None;
     };
     let subtype = m.subtype.as_deref().unwrap_or("");
@@ -343,9 +345,13 @@ fn message(src: &mut Source, file: &str, m: read::Message, names: &dyn Names) ->
     let system = SYSTEM.contains(&subtype);
     let deleted = subtype == "tombstone";
     if !subtype.is_empty() && !system && !deleted && !ORDINARY.contains(&subtype) {
-        src.sink.repeat(format!("unknown subtype {subtype:?}: imported as an ordinary message"), file);
+        src.sink.repeat(
+            format!("unknown subtype {subtype:?}: imported as an ordinary message"),
+            file,
+            Some(line),
+        );
     }
-    let author = author(src, &m, file);
+    let author = author(src, &m, file, line);
     let mut raw = m.text.clone().unwrap_or_default();
     for a in &m.attachments {
         for part in [&a.pretext, &a.title, &a.text] {
@@ -374,7 +380,7 @@ fn message(src: &mut Source, file: &str, m: read::Message, names: &dyn Names) ->
     let mut files = Vec::new();
     let mut files_missing = 0;
     for f in &m.files {
-        match file_ref(src, f) {
+        match file_ref(src, f, (file, line)) {
             Ok(r) => files.push(r),
             Err(placeholder) => {
                 files_missing += 1;
@@ -391,12 +397,12 @@ fn message(src: &mut Source, file: &str, m: read::Message, names: &dyn Names) ->
         files.clear();
         files_missing = 0;
     } else if text.trim().is_empty() && files.is_empty() {
-        src.sink.repeat("an empty message was skipped".into(), file);
+        src.sink.repeat("an empty message was skipped".into(), file, Some(line));
         return None;
     }
     if text.chars().count() > MAX_TEXT_CHARS {
         text = text.chars().take(MAX_TEXT_CHARS - 1).collect::<String>() + "…";
-        src.sink.push(Problem::new(file, None, format!("message {ts} was cut to 40,000 characters")));
+        src.sink.push(Problem::new(file, Some(line), format!("message {ts} was cut to 40,000 characters")));
     }
     let mut reactions: Vec<(String, Vec<String>)> = Vec::new();
     if !deleted {
@@ -406,6 +412,7 @@ fn message(src: &mut Source, file: &str, m: read::Message, names: &dyn Names) ->
                 src.sink.repeat(
                     format!("custom emoji :{name}: is not known here; its reactions were left out"),
                     file,
+                    Some(line),
                 );
                 continue;
             };
@@ -441,7 +448,7 @@ fn message(src: &mut Source, file: &str, m: read::Message, names: &dyn Names) ->
 }
 
 /// The key of a message's author, noting bots and unlisted people.
-fn author(src: &mut Source, m: &read::Message, file: &str) -> String {
+fn author(src: &mut Source, m: &read::Message, file: &str, line: u64) -> String {
     let bot = m.subtype.as_deref() == Some("bot_message") || m.user.is_none();
     if bot {
         if let Some(id) = m.bot_id.clone().or_else(|| m.username.clone()) {
@@ -458,7 +465,7 @@ fn author(src: &mut Source, m: &read::Message, file: &str) -> String {
     match &m.user {
         Some(u) if !u.is_empty() => src.sink.person(u),
         _ => {
-            src.sink.repeat("a message with no author was imported as “Unknown”".into(), file);
+            src.sink.repeat("a message with no author was imported as “Unknown”".into(), file, Some(line));
             src.sink.bots.entry("bot:unknown".into()).or_insert_with(|| "Unknown".into());
             "bot:unknown".into()
         }
@@ -466,7 +473,7 @@ fn author(src: &mut Source, m: &read::Message, file: &str) -> String {
 }
 
 /// A file in the zip, or the placeholder text for one that is not.
-fn file_ref(src: &mut Source, f: &read::FileMeta) -> Result<FileRef, String> {
+fn file_ref(src: &mut Source, f: &read::FileMeta, (file, line): (&str, u64)) -> Result<FileRef, String> {
     let name = f.name.clone().or_else(|| f.title.clone()).unwrap_or_else(|| "file".into());
     let name: String = crate::exports::slack::safe_name(&name).chars().take(255).collect();
     let shown = mrkdwn::unescape(&name).replace(['[', ']', '*', '_', '`', '\\'], " ");
@@ -488,7 +495,7 @@ fn file_ref(src: &mut Source, f: &read::FileMeta) -> Result<FileRef, String> {
     for c in candidates.into_iter().flatten() {
         if src.zip.has(&c) {
             if src.zip.size(&c).unwrap_or(0) > MAX_FILE_BYTES {
-                src.sink.repeat("a file over 25 MB was left as a link".into(), &c);
+                src.sink.repeat(format!("a file over 25 MB ({c}) was left as a link"), file, Some(line));
                 return Err(placeholder("too large to import"));
             }
             return Ok(FileRef { name, entry: Some(c) });

@@ -228,6 +228,15 @@ pub fn elements<T: for<'de> Deserialize<'de>>(
     bytes: &[u8],
     problems: &mut Vec<Problem>,
 ) -> Vec<T> {
+    elements_at(file, bytes, problems).into_iter().map(|(_, v)| v).collect()
+}
+
+/// [`elements`] with the line each element starts on.
+pub fn elements_at<T: for<'de> Deserialize<'de>>(
+    file: &str,
+    bytes: &[u8],
+    problems: &mut Vec<Problem>,
+) -> Vec<(u64, T)> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => std::borrow::Cow::Borrowed(t),
@@ -247,13 +256,17 @@ pub fn elements<T: for<'de> Deserialize<'de>>(
     };
     let base = text.as_ptr() as usize;
     let mut out = Vec::with_capacity(raw.len());
+    // Lines counted as the elements go by (they come in order).
+    let (mut seen, mut line) = (0usize, 1u64);
     for r in raw {
+        let at = r.get().as_ptr() as usize - base;
+        line += text.as_bytes()[seen..at].iter().filter(|b| **b == b'\n').count() as u64;
+        seen = at;
         match serde_json::from_str::<T>(r.get()) {
-            Ok(v) => out.push(v),
+            Ok(v) => out.push((line, v)),
             Err(e) => {
-                let at = r.get().as_ptr() as usize - base;
-                let line = line_of(text.as_bytes(), at) + e.line() as u64 - 1;
-                problems.push(Problem::new(file, Some(line), format!("skipped an entry: {e}")));
+                let at_line = line + e.line() as u64 - 1;
+                problems.push(Problem::new(file, Some(at_line), format!("skipped an entry: {e}")));
             }
         }
     }
