@@ -24,6 +24,8 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod avatars;
 #[cfg(feature = "ssr")]
+pub mod convert;
+#[cfg(feature = "ssr")]
 pub mod job;
 #[cfg(feature = "ssr")]
 pub mod model;

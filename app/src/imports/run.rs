@@ -64,7 +64,7 @@ pub async fn dry_run(ctx: &Ctx, id: Uuid, workspace: Uuid, path: &Path, merge: b
     let mut report = Report::default();
     let mut totals = Counts::default();
     for conv in src.convs.clone() {
-        let msgs = model::messages(&mut src, &conv, &dir);
+        let msgs = super::convert::messages(&mut src, &conv, &dir);
         let counts = msgs.counts();
         let again = before.get(&conv.info.id).map(|t| t.name.clone().unwrap_or_default());
         let (action, target) = write::decide(&conv, again.as_deref(), merge, &mut taken);
@@ -256,7 +256,7 @@ async fn worker(
         if !still(writer.ctx, writer.import, "importing").await? {
             return Ok(Outcome::Stopped);
         }
-        let msgs = model::messages(&mut src, &conv, dir);
+        let msgs = super::convert::messages(&mut src, &conv, dir);
         match writer.messages(&mut src, &conv.info.id, &mut target, &msgs, budget).await? {
             Outcome::Stopped => return Ok(Outcome::Stopped),
             Outcome::Complete => writer.finish(&conv, &mut target).await?,
