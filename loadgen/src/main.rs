@@ -7,6 +7,8 @@
 //! loadgen history --url … --token … --targets channels.txt [--deep] [--limit 50] …
 //! loadgen ws idle --url … --tokens tokens.txt --connections 10000 --pid <server pid>
 //! loadgen ws fanout --url … --plan plan.txt --rate 600 --seconds 30 --pid <server pid>
+//! loadgen seed --database-url postgres://… --world world.txt --workspaces 5000   (scale/seed.rs)
+//! loadgen scale --world world.txt --urls http://127.0.0.1:3401,… --part 0 --parts 5 (scale/mod.rs)
 //! loadgen upload --url … --token … --channel <id> --clients 10 --size-mb 25 --pid <server pid>
 //! loadgen search-lag --url … --token … --channel <id> --rate 300 --seconds 20
 //! loadgen faults --urls http://127.0.0.1:3101,http://127.0.0.1:3102 --plan plan.txt --rate 50 \
@@ -36,6 +38,7 @@ use rand::{Rng, SeedableRng};
 
 mod faults;
 mod lag;
+mod scale;
 mod upload;
 mod ws;
 
@@ -213,6 +216,12 @@ async fn main() -> Result<()> {
     }
     if std::env::args().nth(1).as_deref() == Some("search-lag") {
         return lag::main(std::env::args().skip(2).collect()).await;
+    }
+    if std::env::args().nth(1).as_deref() == Some("scale") {
+        return scale::main(std::env::args().skip(2).collect()).await;
+    }
+    if std::env::args().nth(1).as_deref() == Some("seed") {
+        return scale::seed::main(std::env::args().skip(2).collect()).await;
     }
     if std::env::args().nth(1).as_deref() == Some("upload") {
         return upload::main(std::env::args().skip(2).collect()).await;

@@ -19,7 +19,7 @@
 //! port needs its own local port, and one address has only ~28k ephemeral
 //! ports; spreading over 127.0.0.x lifts that limit without a second machine.
 
-mod conn;
+pub(crate) mod conn;
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -169,19 +169,53 @@ async fn idle(a: &Args, sh: Arc<Shared>) -> Result<()> {
     Ok(())
 }
 
-/// Posting side of `ws fanout`.
+/// Posting side of a fan-out (`ws fanout`, `scale`).
 #[derive(Default)]
-struct Posts {
-    ok: AtomicU64,
-    failed: AtomicU64,
+pub(crate) struct Posts {
+    pub ok: AtomicU64,
+    pub failed: AtomicU64,
     /// Deliveries the successful posts should cause: the live sockets of
     /// their channel, the sender's own included.
-    expected: AtomicU64,
-    first_error: Mutex<Option<String>>,
+    pub expected: AtomicU64,
+    pub first_error: Mutex<Option<String>>,
 }
 
-async fn post(sh: &Shared, endpoint: &str, token: &str, body: String) -> Result<(), String> {
-    let r = sh.http.post(endpoint).bearer_auth(token).header("content-type", "application/json").body(body);
+impl Posts {
+    /// Posts `body` in a task of its own once `in_flight` lets it, and counts
+    /// the outcome (`expect` deliveries if it was accepted).
+    pub fn spawn(
+        self: &Arc<Self>,
+        http: &reqwest::Client,
+        in_flight: &Arc<Semaphore>,
+        url: Arc<str>,
+        token: String,
+        body: String,
+        expect: u64,
+    ) -> tokio::task::JoinHandle<()> {
+        let (posts, http, in_flight) = (self.clone(), http.clone(), in_flight.clone());
+        tokio::spawn(async move {
+            let _permit = in_flight.acquire().await.expect("never closed");
+            match post(&http, &url, &token, body).await {
+                Ok(()) => {
+                    posts.ok.fetch_add(1, Relaxed);
+                    posts.expected.fetch_add(expect, Relaxed);
+                }
+                Err(e) => {
+                    posts.failed.fetch_add(1, Relaxed);
+                    posts.first_error.lock().unwrap().get_or_insert(e);
+                }
+            }
+        })
+    }
+}
+
+pub(crate) async fn post(
+    http: &reqwest::Client,
+    endpoint: &str,
+    token: &str,
+    body: String,
+) -> Result<(), String> {
+    let r = http.post(endpoint).bearer_auth(token).header("content-type", "application/json").body(body);
     let r = r.send().await.map_err(|e| e.to_string())?;
     let status = r.status();
     let text = r.text().await.map_err(|e| e.to_string())?;
@@ -235,22 +269,14 @@ async fn fanout(a: &Args, sh: Arc<Shared>) -> Result<()> {
         let text = format!("lg {id} {}", t0_us + offset.as_micros() as u64);
         let body =
             serde_json::json!({"channel": plan[sender].1, "text": text, "client_msg_id": id}).to_string();
-        let (sh, posts, plan, endpoint, in_flight) =
-            (sh.clone(), posts.clone(), plan.clone(), endpoint.clone(), in_flight.clone());
-        let expect = live[c];
-        tasks.push(tokio::spawn(async move {
-            let _permit = in_flight.acquire().await.expect("never closed");
-            match post(&sh, &endpoint, &plan[sender].0, body).await {
-                Ok(()) => {
-                    posts.ok.fetch_add(1, Relaxed);
-                    posts.expected.fetch_add(expect, Relaxed);
-                }
-                Err(e) => {
-                    posts.failed.fetch_add(1, Relaxed);
-                    posts.first_error.lock().unwrap().get_or_insert(e);
-                }
-            }
-        }));
+        tasks.push(posts.spawn(
+            &sh.http,
+            &in_flight,
+            endpoint.clone(),
+            plan[sender].0.clone(),
+            body,
+            live[c],
+        ));
     }
     for t in tasks {
         t.await?;

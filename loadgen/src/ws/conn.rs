@@ -33,7 +33,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// A small read buffer: thousands of sockets must not cost 128 KiB each here.
 const READ_BUFFER: usize = 4 * 1024;
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// What the socket tasks share: how to connect, and what they saw.
 pub(super) struct Shared {
@@ -159,7 +159,7 @@ impl Shared {
     }
 }
 
-async fn next_json(ws: &mut Ws) -> Result<serde_json::Value> {
+pub(crate) async fn next_json(ws: &mut Ws) -> Result<serde_json::Value> {
     loop {
         match ws.next().await.context("closed before resumed")?? {
             Message::Text(t) => return Ok(serde_json::from_str(&t)?),
@@ -172,9 +172,23 @@ async fn next_json(ws: &mut Ws) -> Result<serde_json::Value> {
 /// Gets a ticket, connects from `src`, and resumes with nothing held (live
 /// events only).
 async fn open(sh: &Shared, token: &str, src: IpAddr) -> Result<Ws> {
-    let reply: serde_json::Value = sh
-        .http
-        .post(format!("{}/api/rtm.connect", sh.url))
+    let mut ws = upgrade(&sh.http, &sh.url, token, src).await?;
+    ws.send(Message::text(r#"{"type":"resume","channels":{}}"#)).await?;
+    loop {
+        let f = next_json(&mut ws).await?;
+        match f["type"].as_str() {
+            Some("resumed") => return Ok(ws),
+            Some("error" | "resync_required") => bail!("{f}"),
+            _ => {}
+        }
+    }
+}
+
+/// What every client does first: an `rtm.connect` ticket, a TCP connection
+/// from `src`, the upgrade, and the server's `hello`. The caller resumes.
+pub(crate) async fn upgrade(http: &reqwest::Client, base: &str, token: &str, src: IpAddr) -> Result<Ws> {
+    let reply: serde_json::Value = http
+        .post(format!("{base}/api/rtm.connect"))
         .bearer_auth(token)
         .header("content-type", "application/json")
         .body("{}")
@@ -204,15 +218,7 @@ async fn open(sh: &Shared, token: &str, src: IpAddr) -> Result<Ws> {
     if hello["type"] != "hello" {
         bail!("expected hello, got {hello}");
     }
-    ws.send(Message::text(r#"{"type":"resume","channels":{}}"#)).await?;
-    loop {
-        let f = next_json(&mut ws).await?;
-        match f["type"].as_str() {
-            Some("resumed") => return Ok(ws),
-            Some("error" | "resync_required") => bail!("{f}"),
-            _ => {}
-        }
-    }
+    Ok(ws)
 }
 
 /// Reads until the socket ends; tungstenite answers the server's pings as

@@ -197,12 +197,11 @@ impl Conn {
         .map_err(|e| e.to_string())?;
         self.name = row.display_name;
         let hub = &self.rt.hub;
-        hub.subscribe(self.id, Topic::Member(me)).await?;
-        hub.subscribe(self.id, Topic::Workspace(self.actor.workspace_id)).await?;
-        for c in row.channels {
-            hub.subscribe(self.id, Topic::Channel(c)).await?;
-            self.channels.insert(c);
-        }
+        let mut topics = vec![Topic::Member(me), Topic::Workspace(self.actor.workspace_id)];
+        topics.extend(row.channels.iter().map(|c| Topic::Channel(*c)));
+        // All at once: each topic new to this node is a round trip to the bus.
+        futures_util::future::try_join_all(topics.into_iter().map(|t| hub.subscribe(self.id, t))).await?;
+        self.channels.extend(row.channels);
         self.guest = guest::Peers::load(db, &self.actor).await.map_err(|e| e.to_string())?;
         let idle = Duration::from_secs(row.idle_after_secs.max(30) as u64);
         self.rt.presence.connect(me, self.actor.workspace_id, self.id, idle).await;

@@ -19,11 +19,19 @@ impl Conn {
         }
         let since: HashMap<Uuid, i64> =
             since.into_iter().filter(|(c, _)| self.channels.contains(c)).collect();
-        if self.missing(&since).await? > MAX_REPLAY {
+        // Only the channels that gained something are read: at a reconnect
+        // storm most have not, and one statement tells which.
+        let behind = self.behind(&since).await?;
+        if behind.iter().map(|(_, lag)| lag).sum::<i64>() > MAX_REPLAY {
             return Err(Exit::Resync);
         }
         let mut replayed = 0u64;
-        for (channel, mut after) in since {
+        // Live events up to what the client holds are already shown, replayed or not.
+        for (channel, after) in &since {
+            self.replayed.insert(*channel, *after);
+        }
+        for (channel, _) in behind {
+            let mut after = since[&channel];
             if !self.channels.contains(&channel) {
                 continue;
             }
@@ -47,19 +55,20 @@ impl Conn {
         self.send_json(&Control::Resumed { replayed }).await.map_err(|_| Exit::Gone)
     }
 
-    /// How many messages the client lacks in these channels.
-    pub(super) async fn missing(&self, since: &HashMap<Uuid, i64>) -> Result<i64, Exit> {
+    /// The channels where the client lacks messages, and how many.
+    pub(super) async fn behind(&self, since: &HashMap<Uuid, i64>) -> Result<Vec<(Uuid, i64)>, Exit> {
         if since.is_empty() {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         let (channels, after): (Vec<Uuid>, Vec<i64>) = since.iter().map(|(c, s)| (*c, *s)).unzip();
-        sqlx::query_scalar::<_, i64>(
-            "select coalesce(sum(greatest(c.last_seq - s.after, 0)), 0)::int8
-               from unnest($1::uuid[], $2::int8[]) s(channel_id, after) join channel c using (channel_id)",
+        sqlx::query_as::<_, (Uuid, i64)>(
+            "select c.channel_id, c.last_seq - s.after
+               from unnest($1::uuid[], $2::int8[]) s(channel_id, after) join channel c using (channel_id)
+              where c.last_seq > s.after",
         )
         .bind(channels)
         .bind(after)
-        .fetch_one(&self.st.db)
+        .fetch_all(&self.st.db)
         .await
         .map_err(|_| Exit::Close(1011, "server_error"))
     }
