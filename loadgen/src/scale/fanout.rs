@@ -127,6 +127,6 @@ pub async fn run(
 }
 
 /// A histogram as `[value µs, count]` pairs, so the suite can merge parts exactly.
-fn buckets(h: &Histogram<u64>) -> Vec<[u64; 2]> {
+pub(super) fn buckets(h: &Histogram<u64>) -> Vec<[u64; 2]> {
     h.iter_recorded().map(|v| [h.highest_equivalent(v.value_iterated_to()), v.count_at_value()]).collect()
 }

@@ -20,6 +20,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use tokio::sync::Semaphore;
 
+use super::fanout::buckets;
 use super::sockets::{histogram, Net};
 use super::world::World;
 use crate::ws::post;
@@ -150,11 +151,7 @@ pub async fn run(
         if ok + failed == 0 {
             continue;
         }
-        let h = c.latency.lock().unwrap();
-        let buckets: Vec<[u64; 2]> = h
-            .iter_recorded()
-            .map(|v| [h.highest_equivalent(v.value_iterated_to()), v.count_at_value()])
-            .collect();
+        let buckets = buckets(&c.latency.lock().unwrap());
         out.insert(
             CLASSES[i].into(),
             serde_json::json!({"ok": ok, "failed": failed, "first_error": c.first_error.lock().unwrap().clone(), "latency": buckets}),

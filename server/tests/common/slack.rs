@@ -81,3 +81,13 @@ pub async fn imported(srv: &Srv, token: &str, id: &str) -> Value {
     assert_eq!(i["status"], "done", "{i}");
     i
 }
+
+/// One count with the workspace as `$1`.
+pub async fn n(db: &sqlx::PgPool, sql: &str, ws: uuid::Uuid) -> i64 {
+    sqlx::query_scalar(sql).bind(ws).fetch_one(db).await.unwrap()
+}
+
+/// A JSON file's bytes, for a zip entry.
+pub fn json_bytes(v: Value) -> Vec<u8> {
+    serde_json::to_vec(&v).unwrap()
+}

@@ -32,9 +32,6 @@ impl Conn {
         }
         for (channel, _) in behind {
             let mut after = since[&channel];
-            if !self.channels.contains(&channel) {
-                continue;
-            }
             loop {
                 let page =
                     app::messages::queries::replay(&self.st.db, &self.actor, channel, after, REPLAY_PAGE)
