@@ -112,7 +112,7 @@ def start_node(binary, n, db_url, redis_port, work, site_root):
     port = free_port()
     data = f"{work}/node{n}"; os.makedirs(data, exist_ok=True)
     env = dict(os.environ, DATABASE_URL=db_url, THREADSPACE_ADDR=f"127.0.0.1:{port}", THREADSPACE_DATA_DIR=data,
-               THREADSPACE_LOGIN_LIMIT_ACCOUNT="1000000", THREADSPACE_LOGIN_LIMIT_IP="1000000", RUST_LOG="warn",
+               THREADSPACE_LOGIN_LIMIT_ACCOUNT="1000000", THREADSPACE_LOGIN_LIMIT_IP="1000000", RUST_LOG=os.environ.get("SCALE_RUST_LOG", "warn"),
                THREADSPACE_RATE_LIMIT_SCALE="1000", THREADSPACE_WS_PER_MEMBER="1000", THREADSPACE_WS_PER_IP="1000000",
                THREADSPACE_DB_POOL=os.environ.get("SCALE_DB_POOL", "16"), THREADSPACE_SITE_ROOT=site_root)
     if redis_port:

@@ -2,6 +2,8 @@
 and an SVG plot of delivery latency by percentile."""
 import math
 
+import pgstat
+
 QUANTILES = [0.5, 0.9, 0.99, 0.999]
 
 
@@ -97,7 +99,7 @@ def fmt(v, unit=""):
 def markdown(r):
     """The markdown report of a suite run (`r` is the JSON report)."""
     lines = [f"# Scale suite, {r['started']}", "", f"Command: `{r['command']}`", "",
-             f"World: {r['world']}", "", "| # | Scenario | Target | Measured | Gap |", "|---|---|---|---|---|"]
+             f"World: {r['world']}", "", f"Postgres: {r.get('postgres', '?')}", "", "| # | Scenario | Target | Measured | Gap |", "|---|---|---|---|---|"]
     for s in r["scenarios"]:
         lines.append(f"| {s['id']} | {s['name']} | {s['target']} | {s['measured']} | {s['gap']} |")
     lines += ["", "## Resources by scenario", "",
@@ -120,6 +122,13 @@ def markdown(r):
             lines.append(f"- {k}: {v}")
         if s.get("limit"):
             lines.append(f"- what limits it: {s['limit']}")
+        if "statements" in s:
+            lines.append("")
+            if s["statements"]:
+                lines += ["Postgres statements by execution time over the scenario (pg_stat_statements):", ""]
+                lines += pgstat.markdown(s["statements"])
+            else:
+                lines.append("Postgres statement statistics: not available (pg_stat_statements is not preloaded).")
         lines.append("")
     lines += ["![delivery latency by percentile](latency.svg)", ""]
     return "\n".join(lines)

@@ -8,7 +8,7 @@ works and that nothing is lost, never how fast anything is."""
 import argparse, datetime, json, math, os, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(__file__))
-import procs, report  # noqa: E402
+import pgstat, procs, report  # noqa: E402
 
 # P2's conversations: those with 10 to 40 people online (about 20 on average).
 RECIPIENTS = (10, 40)
@@ -42,11 +42,13 @@ def args():
     a.add_argument("--mix-seconds", type=float, default=10)
     a.add_argument("--p5-rate", type=float, default=330, help="P5's history and search requests/s")
     a.add_argument("--results", default="")
+    a.add_argument("--only", default="P2,P3,P4,P5,P6,P2-1", help="scenarios to run (P1 always runs; P7 comes with P2 and P2-1)")
     a = a.parse_args()
     if a.smoke:
         a.workspaces, a.mean, a.messages, a.nodes, a.parts = 20, 50, 20000, 2, 2
         a.rate, a.seconds, a.hold, a.spread, a.ramp, a.single_sockets = 50, 6, 1, 3, "100", 2000
         a.mix_steps, a.mix_seconds, a.p5_rate = "0.01", 4, 30
+    a.only = set(a.only.split(","))
     return a
 
 
@@ -78,10 +80,13 @@ def main():
     sockets = sum(1 for line in open(world) if line.startswith("s "))
     counts = psql(db_url, "select (select count(*) from workspace), (select count(*) from member), "
                           "(select count(*) from channel), (select sum(last_seq) from channel)").stdout.strip().split("|")
+    a.pgstat = db_url if pgstat.available(db_url) else None
+    pg_settings = psql(db_url, "select string_agg(name || '=' || current_setting(name), ', ' order by name) from pg_settings "
+                               "where name in ('shared_buffers', 'max_connections', 'synchronous_commit', 'work_mem')").stdout.strip()
     rep = {"started": started, "command": " ".join(["scripts/bench-scale"] + sys.argv[1:]), "cores": os.cpu_count(),
            "open_files_per_process": files, "world": f"{counts[0]} workspaces, {counts[1]} people, {counts[2]} "
            f"conversations, {counts[3]} messages; {sockets} online (one socket each); seeding/export {seed_secs:.0f}s",
-           "scenarios": []}
+           "postgres": pg_settings + (", pg_stat_statements on" if a.pgstat else ""), "scenarios": []}
     redis_port, redis_pid = procs.start_redis(work)
     nodes = []
     status = 0
@@ -95,7 +100,8 @@ def main():
         for p, _, _ in nodes:
             p.wait()
         subprocess.run(["redis-cli", "-p", str(redis_port), "shutdown", "nosave"], capture_output=True)
-    status |= single_node(a, rep, loadgen, server, world, db_url, work, root, sockets)
+    if "P2-1" in a.only:
+        status |= single_node(a, rep, loadgen, server, world, db_url, work, root, sockets)
     cross_node(rep)
     json.dump(rep, open(f"{results}/report.json", "w"), indent=1)
     curves = [(c, rep["_hists"][c]) for c in ("P2 all nodes", "P7 other node", "P2 single node", "P6 during storm") if c in rep["_hists"]]
@@ -149,7 +155,9 @@ def multi_node(a, rep, loadgen, world, nodes, redis_pid):
             "details": {"sockets": f"{up} of {want}", "connect": f"{connect_secs:.1f}s ({up / max(connect_secs, 1e-3):.0f}/s)",
                         "held idle": f"{a.hold:g}s"}})
         rep["_hists"] = {}
-        t, h, u = fanout(g, parts, a.rate, a.seconds, RECIPIENTS, 0, -1, 0)
+        if "P2" not in a.only:
+            return status
+        t, h, u, stmts = with_statements(a, lambda: fanout(g, parts, a.rate, a.seconds, RECIPIENTS, 0, -1, 0))
         status |= check(t, "P2")
         rep["_hists"]["P2 all nodes"] = h["all"]
         rep["_hists"]["P7 other node"] = h["remote"]
@@ -157,45 +165,63 @@ def multi_node(a, rep, loadgen, world, nodes, redis_pid):
             "id": "P2", "name": f"{a.rate:g} messages/s for {a.seconds:g}s, {up} sockets open", "usage": u,
             "target": "p50 ≤ 10 ms, p99 ≤ 50 ms, p99.9 ≤ 150 ms, 0 lost, 0 duplicated",
             "measured": f"{lat(t)}; lost {t['lost']}, duplicated {t['duplicated']}",
-            "gap": gap_latency(t, [("p50_ms", 10), ("p99_ms", 50), ("p99.9_ms", 150)]), "details": details(t)})
+            "gap": gap_latency(t, [("p50_ms", 10), ("p99_ms", 50), ("p99.9_ms", 150)]), "details": details(t),
+            "statements": stmts})
         rep["_p7"] = t
-        ramp = []
-        for rate in [float(r) for r in a.ramp.split(",") if r]:
-            t3, _, u3 = fanout(g, parts, rate, max(a.seconds / 2, 5), RECIPIENTS, 0.2, -1, 0)
-            status |= check(t3, f"P3 at {rate:g}/s")
-            deliveries = t3["unique"] / max(a.seconds / 2, 5)
-            per_core = deliveries / max(u3["nodes"]["cpu_cores"], 1e-3)
-            p99 = t3["latency"].get("all", {}).get("p99_ms")
-            ramp.append({"rate": rate, "deliveries_per_s": round(deliveries), "per_node_core": round(per_core),
-                         "p99_ms": p99, "nodes_cpu": u3["nodes"]["cpu_cores"], "postgres_cpu": u3["postgres"]["cpu_cores"],
-                         "recipients_mean": t3["recipients_mean"]})
-            print(f"== P3 at {rate:g}/s: {ramp[-1]}", flush=True)
-            if p99 is None or p99 > 200 or t3["posts_failed"]:
-                break
-        best = max([r for r in ramp if r["p99_ms"] is not None and r["p99_ms"] <= 200] or [{"per_node_core": 0, "rate": 0, "deliveries_per_s": 0}],
-                   key=lambda r: r["deliveries_per_s"])
-        rep["scenarios"].append({
-            "id": "P3", "name": "fan-out ramp (a fifth of messages to the #general channels with over 40 online, up to 500 members)",
-            "target": "≥ 50,000 deliveries/s per server core at p99 ≤ 200 ms",
-            "measured": f"{best['deliveries_per_s']} deliveries/s at {best['rate']:g} messages/s, {best['per_node_core']} per node core",
-            "gap": gap_ge(best["per_node_core"], 50000, "deliveries/s per core"), "details": {"steps": ramp}})
-        status |= peak_mix(a, rep, g, parts)
-        secs6 = a.spread + max(a.seconds / 2, 5)
-        t6, h6, u6 = fanout(g, parts, a.rate, secs6, RECIPIENTS, 0, 2, a.spread)
-        status |= check(t6, "P6")
-        if t6["reconnects"] < up:
-            status = 1
-            print(f"FAILED: P6: {t6['reconnects']} of {up} sockets came back")
-        rep["_hists"]["P6 during storm"] = h6["all"]
-        back = t6["latency"].get("back", {})
-        rep["scenarios"].append({
-            "id": "P6", "name": f"reconnect storm: all {up} dropped at 2s, back within {a.spread:g}s, {a.rate:g} messages/s",
-            "target": "100% back, 0 lost, P2's p99 ≤ 200 ms throughout", "usage": u6,
-            "measured": f"{t6['reconnects']}/{up} back (reconnect p99 {report.fmt(back.get('p99_ms'), ' ms')}); live {lat(t6)}; "
-                        f"{t6['replayed']} replayed on resume; lost {t6['lost']}",
-            "gap": gap_latency(t6, [("p99_ms", 200)]), "details": details(t6)})
+        if "P3" in a.only:
+            status |= fanout_ramp(a, rep, g, parts)
+        if "P4" in a.only or "P5" in a.only:
+            status |= peak_mix(a, rep, g, parts)
+        if "P6" in a.only:
+            status |= storm(a, rep, g, parts, up)
     finally:
         parts.close()
+    return status
+
+
+def fanout_ramp(a, rep, g, parts):
+    """P3: the fan-out rate raised step by step until p99 passes 200 ms."""
+    status = 0
+    ramp = []
+    for rate in [float(r) for r in a.ramp.split(",") if r]:
+        t3, _, u3 = fanout(g, parts, rate, max(a.seconds / 2, 5), RECIPIENTS, 0.2, -1, 0)
+        status |= check(t3, f"P3 at {rate:g}/s")
+        deliveries = t3["unique"] / max(a.seconds / 2, 5)
+        per_core = deliveries / max(u3["nodes"]["cpu_cores"], 1e-3)
+        p99 = t3["latency"].get("all", {}).get("p99_ms")
+        ramp.append({"rate": rate, "deliveries_per_s": round(deliveries), "per_node_core": round(per_core),
+                     "p99_ms": p99, "nodes_cpu": u3["nodes"]["cpu_cores"], "postgres_cpu": u3["postgres"]["cpu_cores"],
+                     "recipients_mean": t3["recipients_mean"]})
+        print(f"== P3 at {rate:g}/s: {ramp[-1]}", flush=True)
+        if p99 is None or p99 > 200 or t3["posts_failed"]:
+            break
+    best = max([r for r in ramp if r["p99_ms"] is not None and r["p99_ms"] <= 200] or [{"per_node_core": 0, "rate": 0, "deliveries_per_s": 0}],
+               key=lambda r: r["deliveries_per_s"])
+    rep["scenarios"].append({
+        "id": "P3", "name": "fan-out ramp (a fifth of messages to the #general channels with over 40 online, up to 500 members)",
+        "target": "≥ 50,000 deliveries/s per server core at p99 ≤ 200 ms",
+        "measured": f"{best['deliveries_per_s']} deliveries/s at {best['rate']:g} messages/s, {best['per_node_core']} per node core",
+        "gap": gap_ge(best["per_node_core"], 50000, "deliveries/s per core"), "details": {"steps": ramp}})
+    return status
+
+
+def storm(a, rep, g, parts, up):
+    """P6: every socket dropped and back within `spread`, under P2's load."""
+    status = 0
+    secs6 = a.spread + max(a.seconds / 2, 5)
+    t6, h6, u6 = fanout(g, parts, a.rate, secs6, RECIPIENTS, 0, 2, a.spread)
+    status |= check(t6, "P6")
+    if t6["reconnects"] < up:
+        status = 1
+        print(f"FAILED: P6: {t6['reconnects']} of {up} sockets came back")
+    rep["_hists"]["P6 during storm"] = h6["all"]
+    back = t6["latency"].get("back", {})
+    rep["scenarios"].append({
+        "id": "P6", "name": f"reconnect storm: all {up} dropped at 2s, back within {a.spread:g}s, {a.rate:g} messages/s",
+        "target": "100% back, 0 lost, P2's p99 ≤ 200 ms throughout", "usage": u6,
+        "measured": f"{t6['reconnects']}/{up} back (reconnect p99 {report.fmt(back.get('p99_ms'), ' ms')}); live {lat(t6)}; "
+                    f"{t6['replayed']} replayed on resume; lost {t6['lost']}",
+        "gap": gap_latency(t6, [("p99_ms", 200)]), "details": details(t6)})
     return status
 
 
@@ -264,6 +290,15 @@ def peak_mix(a, rep, g, parts):
     return status
 
 
+def with_statements(a, run):
+    """Runs a scenario with Postgres's statement statistics reset before it;
+    returns its results and the statements its Postgres time went to."""
+    if a.pgstat:
+        pgstat.reset(a.pgstat)
+    out = run()
+    return (*out, pgstat.top(a.pgstat) if a.pgstat else None)
+
+
 def fanout(g, parts, rate, secs, recipients, general, storm_at, spread):
     """Each part posts its share of `rate` to conversations of `recipients`
     (min, max) online people; `general`: the share to the big #general channels."""
@@ -289,7 +324,7 @@ def single_node(a, rep, loadgen, server, world, db_url, work, root, sockets):
             if c["established"] < c["sockets"]:
                 status = 1
                 print(f"FAILED: single node: {c['sockets'] - c['established']} sockets did not connect: {c['first_error']}")
-            t, h, u = fanout(g, lg, a.rate, a.seconds, RECIPIENTS, 0, -1, 0)
+            t, h, u, stmts = with_statements(a, lambda: fanout(g, lg, a.rate, a.seconds, RECIPIENTS, 0, -1, 0))
             status |= check(t, "P2 single node")
         finally:
             lg.close()
@@ -299,7 +334,7 @@ def single_node(a, rep, loadgen, server, world, db_url, work, root, sockets):
             "id": "P2-1", "name": f"P2 on one node without Redis: {c['established']} sockets, {a.rate:g} messages/s",
             "target": "the cost of Redis shows against P2", "usage": u,
             "measured": f"{lat(t)}; lost {t['lost']}, duplicated {t['duplicated']}", "gap": "(reference)",
-            "details": details(t)})
+            "details": details(t), "statements": stmts})
     finally:
         p.terminate(); p.wait()
     return status

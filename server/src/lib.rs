@@ -16,6 +16,7 @@ pub mod forms;
 pub mod guard;
 pub mod imports;
 pub mod observability;
+pub mod pg_tls;
 pub mod pictures;
 pub mod pwa;
 pub mod seed;
@@ -65,6 +66,7 @@ pub async fn connect(cfg: &Config) -> anyhow::Result<PgPool> {
         // JIT compilation costs more than it saves on short OLTP queries
         // (it added ~100 ms to a search plan that Postgres thought was big).
         .options([("jit", "off")]);
+    let opts = pg_tls::plain_on_loopback(opts, &cfg.database_url, std::env::var("PGSSLMODE").ok().as_deref());
     {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect_with(&opts)
@@ -110,6 +112,8 @@ pub async fn state(cfg: &Config, db: PgPool) -> anyhow::Result<AppState> {
     let limits =
         Limits::connect(cfg.limits(), cfg.redis_url.as_deref()).await.map_err(|e| anyhow::anyhow!(e))?;
     let search_db = search_pool(cfg, &db);
+    // The words typo correction knows, folded in after sends.
+    app::search::postgres::terms::start(db.clone());
     let mail = Arc::new(
         app::mail::worker::Mailer::new(cfg.smtp_url.as_deref(), &cfg.mail_from)
             .map_err(|e| anyhow::anyhow!(e))?,

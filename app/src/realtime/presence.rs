@@ -280,8 +280,7 @@ impl PresenceService {
     /// The node's heartbeat, and the rewrite of one slice of its members.
     async fn heartbeat(&self, slice: u128) -> redis::RedisResult<()> {
         let Some(mut r) = self.redis_if_up() else { return Ok(()) };
-        let mut present = self.tracker.lock().unwrap().present();
-        present.retain(|(member, _, _)| member.as_u128() % REFRESH_SLICES == slice);
+        let present = self.tracker.lock().unwrap().present_where(|m| m.as_u128() % REFRESH_SLICES == slice);
         let mut pipe = redis::pipe();
         let node = self.node.to_string();
         pipe.zadd("ts:nodes", &node, now_ms());

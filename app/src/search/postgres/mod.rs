@@ -34,6 +34,7 @@ fn prefixes(names: &[String]) -> Vec<String> {
 
 pub mod plan;
 mod sql;
+pub mod terms;
 pub mod typo;
 
 /// At most this many matches are considered (newest first) and counted;

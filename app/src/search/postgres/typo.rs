@@ -1,6 +1,6 @@
 //! Typo tolerance on Postgres: a single word that matches nothing is
 //! compared (pg_trgm similarity) with the words of the caller's workspace
-//! (`search_term`, filled by a trigger on `message`), and the closest ones
+//! (`search_term`, folded from sent messages by [`super::terms`]), and the closest ones
 //! are tried instead, so `deplyoment` still finds "deployment". A query of
 //! several words that matches nothing has each unknown word replaced by its
 //! closest known one (`deplyoment reviw` → "deployment review"), tried once.
@@ -45,6 +45,8 @@ async fn similar(
     words: &[String],
     per_word: i64,
 ) -> AppResult<Vec<(String, String)>> {
+    // Words sent a moment ago may still be queued: fold this workspace's.
+    super::terms::collect_workspace(db, workspace).await?;
     Ok(sqlx::query_as(
         "select u.w, t.term from unnest($2::text[]) with ordinality as u(w, i)
            cross join lateral (

@@ -7,6 +7,12 @@
 //! Queued `message_created` events the replay already covered are dropped,
 //! so each message arrives exactly once and in order.
 //!
+//! Every socket holds its task's whole state machine for as long as it is
+//! open, and a state machine is as large as its largest await: the rare,
+//! large steps (setup, replay, client frames, joining a channel) are boxed,
+//! so an idle socket's task holds only the wait for its next frame or event
+//! (the task was 4,072 bytes, now 2,200; see docs/benchmarks.md, "Scale").
+//!
 //! A hostile client is bounded per socket ([`super::budget`]); a `resume`
 //! lacking more than 1,000 messages is answered `resync_required` (the
 //! client reloads) instead of replayed ([`replay`]). A guest's socket drops
@@ -14,16 +20,17 @@
 //! ([`guest`]).
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use app::auth::Actor;
 use app::realtime::bus::Topic;
+use app::realtime::caps::Slot;
 use app::realtime::hub::{Delivery, SocketHandle, SocketId};
 use app::realtime::service::Realtime;
 use app::realtime::{close, frames, ClientFrame, Control, Event, PROTOCOL_VERSION};
-use app::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -52,7 +59,7 @@ enum Exit {
 }
 
 struct Conn {
-    st: AppState,
+    db: sqlx::PgPool,
     rt: Arc<Realtime>,
     actor: Actor,
     name: String,
@@ -83,13 +90,21 @@ impl Drop for Cleanup {
     }
 }
 
-pub async fn run(socket: WebSocket, st: AppState, actor: Actor) {
-    let rt = st.rt.clone();
-    let mut h = rt.hub.register(actor.member_id);
-    let _cleanup = Cleanup { rt: rt.clone(), id: h.id, member: actor.member_id };
-    let (tx, mut rx) = socket.split();
-    let mut c = Conn {
-        st,
+/// The socket's task. Built synchronously so that the future keeps only
+/// what the connection uses (an `async fn` would keep its arguments beside
+/// their moved copies).
+pub fn run(
+    socket: WebSocket,
+    db: sqlx::PgPool,
+    rt: Arc<Realtime>,
+    actor: Actor,
+    slot: Slot,
+) -> impl Future<Output = ()> + Send {
+    let h = rt.hub.register(actor.member_id);
+    let cleanup = Cleanup { rt: rt.clone(), id: h.id, member: actor.member_id };
+    let (tx, rx) = socket.split();
+    let c = Conn {
+        db,
         rt,
         actor,
         name: String::new(),
@@ -101,23 +116,27 @@ pub async fn run(socket: WebSocket, st: AppState, actor: Actor) {
         budget: Budget::new(),
         guest: None,
     };
-    let exit = c.serve(&mut h, &mut rx).await;
-    let (code, reason) = match exit {
-        Exit::Gone => return,
-        Exit::Close(code, reason) => (code, reason),
-        Exit::Resync => {
-            let frame = Control::ResyncRequired { reason: "the connection fell behind".into() };
-            let _ = c.send_json(&frame).await;
-            (close::RESYNC_REQUIRED, "resync_required")
-        }
-    };
-    let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
-    let _ = tokio::time::timeout(SEND_TIMEOUT, c.tx.send(Message::Close(Some(frame)))).await;
+    async move {
+        let (_slot, _cleanup) = (slot, cleanup);
+        let (mut c, mut h, mut rx) = (c, h, rx);
+        let exit = c.serve(&mut h, &mut rx).await;
+        let (code, reason) = match exit {
+            Exit::Gone => return,
+            Exit::Close(code, reason) => (code, reason),
+            Exit::Resync => {
+                let frame = Control::ResyncRequired { reason: "the connection fell behind".into() };
+                let _ = c.send_json(&frame).await;
+                (close::RESYNC_REQUIRED, "resync_required")
+            }
+        };
+        let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
+        let _ = tokio::time::timeout(SEND_TIMEOUT, c.tx.send(Message::Close(Some(frame)))).await;
+    }
 }
 
 impl Conn {
     async fn serve(&mut self, h: &mut SocketHandle, rx: &mut SplitStream<WebSocket>) -> Exit {
-        if let Err(e) = self.setup().await {
+        if let Err(e) = Box::pin(self.setup()).await {
             tracing::warn!(error = %e, "socket setup failed");
             return Exit::Close(1011, "server_error");
         }
@@ -129,13 +148,13 @@ impl Conn {
                 _ = &mut deadline => return Exit::Close(close::RESUME_TIMEOUT, "resume_timeout"),
                 msg = rx.next() => match self.read(msg).await {
                     Ok(Some(ClientFrame::Resume { channels })) => break channels,
-                    Ok(Some(frame)) => self.handle(frame).await,
+                    Ok(Some(frame)) => Box::pin(self.handle(frame)).await,
                     Ok(None) => {}
                     Err(exit) => return exit,
                 },
             }
         };
-        if let Err(exit) = self.replay(since).await {
+        if let Err(exit) = Box::pin(self.replay(since)).await {
             return exit;
         }
         let heartbeat = self.rt.config.heartbeat;
@@ -162,11 +181,11 @@ impl Conn {
                 },
                 msg = rx.next() => match self.read(msg).await {
                     Ok(Some(ClientFrame::Resume { channels })) => {
-                        if let Err(exit) = self.replay(channels).await {
+                        if let Err(exit) = Box::pin(self.replay(channels)).await {
                             return exit;
                         }
                     }
-                    Ok(Some(frame)) => self.handle(frame).await,
+                    Ok(Some(frame)) => Box::pin(self.handle(frame)).await,
                     Ok(None) => {}
                     Err(exit) => return exit,
                 },
@@ -184,7 +203,7 @@ impl Conn {
 
     /// Subscribes to everything this member may receive, then says hello.
     async fn setup(&mut self) -> Result<(), String> {
-        let db = &self.st.db;
+        let db = &self.db;
         let me = self.actor.member_id;
         let row = sqlx::query!(
             r#"select m.display_name, w.idle_after_secs,
@@ -240,8 +259,10 @@ impl Conn {
             }
         }
         match &d.event {
-            Event::MemberJoined { channel, user } if *user == me => self.join(*channel).await,
-            Event::ChannelCreated { channel } if d.topic == Topic::Member(me) => self.join(channel.id).await,
+            Event::MemberJoined { channel, user } if *user == me => Box::pin(self.join(*channel)).await,
+            Event::ChannelCreated { channel } if d.topic == Topic::Member(me) => {
+                Box::pin(self.join(channel.id)).await
+            }
             Event::MemberLeft { channel, user } if *user == me => {
                 if self.channels.remove(channel) {
                     self.rt.hub.unsubscribe(self.id, Topic::Channel(*channel));
@@ -262,7 +283,7 @@ impl Conn {
             }
             // A guest in a new channel may now see its members.
             if self.guest.is_some() {
-                match guest::Peers::load(&self.st.db, &self.actor).await {
+                match guest::Peers::load(&self.db, &self.actor).await {
                     Ok(peers) => self.guest = peers,
                     Err(e) => tracing::warn!(error = %e, "reloading a guest's peers failed"),
                 }

@@ -33,10 +33,9 @@ impl Conn {
         for (channel, _) in behind {
             let mut after = since[&channel];
             loop {
-                let page =
-                    app::messages::queries::replay(&self.st.db, &self.actor, channel, after, REPLAY_PAGE)
-                        .await
-                        .map_err(|_| Exit::Close(1011, "server_error"))?;
+                let page = app::messages::queries::replay(&self.db, &self.actor, channel, after, REPLAY_PAGE)
+                    .await
+                    .map_err(|_| Exit::Close(1011, "server_error"))?;
                 let n = page.len() as i64;
                 for message in page {
                     after = message.seq;
@@ -65,7 +64,7 @@ impl Conn {
         )
         .bind(channels)
         .bind(after)
-        .fetch_all(&self.st.db)
+        .fetch_all(&self.db)
         .await
         .map_err(|_| Exit::Close(1011, "server_error"))
     }
