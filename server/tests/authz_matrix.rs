@@ -25,9 +25,11 @@ use sqlx::PgPool;
 const TABLE: &str = include_str!("../../docs/authorization.md");
 
 /// Tables a refused call may touch: when a token was last used (every
-/// authenticated request records it, refused or not), and socket tickets (a
-/// frame row connects before its frame is refused).
-const BOOKKEEPING: &[&str] = &["api_token", "ws_ticket"];
+/// authenticated request records it, refused or not), socket tickets (a
+/// frame row connects before its frame is refused), and the words of earlier
+/// messages, which a background job folds into `search_term` within a second
+/// (`search::postgres::terms`; derived from `message`, which is compared).
+const BOOKKEEPING: &[&str] = &["api_token", "ws_ticket", "search_term_pending", "search_term"];
 
 struct Row {
     method: String,
