@@ -5,6 +5,7 @@
 //! once acknowledged (committed), is searched for every 20 ms until
 //! `search.messages` finds it; the time from the acknowledgement to the
 //! first answer that contains it is the lag (to within the 20 ms poll).
+//! The report counts which backend found each probe.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,7 +40,8 @@ pub async fn main(args: Vec<String>) -> Result<()> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
     let run: u32 = rand::random::<u32>() % 1_000_000;
     let lags = Arc::new(Mutex::new(Histogram::<u64>::new(3)?));
-    let stats = Arc::new(Mutex::new((0u64, 0u64, 0u64, String::new()))); // sent, failed, lost, backend
+    // sent, failed, lost, and how many probes each backend found
+    let stats = Arc::new(Mutex::new((0u64, 0u64, 0u64, std::collections::BTreeMap::<String, u64>::new())));
     let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let end = Instant::now() + Duration::from_secs(seconds);
@@ -86,7 +88,8 @@ pub async fn main(args: Vec<String>) -> Result<()> {
                 };
                 if b["messages"]["total"].as_i64().unwrap_or(0) > 0 {
                     lags.lock().await.record(acked.elapsed().as_micros() as u64).expect("in range");
-                    stats.lock().await.3 = b["backend"].as_str().unwrap_or("?").into();
+                    *stats.lock().await.3.entry(b["backend"].as_str().unwrap_or("?").into()).or_default() +=
+                        1;
                     return;
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -99,6 +102,7 @@ pub async fn main(args: Vec<String>) -> Result<()> {
     }
     let (h, (sent, failed, lost, backend)) = (lags.lock().await.clone(), stats.lock().await.clone());
     let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    let backend = backend.iter().map(|(b, n)| format!("{b}={n}")).collect::<Vec<_>>().join(" ");
     println!(
         "search lag ({backend}): rate={rate}/s sent={sent} failed={failed} probes={} not_found_in_10s={lost} \
          p50={:.0}ms p99={:.0}ms max={:.0}ms",

@@ -1,6 +1,7 @@
 //! Search with Meilisearch: the transactional outbox and who switches it,
 //! the single indexer, hits checked against Postgres, reindex by swap under
-//! live writes, a workspace reindex, and the fallback to Postgres.
+//! live writes, a workspace reindex, what is not indexed yet found on
+//! Postgres, and the fallback to Postgres (down, or too far behind).
 //!
 //! Every test has its own database and its own index on the shared test
 //! server (common::meili), so they run in parallel. The tests that need a
@@ -12,37 +13,15 @@ mod common;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use app::messages::actions::{delete, send, update, SendInput};
-use app::search::meili::{self, doc_id, Meili};
+use app::messages::actions::{delete, update};
+use app::search::meili::{self, doc_id, Meili, BEHIND_ROWS};
 use common::files::eventually;
-use common::meili::{cleanup, configure, dead, fresh};
+use common::meili::{cleanup, configure, dead, fresh, meili_seqs, say, search};
 use common::ws::{general, token};
 use common::{count, owner, Srv};
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
-
-async fn search(srv: &Srv, token: &str, q: &str) -> serde_json::Value {
-    let (s, b) = srv.call_bearer(token, "search.messages", json!({"query": q})).await;
-    assert_eq!(s, 200, "{b}");
-    b
-}
-
-async fn say(db: &app::core::ctx::Ctx, who: &app::auth::Actor, c: Uuid, text: &str) -> i64 {
-    send(db, who, SendInput { channel: c, text: text.into(), ..Default::default() }).await.unwrap().seq
-}
-
-/// The seqs Meilisearch returns for `q` in `c` (hits checked against Postgres).
-async fn meili_seqs(m: &Meili, db: &PgPool, ws: Uuid, c: Uuid, q: &str) -> Vec<i64> {
-    let q = app::search::query::parse(q).unwrap();
-    m.search(db, ws, &[c], None, &q, Default::default(), 0, 1000)
-        .await
-        .unwrap()
-        .1
-        .iter()
-        .map(|h| h.seq)
-        .collect()
-}
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn when_meilisearch_is_down_postgres_answers_and_the_outbox_keeps_everything(db: PgPool) {
@@ -351,5 +330,74 @@ async fn each_workspace_finds_only_its_own_and_a_workspace_reindex_touches_only_
     assert_eq!(m.document(&doc_id(cb, b1)).await.unwrap().unwrap(), bob_before);
     let latest = app::search::meili::reindex::latest(&db, alice.workspace_id).await.unwrap();
     assert_eq!(latest, Some(("done".into(), 1, 1)));
+    cleanup(&m).await;
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_message_is_found_before_meilisearch_indexes_it_and_a_long_queue_sends_search_to_postgres(
+    db: PgPool,
+) {
+    let db = common::ctx(&db);
+    let Some(m) = fresh("a_message_is_found_before_meilisearch_indexes_it") else { return };
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let c: Uuid = general(&db, &alice).await.parse().unwrap();
+    let old = say(&db, &alice, c, "pangolin indexed").await;
+    m.reindex(&db, |_, _| {}).await.unwrap();
+    let srv = Srv::start_with(db.db.clone(), |cfg| configure(cfg, &m)).await;
+    let t = token(&db, &alice).await;
+    eventually("the node to use meilisearch", || async {
+        search(&srv, &t, "pangolin").await["backend"] == "meilisearch"
+    })
+    .await;
+    // The test holds the index lock, so the node's indexer cannot run.
+    let mut held = db.db.begin().await.unwrap();
+    sqlx::query("select pg_advisory_xact_lock($1)")
+        .bind(meili::INDEX_LOCK)
+        .execute(&mut *held)
+        .await
+        .unwrap();
+    let new = say(&db, &alice, c, "pangolin fresh").await;
+    update(&db, &alice, c, old, "armadillo indexed").await.unwrap();
+    assert_eq!(m.document(&doc_id(c, new)).await.unwrap(), None, "not indexed yet");
+    // Found at once, in its current state: the new message, and the edited
+    // one by its new words only.
+    let b = search(&srv, &t, "pangolin").await;
+    assert_eq!((&b["backend"], &b["messages"]["total"]), (&json!("meilisearch"), &json!(1)), "{b}");
+    assert_eq!(b["messages"]["matches"][0]["seq"], new);
+    let b = search(&srv, &t, "armadillo").await;
+    assert_eq!((&b["backend"], &b["messages"]["total"]), (&json!("meilisearch"), &json!(1)), "{b}");
+    assert_eq!(b["messages"]["matches"][0]["seq"], old);
+    // More than BEHIND_ROWS changes queued: Postgres answers everything.
+    sqlx::query("insert into search_outbox (channel_id, seq) select $1, g from generate_series(1000000, 1000000 + $2) g")
+        .bind(c)
+        .bind(BEHIND_ROWS)
+        .execute(&*db)
+        .await
+        .unwrap();
+    eventually("postgres to answer while the index is behind", || async {
+        search(&srv, &t, "pangolin").await["backend"] == "postgres"
+    })
+    .await;
+    assert_eq!(search(&srv, &t, "pangolin").await["messages"]["matches"][0]["seq"], new);
+    let (s, b) = srv.call_bearer(&t, "admin.overview", json!({})).await;
+    assert_eq!(s, 200, "{b}");
+    let line = b["health"].as_array().unwrap().iter().find(|h| h["name"] == "Search").unwrap().clone();
+    assert!(line["detail"].as_str().unwrap().starts_with("Meilisearch behind ("), "{line}");
+    // The queue drains once the indexer may run again; the index then holds
+    // both changes and answers by itself, each message once.
+    sqlx::query("delete from search_outbox where seq >= 1000000").execute(&*db).await.unwrap();
+    held.commit().await.unwrap();
+    eventually("the index to catch up", || async {
+        count(&db, "search_outbox").await == 0
+            && search(&srv, &t, "pangolin").await["backend"] == "meilisearch"
+    })
+    .await;
+    assert_eq!(m.document(&doc_id(c, new)).await.unwrap().unwrap().text, "pangolin fresh");
+    assert_eq!(m.document(&doc_id(c, old)).await.unwrap().unwrap().text, "armadillo indexed");
+    for (word, seq) in [("pangolin", new), ("armadillo", old)] {
+        let b = search(&srv, &t, word).await;
+        assert_eq!(b["messages"]["total"], 1, "{b}");
+        assert_eq!(b["messages"]["matches"][0]["seq"], seq);
+    }
     cleanup(&m).await;
 }

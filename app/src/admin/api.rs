@@ -49,7 +49,9 @@ pub async fn workspace_overview() -> Result<Reply<Overview>, AppError> {
     let reindex = crate::search::meili::reindex::latest(&st.db, actor.workspace_id).await?;
     health.push(match &st.meili {
         Some(m) => {
-            let mut detail = if m.is_ready() {
+            let mut detail = if m.is_behind() && m.is_ready() {
+                format!("Meilisearch behind ({queued} changes waiting, oldest {age} s); Postgres answers until it catches up")
+            } else if m.is_ready() {
                 format!("Meilisearch; {queued} changes waiting, oldest {age} s")
             } else {
                 "Meilisearch configured, index not filled yet (run `threadspace reindex`); Postgres answers"

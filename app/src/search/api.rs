@@ -69,7 +69,7 @@ pub async fn messages(
     // The channels (and authors) the query may cover, from Postgres for both backends.
     let (channels, users) = super::postgres::scope(&db, &actor, &q).await?;
     let mut answered = None;
-    if let Some(meili) = st.meili.as_ref().filter(|m| m.is_ready() && super::meili::supports(&q)) {
+    if let Some(meili) = st.meili.as_ref().filter(|m| m.answers() && super::meili::supports(&q)) {
         let found = if channels.is_empty() || users.as_ref().is_some_and(Vec::is_empty) {
             Ok((0, Vec::new()))
         } else {
@@ -87,12 +87,35 @@ pub async fn messages(
                 .await
         };
         match found {
-            Ok((total, matches)) => answered = Some((total, false, matches, "meilisearch")),
+            Ok(indexed) => {
+                // The first page also finds what the index does not hold yet.
+                let pending = if offset == 0 {
+                    let p = super::postgres::search(
+                        &db,
+                        &st.search_stats,
+                        &actor,
+                        &channels,
+                        users.as_deref(),
+                        &q,
+                        prefix,
+                        sort,
+                        0,
+                        limit,
+                        true,
+                    )
+                    .await?;
+                    (p.total, p.matches)
+                } else {
+                    (0, Vec::new())
+                };
+                let m = super::pending::merge(offset, indexed, pending, sort, limit as usize);
+                answered = Some((m.total, false, m.matches, "meilisearch", m.next))
+            }
             Err(e) => tracing::warn!(error = %e, "meilisearch failed; answering from postgres"),
         }
     }
     let mut corrected = None;
-    let (total, total_capped, matches, backend) = match answered {
+    let (total, total_capped, matches, backend, next) = match answered {
         Some(a) => a,
         None => {
             let run = |q: super::query::Query| {
@@ -109,6 +132,7 @@ pub async fn messages(
                         sort,
                         offset,
                         limit,
+                        false,
                     )
                     .await
                 }
@@ -137,11 +161,11 @@ pub async fn messages(
                     }
                 }
             }
-            (page.total, page.total_capped, page.matches, "postgres")
+            let next = offset + page.matches.len() as i64;
+            (page.total, page.total_capped, page.matches, "postgres", (next < page.total).then_some(next))
         }
     };
-    let next = offset + matches.len() as i64;
-    let next_cursor = (next < total && next < 10_000).then(|| crate::api::encode_cursor(&next));
+    let next_cursor = next.filter(|n| *n < 10_000).map(|n| crate::api::encode_cursor(&n));
     Ok(Reply::new(SearchReply {
         messages: Matches { total, total_capped, matches },
         next_cursor,

@@ -5,12 +5,15 @@
 //! extra: a generated `tsvector` column with a GIN index,
 //! `websearch_to_tsquery` for the text, and the operators as SQL filters.
 //! With `MEILI_URL` set, [`meili`] answers instead (typo-tolerant), fed by
-//! a transactional outbox; when it is down, Postgres answers and the reply
-//! says `"backend": "postgres"`.
+//! a transactional outbox; when it is down or behind, Postgres answers and
+//! the reply says `"backend": "postgres"`. What Meilisearch has not indexed
+//! yet is found on Postgres meanwhile ([`pending`]).
 
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod meili;
+#[cfg(feature = "ssr")]
+pub mod pending;
 #[cfg(feature = "ssr")]
 pub mod postgres;
 pub mod query;

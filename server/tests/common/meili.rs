@@ -4,7 +4,13 @@
 //! parallel without sharing documents. The server under test never reads
 //! the environment: a test passes its Meilisearch in the config.
 
+use app::messages::actions::{send, SendInput};
 use app::search::meili::Meili;
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::Srv;
 
 /// The test server's address and key, if the test command started one.
 pub fn server() -> Option<(String, Option<String>)> {
@@ -40,4 +46,28 @@ pub async fn cleanup(m: &Meili) {
 /// A Meilisearch that never answers.
 pub fn dead() -> Meili {
     Meili::new("http://127.0.0.1:9", None, "messages").unwrap()
+}
+
+/// `search.messages` through the API; asserts a 200.
+pub async fn search(srv: &Srv, token: &str, q: &str) -> serde_json::Value {
+    let (s, b) = srv.call_bearer(token, "search.messages", json!({"query": q})).await;
+    assert_eq!(s, 200, "{b}");
+    b
+}
+
+/// Sends `text` to `c` as `who`; its seq.
+pub async fn say(db: &app::core::ctx::Ctx, who: &app::auth::Actor, c: Uuid, text: &str) -> i64 {
+    send(db, who, SendInput { channel: c, text: text.into(), ..Default::default() }).await.unwrap().seq
+}
+
+/// The seqs Meilisearch returns for `q` in `c` (hits checked against Postgres).
+pub async fn meili_seqs(m: &Meili, db: &PgPool, ws: Uuid, c: Uuid, q: &str) -> Vec<i64> {
+    let q = app::search::query::parse(q).unwrap();
+    m.search(db, ws, &[c], None, &q, Default::default(), 0, 1000)
+        .await
+        .unwrap()
+        .1
+        .iter()
+        .map(|h| h.seq)
+        .collect()
 }

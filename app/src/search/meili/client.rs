@@ -71,7 +71,15 @@ pub struct Meili {
     /// Whether queries may use the index (`search_setting.meili_ready`,
     /// refreshed by the indexer loop).
     pub(crate) ready: std::sync::atomic::AtomicBool,
+    /// Whether more than [`BEHIND_ROWS`] changes wait in the outbox (also
+    /// refreshed by the indexer loop): queries then go to Postgres.
+    pub(crate) behind: std::sync::atomic::AtomicBool,
 }
+
+/// Beyond this many queued changes the index is behind: queries go to
+/// Postgres until it catches up, which also bounds the pending messages the
+/// Meilisearch backend searches on Postgres ([`crate::search::pending`]).
+pub const BEHIND_ROWS: i64 = 10_000;
 
 const TASK_WAIT: Option<Duration> = Some(Duration::from_secs(600));
 const POLL: Option<Duration> = Some(Duration::from_millis(25));
@@ -89,6 +97,7 @@ impl Meili {
             client: Client::new(url.trim_end_matches('/'), key)?,
             index: index.into(),
             ready: Default::default(),
+            behind: Default::default(),
         })
     }
 
@@ -97,9 +106,19 @@ impl Meili {
         &self.index
     }
 
-    /// Whether queries may use Meilisearch: a reindex has filled the index.
+    /// Whether a reindex has filled the index.
     pub fn is_ready(&self) -> bool {
         self.ready.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether more than [`BEHIND_ROWS`] changes wait to be indexed.
+    pub fn is_behind(&self) -> bool {
+        self.behind.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether queries may use Meilisearch: filled, and not behind.
+    pub fn answers(&self) -> bool {
+        self.is_ready() && !self.is_behind()
     }
 
     pub(crate) async fn wait(&self, task: meilisearch_sdk::task_info::TaskInfo) -> Result<(), Error> {

@@ -131,7 +131,8 @@ impl Meili {
         Ok(rows.len())
     }
 
-    /// Reads whether the index may answer queries. Also ends a rebuild
+    /// Reads whether the index may answer queries (filled, and not more than
+    /// [`super::BEHIND_ROWS`] changes behind). Also ends a rebuild
     /// whose reindex died (no progress for 30 minutes), so the rebuild log
     /// does not grow for ever; that reindex, if it comes back, refuses to
     /// swap (see reindex.rs).
@@ -155,6 +156,13 @@ impl Meili {
             }
         }
         self.ready.store(s.meili_ready && s.outbox_enabled, Ordering::Relaxed);
+        // The queue's length from its two ends (two probes of its primary
+        // key, whatever its size); ids are dense, so this is its length or a
+        // little more.
+        let queued: i64 = sqlx::query_scalar("select coalesce(max(id) - min(id) + 1, 0) from search_outbox")
+            .fetch_one(db)
+            .await?;
+        self.behind.store(queued > super::BEHIND_ROWS, Ordering::Relaxed);
         Ok(s)
     }
 

@@ -74,7 +74,9 @@ struct Row {
 /// - common words and operator-only queries: each channel newest first, a
 ///   share of the cap each, then further only in the channels that may
 ///   still hold one of the newest matches (see `search.sql`);
-/// - a prefix: both, the walk reading a bounded number of recent messages.
+/// - a prefix: both, the walk reading a bounded number of recent messages;
+/// - `pending` (for the Meilisearch backend, [`crate::search::pending`]):
+///   neither, only the messages waiting in the search outbox.
 #[allow(clippy::too_many_arguments)]
 pub async fn search(
     db: &PgPool,
@@ -87,6 +89,7 @@ pub async fn search(
     sort: Sort,
     offset: i64,
     limit: i64,
+    pending: bool,
 ) -> AppResult<Page> {
     if channels.is_empty() || users.is_some_and(|u| u.is_empty()) {
         return Ok(Page { total: 0, total_capped: false, matches: Vec::new() });
@@ -103,9 +106,9 @@ pub async fn search(
     let text = q.websearch();
     let without_last = if prefix.is_some() { base.websearch() } else { text.clone() };
     let positive = [q.words.join(" "), q.phrases.join(" ")].join(" ");
-    let rows = plan::rarest_rows(db, stats, &positive).await?;
-    let rare = q.has_text() && rows <= plan::COMMON_ROWS;
-    let walk = prefix.is_some() || !rare;
+    let rows = if pending { f32::INFINITY } else { plan::rarest_rows(db, stats, &positive).await? };
+    let rare = !pending && q.has_text() && rows <= plan::COMMON_ROWS;
+    let walk = !pending && (prefix.is_some() || !rare);
     let budget = prefix.as_ref().map(|_| plan::prefix_budget(channels.len()));
     let users: Vec<uuid::Uuid> = users.map(<[uuid::Uuid]>::to_vec).unwrap_or_default();
     let headline =
@@ -140,6 +143,7 @@ pub async fn search(
         .bind(plan::first_walk(channels.len(), MATCH_CAP + 1))
         .bind(budget)
         .bind(actor.workspace_id)
+        .bind(pending)
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;

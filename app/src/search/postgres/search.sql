@@ -8,6 +8,7 @@
 --  $20 websearch text without the prefix word   $21 there is text to match
 --  $22 first walk's matches per channel   $23 rows a walk may read per channel (null = all)
 --  $24 the caller's workspace
+--  $25 only the messages waiting in search_outbox (Meilisearch's pending ones)
 with q as (
   select websearch_to_tsquery('english', $3) as words,
          case when $19 = '' then websearch_to_tsquery('english', $3)
@@ -28,6 +29,21 @@ rare as materialized (
 rare_hits as (
   select {cols} from rare g cross join q
   where g.channel_id = any($1) and {filters} and ($19 = '' or ts_match_vq(g.tsv, q.q))
+),
+-- The messages Meilisearch has not indexed yet ($25, with the rare and walk
+-- plans off): the outbox's rows in the caller's channels. The outbox is
+-- short (beyond BEHIND_ROWS the Meilisearch backend is not used), so this is
+-- a scan of a small table and a primary-key probe per row (a lateral with a
+-- limit, so that no plan can turn it into a scan of `message`).
+pending as materialized (
+  select g.* from (select distinct o.channel_id, o.seq from search_outbox o
+                   where $25 and o.channel_id = any($1)) k
+  cross join lateral (
+    select {cols}, g.deleted_at, g.file_count, g.html, g.reply_count
+    from message g where g.channel_id = k.channel_id and g.seq = k.seq limit 1) g
+),
+pending_hits as (
+  select {cols} from pending g cross join q where {filters} and {match}
 ),
 -- Common words and operator-only queries: each channel newest first
 -- (message_created_idx, or message_in_thread_idx for is:thread), $22 matches
@@ -64,6 +80,7 @@ walk_more as (
 ),
 cand as (
   select * from rare_hits
+  union all select * from pending_hits
   union all select * from walk_first
   union all select * from walk_more
 ),

@@ -63,6 +63,7 @@ pub static SEARCH: LazyLock<String> = LazyLock::new(|| {
         )
         .replace("{cols}", COLS)
         .replace("{filters}", FILTERS)
+        .replace("{match}", MATCH)
 });
 
 #[cfg(test)]
