@@ -1,7 +1,8 @@
 //! Search with Meilisearch: the transactional outbox and who switches it,
 //! the single indexer, hits checked against Postgres, reindex by swap under
 //! live writes, a workspace reindex, what is not indexed yet found on
-//! Postgres, and the fallback to Postgres (down, or too far behind).
+//! Postgres, the fallback to Postgres (down, or too far behind), and a node
+//! start that leaves an index already set up alone.
 //!
 //! Every test has its own database and its own index on the shared test
 //! server (common::meili), so they run in parallel. The tests that need a
@@ -16,9 +17,12 @@ use std::sync::Arc;
 use app::messages::actions::{delete, update};
 use app::search::meili::{self, doc_id, Meili, BEHIND_ROWS};
 use common::files::eventually;
-use common::meili::{cleanup, configure, dead, fresh, meili_seqs, say, search};
+use common::meili::{
+    cleanup, configure, dead, fresh, meili_seqs, raw, say, search, serving, settings_updates,
+};
 use common::ws::{general, token};
 use common::{count, owner, Srv};
+use reqwest::Method;
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -164,13 +168,7 @@ async fn a_reindex_under_live_writes_never_blanks_search_and_loses_nothing(db: P
     for i in 0..400 {
         old.push(say(&db, &alice, c, &format!("baobab entry {i}")).await);
     }
-    m.reindex(&db, |_, _| {}).await.unwrap();
-    let srv = Srv::start_with(db.db.clone(), |cfg| configure(cfg, &m)).await;
-    let t = token(&db, &alice).await;
-    eventually("the node to use meilisearch", || async {
-        search(&srv, &t, "baobab").await["backend"] == "meilisearch"
-    })
-    .await;
+    let (srv, t) = serving(&db, &m, &alice, "baobab").await;
     let running = Arc::new(AtomicBool::new(true));
     // Writes during the reindex: new messages, edits of old ones, deletes.
     let writer = {
@@ -304,13 +302,8 @@ async fn each_workspace_finds_only_its_own_and_a_workspace_reindex_touches_only_
         (general(&db, &alice).await.parse().unwrap(), general(&db, &bob).await.parse().unwrap());
     let a1 = say(&db, &alice, ca, "walrus migration").await;
     let b1 = say(&db, &bob, cb, "walrus migration").await;
-    m.reindex(&db, |_, _| {}).await.unwrap();
-    let srv = Srv::start_with(db.db.clone(), |cfg| configure(cfg, &m)).await;
-    let (ta, tb) = (token(&db, &alice).await, token(&db, &bob).await);
-    eventually("the node to use meilisearch", || async {
-        search(&srv, &ta, "walrus").await["backend"] == "meilisearch"
-    })
-    .await;
+    let (srv, ta) = serving(&db, &m, &alice, "walrus").await;
+    let tb = token(&db, &bob).await;
     for (t, c, seq) in [(&ta, ca, a1), (&tb, cb, b1)] {
         let b = search(&srv, t, "walrus").await;
         assert_eq!(b["messages"]["total"], 1, "{b}");
@@ -342,13 +335,7 @@ async fn a_message_is_found_before_meilisearch_indexes_it_and_a_long_queue_sends
     let alice = owner(&db, "alice@x.io", "Acme").await;
     let c: Uuid = general(&db, &alice).await.parse().unwrap();
     let old = say(&db, &alice, c, "pangolin indexed").await;
-    m.reindex(&db, |_, _| {}).await.unwrap();
-    let srv = Srv::start_with(db.db.clone(), |cfg| configure(cfg, &m)).await;
-    let t = token(&db, &alice).await;
-    eventually("the node to use meilisearch", || async {
-        search(&srv, &t, "pangolin").await["backend"] == "meilisearch"
-    })
-    .await;
+    let (srv, t) = serving(&db, &m, &alice, "pangolin").await;
     // The test holds the index lock, so the node's indexer cannot run.
     let mut held = db.db.begin().await.unwrap();
     sqlx::query("select pg_advisory_xact_lock($1)")
@@ -399,5 +386,40 @@ async fn a_message_is_found_before_meilisearch_indexes_it_and_a_long_queue_sends
         assert_eq!(b["messages"]["total"], 1, "{b}");
         assert_eq!(b["messages"]["matches"][0]["seq"], seq);
     }
+    cleanup(&m).await;
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_node_start_changes_no_setting_the_index_already_has(db: PgPool) {
+    let db = common::ctx(&db);
+    let Some(m) = fresh("a_node_start_changes_no_setting_the_index_already_has") else { return };
+    assert!(m.configure().await.unwrap(), "a new index is created and set up");
+    let set_up = settings_updates(&m).await;
+    assert!(set_up >= 1);
+    // Configured again, as every node does when it starts: nothing to change,
+    // so Meilisearch is not made to rebuild the index.
+    assert!(!m.configure().await.unwrap());
+    // Nor does a node that starts on the index and then indexes a message
+    // (its indexer configures the index before it drains the outbox).
+    let alice = owner(&db, "alice@x.io", "Acme").await;
+    let c: Uuid = general(&db, &alice).await.parse().unwrap();
+    say(&db, &alice, c, "quokka census").await;
+    let (_srv, _t) = serving(&db, &m, &alice, "quokka").await;
+    let seq = say(&db, &alice, c, "quokka recount").await;
+    eventually("the node to index the new message", || async {
+        m.document(&doc_id(c, seq)).await.unwrap().is_some()
+    })
+    .await;
+    assert_eq!(settings_updates(&m).await, set_up, "no settings update was queued");
+    // A setting changed behind its back is put back.
+    let settings = format!("/indexes/{}/settings", m.index());
+    raw(Method::PATCH, &settings, Some(json!({"proximityPrecision": "byWord"}))).await;
+    eventually("the change to be applied", || async {
+        raw(Method::GET, &settings, None).await["proximityPrecision"] == "byWord"
+    })
+    .await;
+    assert!(m.configure().await.unwrap());
+    assert_eq!(raw(Method::GET, &settings, None).await["proximityPrecision"], "byAttribute");
+    assert_eq!(settings_updates(&m).await, set_up + 2);
     cleanup(&m).await;
 }

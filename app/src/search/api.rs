@@ -70,44 +70,36 @@ pub async fn messages(
     let (channels, users) = super::postgres::scope(&db, &actor, &q).await?;
     let mut answered = None;
     if let Some(meili) = st.meili.as_ref().filter(|m| m.answers() && super::meili::supports(&q)) {
-        let found = if channels.is_empty() || users.as_ref().is_some_and(Vec::is_empty) {
-            Ok((0, Vec::new()))
-        } else {
-            meili
-                .search(
-                    &db,
-                    actor.workspace_id,
-                    &channels,
-                    users.as_deref(),
-                    &q,
-                    sort,
-                    offset as usize,
-                    limit as usize,
-                )
-                .await
+        let none = channels.is_empty() || users.as_ref().is_some_and(Vec::is_empty);
+        let indexed = async {
+            if none {
+                return Ok((0, Vec::new()));
+            }
+            let (users, at, n) = (users.as_deref(), offset as usize, limit as usize);
+            meili.search(&db, actor.workspace_id, &channels, users, &q, sort, at, n).await
         };
+        // The first page also finds, on Postgres and meanwhile, what the
+        // index does not hold yet; if that fails the index's page is shown.
+        let pending = async {
+            if offset > 0 || none {
+                return (0, Vec::new());
+            }
+            let (stats, users) = (&st.search_stats, users.as_deref());
+            match super::postgres::search(
+                &db, stats, &actor, &channels, users, &q, prefix, sort, 0, limit, true,
+            )
+            .await
+            {
+                Ok(p) => (p.total, p.matches),
+                Err(e) => {
+                    tracing::warn!(error = %e, "searching the messages not indexed yet failed");
+                    (0, Vec::new())
+                }
+            }
+        };
+        let (found, pending) = futures_util::join!(indexed, pending);
         match found {
             Ok(indexed) => {
-                // The first page also finds what the index does not hold yet.
-                let pending = if offset == 0 {
-                    let p = super::postgres::search(
-                        &db,
-                        &st.search_stats,
-                        &actor,
-                        &channels,
-                        users.as_deref(),
-                        &q,
-                        prefix,
-                        sort,
-                        0,
-                        limit,
-                        true,
-                    )
-                    .await?;
-                    (p.total, p.matches)
-                } else {
-                    (0, Vec::new())
-                };
                 let m = super::pending::merge(offset, indexed, pending, sort, limit as usize);
                 answered = Some((m.total, false, m.matches, "meilisearch", m.next))
             }

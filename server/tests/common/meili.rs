@@ -10,6 +10,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::files::eventually;
 use super::Srv;
 
 /// The test server's address and key, if the test command started one.
@@ -70,4 +71,43 @@ pub async fn meili_seqs(m: &Meili, db: &PgPool, ws: Uuid, c: Uuid, q: &str) -> V
         .iter()
         .map(|h| h.seq)
         .collect()
+}
+
+/// Reindexes `m`, starts a node on it and waits until the node answers
+/// `word` from Meilisearch; the node and `who`'s token.
+pub async fn serving(
+    db: &app::core::ctx::Ctx,
+    m: &Meili,
+    who: &app::auth::Actor,
+    word: &str,
+) -> (Srv, String) {
+    m.reindex(db, |_, _| {}).await.unwrap();
+    let srv = Srv::start_with(db.db.clone(), |cfg| configure(cfg, m)).await;
+    let t = super::ws::token(db, who).await;
+    eventually("the node to use meilisearch", || async {
+        search(&srv, &t, word).await["backend"] == "meilisearch"
+    })
+    .await;
+    (srv, t)
+}
+
+/// Calls the test server's own HTTP API (tasks, settings); its JSON answer.
+pub async fn raw(method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> serde_json::Value {
+    let (url, key) = server().expect("a Meilisearch test server");
+    let mut req = super::client().request(method, format!("{url}{path}"));
+    if let Some(key) = key {
+        req = req.bearer_auth(key);
+    }
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().await.unwrap();
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    res.json().await.unwrap()
+}
+
+/// How many settings updates Meilisearch has queued or run on `m`'s index.
+pub async fn settings_updates(m: &Meili) -> usize {
+    let path = format!("/tasks?indexUids={}&types=settingsUpdate&limit=1000", m.index());
+    raw(reqwest::Method::GET, &path, None).await["results"].as_array().unwrap().len()
 }

@@ -12,7 +12,6 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::phrases;
-use super::settings::settings;
 use crate::search::query::{Has, Query};
 use crate::search::{snippet_html, Match, Sort, MARK_END, MARK_START};
 
@@ -71,15 +70,10 @@ pub struct Meili {
     /// Whether queries may use the index (`search_setting.meili_ready`,
     /// refreshed by the indexer loop).
     pub(crate) ready: std::sync::atomic::AtomicBool,
-    /// Whether more than [`BEHIND_ROWS`] changes wait in the outbox (also
+    /// Whether more than [`super::BEHIND_ROWS`] changes wait in the outbox (also
     /// refreshed by the indexer loop): queries then go to Postgres.
     pub(crate) behind: std::sync::atomic::AtomicBool,
 }
-
-/// Beyond this many queued changes the index is behind: queries go to
-/// Postgres until it catches up, which also bounds the pending messages the
-/// Meilisearch backend searches on Postgres ([`crate::search::pending`]).
-pub const BEHIND_ROWS: i64 = 10_000;
 
 const TASK_WAIT: Option<Duration> = Some(Duration::from_secs(600));
 const POLL: Option<Duration> = Some(Duration::from_millis(25));
@@ -106,45 +100,12 @@ impl Meili {
         &self.index
     }
 
-    /// Whether a reindex has filled the index.
-    pub fn is_ready(&self) -> bool {
-        self.ready.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Whether more than [`BEHIND_ROWS`] changes wait to be indexed.
-    pub fn is_behind(&self) -> bool {
-        self.behind.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Whether queries may use Meilisearch: filled, and not behind.
-    pub fn answers(&self) -> bool {
-        self.is_ready() && !self.is_behind()
-    }
-
     pub(crate) async fn wait(&self, task: meilisearch_sdk::task_info::TaskInfo) -> Result<(), Error> {
         let done = task.wait_for_completion(&self.client, POLL, TASK_WAIT).await?;
         if done.is_failure() {
             return Err(Error::Task(format!("{:?}", done.unwrap_failure())));
         }
         Ok(())
-    }
-
-    /// Creates index `name` if needed and applies [`settings`] (idempotent;
-    /// Meilisearch reindexes in the background when they changed, and the
-    /// old state answers meanwhile).
-    pub async fn configure_index(&self, name: &str) -> Result<(), Error> {
-        let created = self.client.create_index(name, Some("id")).await?;
-        // "index_already_exists" is a failed task, which is fine here.
-        let _ = created.wait_for_completion(&self.client, POLL, TASK_WAIT).await?;
-        let index = self.client.index(name);
-        self.wait(index.set_settings(&settings()).await?).await?;
-        self.wait(index.set_facet_search(false).await?).await?;
-        Ok(())
-    }
-
-    /// Creates and configures the live index.
-    pub async fn configure(&self) -> Result<(), Error> {
-        self.configure_index(&self.index).await
     }
 
     /// Adds or replaces documents in index `name` and waits until they are searchable.

@@ -26,6 +26,17 @@ use super::client::{docs_and_gone, Error, Meili};
 /// reindex's replay and a workspace reindex).
 pub const INDEX_LOCK: i64 = 0x5EA2_C400_0001;
 
+/// Beyond this many queued changes the index is behind: queries go to
+/// Postgres until it catches up, which also bounds the pending messages the
+/// Meilisearch backend searches on Postgres ([`crate::search::pending`]).
+pub const BEHIND_ROWS: i64 = 10_000;
+
+/// The most outbox rows one Meilisearch task applies. A task costs
+/// Meilisearch about the same whatever its size on a large index, so the
+/// indexer takes everything queued up to this: under load its batches grow
+/// until they keep up.
+pub const DRAIN_BATCH: i64 = 5_000;
+
 /// The switches in `search_setting`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct Setting {
@@ -86,6 +97,21 @@ pub(crate) async fn finish<T>(
 }
 
 impl Meili {
+    /// Whether a reindex has filled the index.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether more than [`BEHIND_ROWS`] changes wait to be indexed.
+    pub fn is_behind(&self) -> bool {
+        self.behind.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether queries may use Meilisearch: filled, and not behind.
+    pub fn answers(&self) -> bool {
+        self.is_ready() && !self.is_behind()
+    }
+
     /// Indexes one batch of the outbox; returns how many rows it handled
     /// (0 also when another indexer holds the lock).
     pub async fn drain(&self, db: &PgPool, batch: i64) -> Result<usize, Error> {
@@ -132,12 +158,24 @@ impl Meili {
     }
 
     /// Reads whether the index may answer queries (filled, and not more than
-    /// [`super::BEHIND_ROWS`] changes behind). Also ends a rebuild
+    /// [`BEHIND_ROWS`] changes behind). Also ends a rebuild
     /// whose reindex died (no progress for 30 minutes), so the rebuild log
     /// does not grow for ever; that reindex, if it comes back, refuses to
     /// swap (see reindex.rs).
     pub async fn refresh(&self, db: &PgPool) -> Result<Setting, sqlx::Error> {
-        let mut s = setting(db).await?;
+        // The switches, and the queue's length from its two ends (two probes
+        // of its primary key, whatever its size; ids are dense, so this is
+        // its length or a little more), in one statement.
+        let (mut s, queued): (Setting, i64) = {
+            let (outbox_enabled, meili_ready, rebuilding, queued) = sqlx::query_as(
+                "select outbox_enabled, meili_ready, rebuilding,
+                        (select coalesce(max(id) - min(id) + 1, 0) from search_outbox)
+                 from search_setting",
+            )
+            .fetch_one(db)
+            .await?;
+            (Setting { outbox_enabled, meili_ready, rebuilding }, queued)
+        };
         if s.rebuilding {
             let healed = sqlx::query(
                 "with ended as (
@@ -156,13 +194,7 @@ impl Meili {
             }
         }
         self.ready.store(s.meili_ready && s.outbox_enabled, Ordering::Relaxed);
-        // The queue's length from its two ends (two probes of its primary
-        // key, whatever its size); ids are dense, so this is its length or a
-        // little more.
-        let queued: i64 = sqlx::query_scalar("select coalesce(max(id) - min(id) + 1, 0) from search_outbox")
-            .fetch_one(db)
-            .await?;
-        self.behind.store(queued > super::BEHIND_ROWS, Ordering::Relaxed);
+        self.behind.store(queued > BEHIND_ROWS, Ordering::Relaxed);
         Ok(s)
     }
 
@@ -187,7 +219,7 @@ impl Meili {
                         false
                     }
                 };
-                let done = if on { self.drain(&db, 500).await } else { Ok(0) };
+                let done = if on { self.drain(&db, DRAIN_BATCH).await } else { Ok(0) };
                 match done {
                     Ok(0) => tokio::time::sleep(Duration::from_millis(100)).await,
                     Ok(_) => backoff = Duration::from_millis(500),

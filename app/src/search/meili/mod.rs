@@ -13,6 +13,6 @@ pub mod phrases;
 pub mod reindex;
 pub mod settings;
 
-pub use client::{doc_id, docs_for, filter, supports, Doc, Error, Meili, BEHIND_ROWS, DEFAULT_INDEX};
-pub use indexer::{set_outbox, setting, Setting, INDEX_LOCK};
+pub use client::{doc_id, docs_for, filter, supports, Doc, Error, Meili, DEFAULT_INDEX};
+pub use indexer::{set_outbox, setting, Setting, BEHIND_ROWS, INDEX_LOCK};
 pub use settings::FILTERABLE;
