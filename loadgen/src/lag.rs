@@ -1,7 +1,9 @@
 //! `loadgen search-lag`: commit-to-searchable lag under a steady send rate.
 //!
-//! Messages are posted to one channel on a fixed schedule (`--rate` per
-//! second), each with a token of its own. Every `--probe-every`th message,
+//! Messages are posted on a fixed schedule (`--rate` per second, in all),
+//! in turn to each channel of `--channel` (one id, or several separated by
+//! commas: a deployment's 300 messages a second go to many conversations,
+//! and one conversation's sends wait for each other's commit). Every `--probe-every`th message,
 //! once acknowledged (committed), is searched for every 20 ms until
 //! `search.messages` finds it; the time from the acknowledgement to the
 //! first answer that contains it is the lag (to within the 20 ms poll).
@@ -15,7 +17,7 @@ use hdrhistogram::Histogram;
 use tokio::sync::Mutex;
 
 pub const USAGE: &str =
-    "loadgen search-lag --url URL --token TOKEN --channel ID [--rate 300] [--seconds 20] [--probe-every 30]";
+    "loadgen search-lag --url URL --token TOKEN --channel ID[,ID...] [--rate 300] [--seconds 20] [--probe-every 30]";
 
 pub async fn main(args: Vec<String>) -> Result<()> {
     let (mut url, mut token, mut channel) =
@@ -34,7 +36,8 @@ pub async fn main(args: Vec<String>) -> Result<()> {
             other => bail!("unknown flag {other}\nusage: {USAGE}"),
         }
     }
-    if token.is_empty() || channel.is_empty() {
+    let channels: Vec<String> = channel.split(',').filter(|c| !c.is_empty()).map(String::from).collect();
+    if token.is_empty() || channels.is_empty() {
         bail!("--token and --channel are required\nusage: {USAGE}");
     }
     let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
@@ -51,8 +54,9 @@ pub async fn main(args: Vec<String>) -> Result<()> {
         tick.tick().await;
         n += 1;
         let probe = n.is_multiple_of(every);
-        let (client, url, token, channel, lags, stats) =
-            (client.clone(), url.clone(), token.clone(), channel.clone(), lags.clone(), stats.clone());
+        let channel = channels[(n as usize) % channels.len()].clone();
+        let (client, url, token, lags, stats) =
+            (client.clone(), url.clone(), token.clone(), lags.clone(), stats.clone());
         tasks.push(tokio::spawn(async move {
             let word = format!("zl{run}x{n}");
             let text = format!("lag probe {word} at the usual rate");
