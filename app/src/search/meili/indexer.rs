@@ -99,12 +99,12 @@ pub(crate) async fn finish<T>(
 impl Meili {
     /// Whether a reindex has filled the index.
     pub fn is_ready(&self) -> bool {
-        self.ready.load(std::sync::atomic::Ordering::Relaxed)
+        self.ready.load(Ordering::Relaxed)
     }
 
     /// Whether more than [`BEHIND_ROWS`] changes wait to be indexed.
     pub fn is_behind(&self) -> bool {
-        self.behind.load(std::sync::atomic::Ordering::Relaxed)
+        self.behind.load(Ordering::Relaxed)
     }
 
     /// Whether queries may use Meilisearch: filled, and not behind.
